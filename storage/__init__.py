@@ -1,0 +1,8 @@
+"""Persistence: SQLAlchemy models, engine set-up, migrations and the ``Storage`` class.
+
+This package imports nothing from ``ingest`` or ``summarise``: it stores plain data.
+"""
+
+from storage.store import ItemData, Outcome, SourceState, Storage, StoredItem, SummaryData
+
+__all__ = ["ItemData", "Outcome", "SourceState", "Storage", "StoredItem", "SummaryData"]

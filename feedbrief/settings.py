@@ -1,0 +1,163 @@
+"""Configuration: the TOML file, then environment overrides, validated once at start.
+
+An operator's typo must stop the service before it touches anything, with a message that
+names the key; so every section forbids unknown keys and every value is typed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import time, tzinfo
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tzlocal
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_CONFIG = Path("config/feedbrief.toml")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the offending key."""
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"`` or ``"1d"``."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '30m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration such as '90s', '30m', '2h' or '1d'")
+        seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///data/feedbrief.db"
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a valid SQLAlchemy database URL: {value!r}") from exc
+        return value
+
+
+class SeedSettings(_Section):
+    dir: Path = Path("seeds")
+    scan_interval: Duration = 300.0
+
+
+class DigestSettings(_Section):
+    dir: Path = Path("digests")
+    time: time = time(7, 0)
+    timezone: str = "local"
+    sentences: int = Field(default=3, ge=1, le=50)
+    algorithm: str = "default"
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _hh_mm(cls, value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}", value):
+            raise ValueError(f"{value!r} is not a time of day like '07:00'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value != "local":
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> tzinfo:
+        if self.timezone == "local":
+            return tzlocal.get_localzone()
+        return ZoneInfo(self.timezone)
+
+    @property
+    def tz_name(self) -> str:
+        return str(self.tz)
+
+
+class Settings(_Section):
+    database: DatabaseSettings = DatabaseSettings()
+    seeds: SeedSettings = SeedSettings()
+    digest: DigestSettings = DigestSettings()
+
+
+def _format_error(exc: ValidationError, path: Path | None) -> str:
+    where = f" in {path}" if path else ""
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"config error{where}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def _apply_env(data: dict[str, Any], environ: os._Environ[str] | dict[str, str]) -> None:
+    overrides = {
+        "FEEDBRIEF_DATABASE_URL": ("database", "url"),
+        "FEEDBRIEF_DIGEST_DIR": ("digest", "dir"),
+        "FEEDBRIEF_SEEDS_DIR": ("seeds", "dir"),
+    }
+    for variable, (section, key) in overrides.items():
+        if environ.get(variable):
+            section_data = data.setdefault(section, {})
+            if not isinstance(section_data, dict):
+                raise ConfigError(f"config error: {section}: expected a table")
+            section_data[key] = environ[variable]
+
+
+def load_settings(
+    path: Path | None = None, environ: os._Environ[str] | dict[str, str] | None = None
+) -> Settings:
+    """Read *path* (or ``FEEDBRIEF_CONFIG``, or the default file if present)."""
+    environ = os.environ if environ is None else environ
+    if path is None and environ.get("FEEDBRIEF_CONFIG"):
+        path = Path(environ["FEEDBRIEF_CONFIG"])
+    explicit = path is not None
+    path = path or DEFAULT_CONFIG
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config error in {path}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"config error: cannot read {path}: {exc.strerror}") from exc
+    elif explicit:
+        raise ConfigError(f"config error: {path} does not exist")
+    _apply_env(data, environ)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, path if path.exists() else None)) from exc

@@ -1,0 +1,262 @@
+"""The one class through which the rest of feedbrief reads and writes the database."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from storage import database
+from storage.models import Digest, Item, Source, Summary
+
+
+@dataclass(frozen=True, slots=True)
+class ItemData:
+    """An item as a source delivered it, cleaned; what the store is asked to keep."""
+
+    guid: str
+    title: str
+    text: str
+    content_hash: str
+    url: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryData:
+    algorithm: str
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    id: int
+    source: str
+    source_title: str | None
+    guid: str
+    url: str | None
+    title: str
+    author: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    updated_at: datetime
+    language: str | None
+    text: str
+    content_hash: str
+    version: int
+    summary: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    id: int
+    kind: str
+    url: str
+    title: str | None
+    items: int
+    last_success_at: datetime | None
+    last_error: str | None
+    error_count: int
+
+
+class Outcome(enum.StrEnum):
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class Storage:
+    """Typed access to sources, items, summaries and digests.
+
+    Every write method is one transaction: an item and its summary are stored together
+    or not at all, so a crash never leaves an item without its summary.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Storage:
+        engine = database.create_database_engine(url)
+        if migrate:
+            database.upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sources ---------------------------------------------------------------------
+
+    def ensure_source(self, kind: str, url: str, title: str | None, now: datetime) -> int:
+        with self._session.begin() as session:
+            source = session.scalar(select(Source).where(Source.url == url))
+            if source is None:
+                source = Source(kind=kind, url=url, title=title, added_at=now, error_count=0)
+                session.add(source)
+                session.flush()
+            elif title and source.title != title:
+                source.title = title
+            return source.id
+
+    def record_success(self, source_id: int, now: datetime) -> None:
+        with self._session.begin() as session:
+            source = session.get_one(Source, source_id)
+            source.last_success_at = now
+            source.error_count = 0
+
+    def record_error(self, source_id: int, error: str, now: datetime) -> None:
+        with self._session.begin() as session:
+            source = session.get_one(Source, source_id)
+            source.last_error = error
+            source.last_error_at = now
+            source.error_count += 1
+
+    def sources(self, kind: str | None = None) -> list[SourceState]:
+        counts = (
+            select(Item.source_id, func.count(Item.id).label("n"))
+            .group_by(Item.source_id)
+            .subquery()
+        )
+        query = (
+            select(Source, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.source_id == Source.id)
+            .order_by(Source.url)
+        )
+        if kind is not None:
+            query = query.where(Source.kind == kind)
+        with self._session() as session:
+            return [
+                SourceState(
+                    id=s.id,
+                    kind=s.kind,
+                    url=s.url,
+                    title=s.title,
+                    items=n,
+                    last_success_at=s.last_success_at,
+                    last_error=s.last_error,
+                    error_count=s.error_count,
+                )
+                for s, n in session.execute(query)
+            ]
+
+    # -- items -----------------------------------------------------------------------
+
+    def content_hash(self, source_id: int, guid: str) -> str | None:
+        """The stored hash of an item, so callers can skip summarising unchanged items."""
+        with self._session() as session:
+            return session.scalar(
+                select(Item.content_hash).where(Item.source_id == source_id, Item.guid == guid)
+            )
+
+    def save_item(
+        self, source_id: int, data: ItemData, summary: SummaryData, now: datetime
+    ) -> tuple[Outcome, int]:
+        """Insert or update an item and its summary in one transaction."""
+        with self._session.begin() as session:
+            item = session.scalar(
+                select(Item)
+                .where(Item.source_id == source_id, Item.guid == data.guid)
+                .options(joinedload(Item.summary))
+            )
+            if item is not None and item.content_hash == data.content_hash:
+                return Outcome.UNCHANGED, item.id
+            if item is None:
+                item = Item(source_id=source_id, guid=data.guid, first_seen_at=now, version=1)
+                session.add(item)
+                outcome = Outcome.NEW
+            else:
+                item.version += 1
+                outcome = Outcome.UPDATED
+            item.url = data.url
+            item.title = data.title
+            item.author = data.author
+            item.published_at = data.published_at
+            item.language = data.language
+            item.text = data.text
+            item.content_hash = data.content_hash
+            item.updated_at = now
+            item.summary = Summary(
+                algorithm=summary.algorithm,
+                sentences=list(summary.sentences),
+                content_hash=data.content_hash,
+                created_at=now,
+            )
+            session.flush()
+            return outcome, item.id
+
+    def items_first_seen(self, start: datetime, end: datetime) -> list[StoredItem]:
+        """Items first seen in ``[start, end)``, oldest first (ties by id: deterministic)."""
+        query = (
+            self._item_query()
+            .where(Item.first_seen_at >= start, Item.first_seen_at < end)
+            .order_by(Item.first_seen_at, Item.id)
+        )
+        with self._session() as session:
+            return [_stored(item) for item in session.scalars(query)]
+
+    def iter_items(self, since: datetime | None = None, batch: int = 500) -> Iterator[StoredItem]:
+        """Every item (first seen at or after *since*), by id, in batches of *batch*."""
+        last_id = 0
+        while True:
+            query = self._item_query().where(Item.id > last_id).order_by(Item.id).limit(batch)
+            if since is not None:
+                query = query.where(Item.first_seen_at >= since)
+            with self._session() as session:
+                rows = [_stored(item) for item in session.scalars(query)]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1].id
+
+    def count_items(self) -> int:
+        with self._session() as session:
+            return session.scalar(select(func.count(Item.id))) or 0
+
+    @staticmethod
+    def _item_query():  # type: ignore[no-untyped-def]
+        return select(Item).options(joinedload(Item.summary), joinedload(Item.source))
+
+    # -- digests ---------------------------------------------------------------------
+
+    def record_digest(self, day: date, generated_at: datetime, tz: str, stories: int) -> None:
+        with self._session.begin() as session:
+            digest = session.get(Digest, day) or Digest(day=day)
+            digest.generated_at = generated_at
+            digest.timezone = tz
+            digest.story_count = stories
+            session.add(digest)
+
+    def digest_days(self) -> list[date]:
+        with self._session() as session:
+            return list(session.scalars(select(Digest.day).order_by(Digest.day)))
+
+    def session(self) -> Session:
+        """A raw session, for tests and one-off maintenance only."""
+        return self._session()
+
+
+def _stored(item: Item) -> StoredItem:
+    return StoredItem(
+        id=item.id,
+        source=item.source.url,
+        source_title=item.source.title,
+        guid=item.guid,
+        url=item.url,
+        title=item.title,
+        author=item.author,
+        published_at=item.published_at,
+        first_seen_at=item.first_seen_at,
+        updated_at=item.updated_at,
+        language=item.language,
+        text=item.text,
+        content_hash=item.content_hash,
+        version=item.version,
+        summary=tuple(item.summary.sentences) if item.summary else (),
+    )
