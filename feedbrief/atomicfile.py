@@ -1,0 +1,59 @@
+"""Replace a file's contents all at once, so readers never see half of it.
+
+Digests and the feed are served straight from disk (a web server, a feed reader polling
+``feed.xml``); a crash or a full disk while writing must leave the previous version in
+place rather than a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+# mkstemp creates files readable by the owner only; published files are meant to be read
+# by a web server running as someone else.
+NEW_FILE_MODE = 0o644
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` (text is UTF-8 encoded) to ``path``, replacing it atomically.
+
+    The data goes to a temporary file in the same directory (``os.replace`` is only atomic
+    within one file system), is flushed and fsynced, then renamed over ``path``; the
+    directory is fsynced so the rename itself survives a power loss. On any error the
+    temporary file is removed and ``path`` is left as it was. An existing file keeps its
+    permission bits; a new one gets ``NEW_FILE_MODE``.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    mode = _mode_for(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as tmp:
+            tmp.write(payload)
+            tmp.flush()
+            os.fchmod(tmp.fileno(), mode)
+            os.fsync(tmp.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        # BaseException too: a KeyboardInterrupt mid-write must not leave litter either.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return NEW_FILE_MODE
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
