@@ -1,0 +1,68 @@
+"""The composition root: settings in, a wired storage / pipeline / digest writer out."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+
+from feedbrief.digests import DigestWriter, local_day
+from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now
+from feedbrief.settings import Settings
+from ingest.seeds import find_seeds
+from storage import Storage
+from summarise.summarisers import Length
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock = utc_now
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @cached_property
+    def storage(self) -> Storage:
+        return Storage.open(self.settings.database.url)
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        policy = SummaryPolicy(
+            algorithm=self.settings.digest.algorithm,
+            length=Length(sentences=self.settings.digest.sentences),
+        )
+        return Pipeline(self.storage, summary=policy, clock=self.clock, stop=self.stop)
+
+    @cached_property
+    def digests(self) -> DigestWriter:
+        digest = self.settings.digest
+        return DigestWriter(self.storage, digest.dir, digest.tz, digest.tz_name, self.clock)
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.settings.seeds.dir
+
+    def replay(self, paths: list[Path] | None = None) -> list[ReplayRow]:
+        """Replay seed files (default: the whole seeds directory) and rewrite the
+        digests of every day they touched."""
+        if paths is None:
+            paths = list(find_seeds(self.seeds_dir)) if self.seeds_dir.is_dir() else []
+        rows = self.pipeline.replay_seeds(paths, self.seeds_dir)
+        self.digests.write_days(self.touched_days(rows))
+        return rows
+
+    def touched_days(self, rows: list[ReplayRow]) -> set[date]:
+        return {
+            local_day(moment, self.settings.digest.tz) for row in rows for moment in row.first_seen
+        }
+
+    def today(self) -> date:
+        return self.digests.today()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def close(self) -> None:
+        if "storage" in self.__dict__:
+            self.storage.close()

@@ -1,0 +1,296 @@
+"""The ``feedbrief`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from feedbrief.app import App
+from feedbrief.atomicfile import write_atomic
+from feedbrief.logs import configure_logging
+from feedbrief.pipeline import ReplayRow
+from feedbrief.service import Service
+from feedbrief.settings import ConfigError, load_settings
+from ingest.clean import clean_paragraphs, format_article, split_paragraphs
+from ingest.seeds import SeedError, load_seed
+from storage import StoredItem
+from summarise.summarisers import ALGORITHMS, Length, summarise_text
+
+app = typer.Typer(
+    help="feedbrief: news feeds and seed documents in, a daily digest out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", envvar="FEEDBRIEF_CONFIG", help="Configuration file (TOML)."),
+]
+LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
+
+# Above this many files the replay shows a progress bar.
+PROGRESS_THRESHOLD = 20
+
+
+@contextmanager
+def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
+    configure_logging(log_level)
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    application = App(settings)
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def _length(sentences: int | None, ratio: float | None, words: int | None) -> Length:
+    given = [v for v in (sentences, ratio, words) if v is not None]
+    if len(given) > 1:
+        raise typer.BadParameter("give only one of --sentences, --ratio and --words")
+    if ratio is not None and not 0 < ratio <= 1:
+        raise typer.BadParameter("--ratio must be in (0, 1]")
+    if not given:
+        return Length(sentences=3)
+    return Length(sentences=sentences, ratio=ratio, words=words)
+
+
+def _algorithm(name: str) -> str:
+    if name not in ALGORITHMS:
+        raise typer.BadParameter(f"unknown algorithm {name!r}; choose from {', '.join(ALGORITHMS)}")
+    return name
+
+
+@app.command()
+def run(
+    once: Annotated[bool, typer.Option("--once", help="One pass of everything due, then exit.")] = False,
+    config: ConfigOption = None,
+    log_level: LogLevel = "INFO",
+) -> None:
+    """Run the service: ingest seeds (and feeds), summarise, write daily digests."""
+    with open_app(config, log_level) as application:
+        service = Service(application)
+        if once:
+            service.run_once()
+        else:
+            service.run_forever()
+
+
+@app.command()
+def replay(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Seed files (default: the seeds directory).")] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Run seed documents through the whole pipeline and print what happened to each."""
+    with open_app(config, log_level) as application:
+        files = _expand(paths) if paths else None
+        if files is not None and len(files) > PROGRESS_THRESHOLD:
+            rows: list[ReplayRow] = []
+            for path in track(files, description="Replaying", console=err):
+                rows.extend(application.pipeline.replay_seeds([path], application.seeds_dir))
+            application.digests.write_days(application.touched_days(rows))
+        else:
+            rows = application.replay(files)
+        _print_replay(rows)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    from ingest.seeds import find_seeds
+
+    files: list[Path] = []
+    for path in paths:
+        files.extend(find_seeds(path) if path.is_dir() else [path])
+    return files
+
+
+def _print_replay(rows: list[ReplayRow]) -> None:
+    table = Table("file", "status", "title")
+    for row in rows:
+        detail = row.title if row.status not in ("error", "skipped") else (row.error or "")
+        table.add_row(row.file, row.status, detail)
+    out.print(table)
+
+
+@app.command()
+def clean(
+    paths: Annotated[list[Path], typer.Argument(help="Documents to clean.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write DIR/<file name> for each.")] = None,
+) -> None:
+    """Print the cleaned article: title, blank line, paragraphs separated by blank lines."""
+    configure_logging("WARNING")
+    failed = False
+    for path in paths:
+        try:
+            document = load_seed(path, path.parent)
+        except SeedError as exc:
+            err.print(f"{path}: {exc}", markup=False, highlight=False)
+            failed = True
+            continue
+        text = "\n".join(
+            format_article(article.title, article.paragraphs) for article in document.articles
+        )
+        if out_dir is None:
+            sys.stdout.write(text)
+        else:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(out_dir / path.name, text)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def summarise(
+    path: Annotated[str | None, typer.Argument(help="A document, or - for standard input.")] = None,
+    sentences: Annotated[int | None, typer.Option(min=1)] = None,
+    ratio: Annotated[float | None, typer.Option(help="round(R x sentences), at least 1.")] = None,
+    words: Annotated[int | None, typer.Option(min=1, help="At most W words, whole sentences.")] = None,
+    algorithm: Annotated[str, typer.Option(help=f"One of: {', '.join(ALGORITHMS)}.")] = "default",
+    jsonl: Annotated[Path | None, typer.Option(help="Batch input: lines of {id, text, title?}.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Batch output file.")] = None,
+) -> None:
+    """Clean a document and print its summary, one sentence per line, in article order."""
+    configure_logging("WARNING")
+    length = _length(sentences, ratio, words)
+    algorithm = _algorithm(algorithm)
+    if jsonl is not None:
+        if out_path is None or path is not None:
+            raise typer.BadParameter("batch mode takes --jsonl IN --out OUT and no PATH")
+        _summarise_batch(jsonl, out_path, length, algorithm)
+        return
+    if path is None:
+        raise typer.BadParameter("give a PATH, - for standard input, or --jsonl IN --out OUT")
+    for title, body, language in _documents(path):
+        for sentence in summarise_text(
+            body, length=length, algorithm=algorithm, language=language, title=title
+        ):
+            print(sentence)
+
+
+def _documents(path: str) -> Iterator[tuple[str, str, str | None]]:
+    if path == "-":
+        first, _, rest = sys.stdin.read().strip().partition("\n")
+        yield first.strip(), "\n\n".join(clean_paragraphs(split_paragraphs(rest))), None
+        return
+    try:
+        document = load_seed(Path(path), Path(path).parent)
+    except SeedError as exc:
+        err.print(f"{path}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    for article in document.articles:
+        yield article.title, article.text, article.language
+
+
+def _summarise_batch(source: Path, target: Path, length: Length, algorithm: str) -> None:
+    lines = []
+    with source.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                text, ident = record["text"], record["id"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                err.print(f"{source}:{number}: not a {{id, text}} object: {exc}", markup=False)
+                raise typer.Exit(1) from exc
+            summary = summarise_text(
+                text, length=length, algorithm=algorithm, title=record.get("title")
+            )
+            lines.append(json.dumps({"id": ident, "summary": summary}, ensure_ascii=False))
+    write_atomic(target, "".join(line + "\n" for line in lines))
+
+
+@app.command()
+def digest(
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Write the digest of one day as Markdown, HTML and JSON (and refresh feed.xml)."""
+    with open_app(config, log_level) as application:
+        target = _parse_date(day) if day else application.today()
+        for written in application.digests.write(target):
+            out.print(str(written), markup=False, highlight=False)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-25") from exc
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
+    since: Annotated[str | None, typer.Option(help="Items first seen on or after DATE.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Write to FILE atomically.")] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Export every stored item, one JSON object per line."""
+    if fmt != "jsonl":
+        raise typer.BadParameter("only --format jsonl is supported")
+    with open_app(config, log_level) as application:
+        start = None
+        if since:
+            start = datetime.combine(_parse_date(since), time(0), application.settings.digest.tz)
+        lines = (export_line(item) + "\n" for item in application.storage.iter_items(start))
+        if out_path is None:
+            sys.stdout.writelines(lines)
+        else:
+            write_atomic(out_path, "".join(lines))
+
+
+def export_line(item: StoredItem) -> str:
+    return json.dumps(
+        {
+            "id": item.id,
+            "source": item.source,
+            "guid": item.guid,
+            "url": item.url,
+            "title": item.title,
+            "author": item.author,
+            "published": _iso(item.published_at),
+            "first_seen": _iso(item.first_seen_at),
+            "updated": _iso(item.updated_at),
+            "version": item.version,
+            "language": item.language,
+            "text": item.text,
+            "summary": list(item.summary),
+        },
+        ensure_ascii=False,
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _mount_bench() -> None:
+    from feedbrief.cli_bench import bench_app
+
+    app.add_typer(bench_app, name="bench", help="Benchmarks (need the bench extra).")
+
+
+_mount_bench()
+
+
+def main() -> None:
+    app()

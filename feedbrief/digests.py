@@ -1,0 +1,93 @@
+"""Build a day's digest from storage and write it, with the Atom feed of all digests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+
+import structlog
+
+from feedbrief.pipeline import Clock
+from storage import Storage, StoredItem
+from summarise.digest import (
+    Digest,
+    DigestStory,
+    SourceRef,
+    load_digest_json,
+    write_digest,
+    write_feed,
+)
+
+log = structlog.get_logger(__name__)
+
+# The Atom feed carries the most recent digests only; older ones stay on disk.
+FEED_DIGESTS = 30
+
+
+def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The UTC-comparable start and end of *day* in *tz* (DST days are 23 or 25 hours)."""
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return start, end
+
+
+def local_day(moment: datetime, tz: tzinfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def source_name(item: StoredItem) -> str:
+    return item.source_title or item.source
+
+
+def story(item: StoredItem) -> DigestStory:
+    return DigestStory(
+        id=item.id,
+        title=item.title,
+        url=item.url,
+        source=source_name(item),
+        published=item.published_at,
+        summary=item.summary,
+        sources=(SourceRef(name=source_name(item), url=item.url),),
+    )
+
+
+class DigestWriter:
+    def __init__(
+        self, storage: Storage, directory: Path, tz: tzinfo, tz_name: str, clock: Clock
+    ) -> None:
+        self.storage = storage
+        self.directory = directory
+        self.tz = tz
+        self.tz_name = tz_name
+        self.clock = clock
+
+    def build(self, day: date) -> Digest:
+        start, end = day_bounds(day, self.tz)
+        items = self.storage.items_first_seen(start, end)
+        return Digest(
+            date=day,
+            generated_at=self.clock(),
+            timezone=self.tz_name,
+            stories=tuple(story(item) for item in items),
+        )
+
+    def write(self, day: date) -> list[Path]:
+        digest = self.build(day)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        paths = write_digest(digest, self.directory)
+        self.storage.record_digest(day, digest.generated_at, self.tz_name, len(digest.stories))
+        self._write_feed()
+        log.info("digest written", day=day.isoformat(), stories=len(digest.stories))
+        return paths
+
+    def write_days(self, days: Iterable[date]) -> list[Path]:
+        return [path for day in sorted(set(days)) for path in self.write(day)]
+
+    def today(self) -> date:
+        return local_day(self.clock(), self.tz)
+
+    def _write_feed(self) -> None:
+        files = sorted(self.directory.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].json"))
+        digests = [load_digest_json(path) for path in files[-FEED_DIGESTS:]]
+        write_feed(digests, self.directory)

@@ -1,0 +1,102 @@
+"""The long-running service: a local APScheduler ticker hands work to the pipeline.
+
+The scheduler only decides *when*; every job is a plain method that does one pass and
+returns. SIGINT/SIGTERM set a stop event that the pipeline checks between items, so the
+item in hand is finished (its transaction committed) and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from types import FrameType
+
+import structlog
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
+
+from feedbrief.app import App
+
+log = structlog.get_logger(__name__)
+
+
+class Service:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._lock = threading.Lock()  # one pass at a time, whatever the scheduler does
+
+    def scan_seeds(self) -> None:
+        rows = self.app.replay()
+        changed = [row for row in rows if row.status in ("new", "updated")]
+        if changed:
+            log.info("seeds scanned", files=len(rows), changed=len(changed))
+
+    def write_today(self) -> None:
+        self.app.digests.write(self.app.today())
+
+    def daily_digest(self) -> None:
+        """At the configured time: finalise yesterday's digest and start today's."""
+        today = self.app.today()
+        self.app.digests.write_days([today - timedelta(days=1), today])
+
+    def run_once(self) -> None:
+        self._guarded("seeds", self.scan_seeds)
+        self._guarded("digest", self.write_today)
+
+    def run_forever(self) -> None:
+        self._install_signal_handlers()
+        self.run_once()
+        settings = self.app.settings
+        scheduler = BackgroundScheduler(timezone=settings.digest.tz)
+        scheduler.add_job(
+            self._guarded,
+            "interval",
+            args=("seeds", self.scan_seeds),
+            seconds=settings.seeds.scan_interval,
+            max_instances=1,
+            coalesce=True,
+            id="seeds",
+        )
+        scheduler.add_job(
+            self._guarded,
+            "cron",
+            args=("daily-digest", self.daily_digest),
+            hour=settings.digest.time.hour,
+            minute=settings.digest.time.minute,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+            id="daily-digest",
+        )
+        scheduler.start()
+        log.info(
+            "service started",
+            seeds=str(self.app.seeds_dir),
+            digest_dir=str(settings.digest.dir),
+            digest_time=settings.digest.time.isoformat("minutes"),
+        )
+        self.app.stop.wait()
+        log.info("stopping: finishing the work in hand")
+        scheduler.shutdown(wait=True)
+        log.info("service stopped")
+
+    def _guarded(self, job: str, work: Callable[[], None]) -> None:
+        """Run one pass; a database failure is logged and retried on the next tick
+        instead of killing a service that is meant to run unattended."""
+        if self.app.stop.is_set():
+            return
+        with self._lock:
+            try:
+                work()
+            except (SQLAlchemyError, OSError) as exc:
+                log.error("pass failed; retrying on the next tick", job=job, error=str(exc))
+
+    def _install_signal_handlers(self) -> None:
+        def handle(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal received", signal=signal.Signals(signum).name)
+            self.app.stop.set()
+
+        signal.signal(signal.SIGINT, handle)
+        signal.signal(signal.SIGTERM, handle)

@@ -1,0 +1,233 @@
+"""Seed documents: article files dropped into ``seeds/``, replayable through the pipeline.
+
+A seed's identity is its path relative to the seeds directory (plus, for JSON files,
+the object's ``id``, ``url`` or position), so replaying a file stores nothing new and an
+edited file updates its items in place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.clean import clean_paragraphs, clean_title, extract_page, html_to_paragraphs, split_paragraphs
+from ingest.records import Article
+
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+JSON_SUFFIXES = frozenset({".json", ".jsonl"})
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+
+# A seed is one article or a small batch of them; anything bigger is a mistake
+# (a log file, a database dump) and would only stall the pipeline.
+MAX_SEED_BYTES = 32 * 1024 * 1024
+
+
+class SeedError(Exception):
+    """A seed file that cannot be used; the message says why, for the log and the table."""
+
+
+class UnsupportedSeed(SeedError):
+    """A file whose format feedbrief does not read; skipped, not an error."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeedDocument:
+    name: str  # path relative to the seeds directory (or absolute, outside it)
+    articles: tuple[Article, ...]
+
+    @property
+    def source_url(self) -> str:
+        return f"seed:{self.name}"
+
+
+def seed_name(path: Path, seeds_dir: Path) -> str:
+    path, seeds_dir = path.resolve(), seeds_dir.resolve()
+    if path.is_relative_to(seeds_dir):
+        return path.relative_to(seeds_dir).as_posix()
+    return path.as_posix()
+
+
+def find_seeds(seeds_dir: Path) -> Iterator[Path]:
+    """Every file under *seeds_dir*, in a stable order, hidden files and folders left out."""
+    for path in sorted(seeds_dir.rglob("*")):
+        relative = path.relative_to(seeds_dir)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            yield path
+
+
+def load_seed(path: Path, seeds_dir: Path) -> SeedDocument:
+    """Read and clean one seed file.
+
+    Raises :class:`UnsupportedSeed` for a format feedbrief does not read and
+    :class:`SeedError` for a file that is unreadable, empty, binary or undecodable.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UnsupportedSeed(f"unsupported file type {suffix or '(none)'!r}")
+    data = _read_bytes(path)
+    name = seed_name(path, seeds_dir)
+    if suffix in HTML_SUFFIXES:
+        articles = [_html_article(data, name)]
+    elif suffix in TEXT_SUFFIXES:
+        articles = [_text_article(_decode(data), name, markdown=suffix == ".md")]
+    else:
+        articles = _json_articles(_decode(data), name, lines=suffix == ".jsonl")
+    return SeedDocument(name=name, articles=tuple(articles))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_SEED_BYTES:
+            raise SeedError(f"file is {size} bytes, over the {MAX_SEED_BYTES}-byte limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SeedError(f"cannot read file: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise SeedError("file is empty")
+    if b"\x00" in data[:8192]:
+        raise SeedError("file is binary (NUL bytes), not a text document")
+    return data
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SeedError(
+            f"not valid UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start})"
+        ) from exc
+
+
+def _article(
+    guid: str,
+    title: str,
+    paragraphs: list[str],
+    *,
+    url: str | None = None,
+    published: datetime | None = None,
+    language: str | None = None,
+) -> Article:
+    body = clean_paragraphs(paragraphs)
+    if not body:
+        raise SeedError(f"{guid}: no article text left after cleaning")
+    title = clean_title(title) or body[0][:120]
+    return Article(
+        guid=guid,
+        title=title,
+        text="\n\n".join(body),
+        url=url,
+        published=published,
+        language=language,
+    )
+
+
+def _text_article(text: str, name: str, *, markdown: bool) -> Article:
+    first, _, rest = text.strip().partition("\n")
+    title = first.lstrip("#").strip() if markdown else first.strip()
+    return _article(name, title, split_paragraphs(rest))
+
+
+def _html_article(data: bytes, name: str) -> Article:
+    page = extract_page(data)
+    if not page.paragraphs:
+        raise SeedError("no article text found in the HTML")
+    return _article(
+        name,
+        page.title or "",
+        page.paragraphs,
+        url=page.url,
+        published=page.published,
+        language=page.language,
+    )
+
+
+def _json_articles(text: str, name: str, *, lines: bool) -> list[Article]:
+    objects = _json_objects(text, lines=lines)
+    if not objects:
+        raise SeedError("no JSON objects in file")
+    articles = []
+    seen: set[str] = set()
+    for index, (where, obj) in enumerate(objects):
+        guid = f"{name}#{_json_key(obj, index)}"
+        if guid in seen:
+            raise SeedError(f"{where}: duplicate id {guid!r}")
+        seen.add(guid)
+        articles.append(_json_article(obj, guid, where))
+    return articles
+
+
+def _json_objects(text: str, *, lines: bool) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        if lines:
+            values = [
+                (f"line {number}", json.loads(line))
+                for number, line in enumerate(text.splitlines(), 1)
+                if line.strip()
+            ]
+        else:
+            document = json.loads(text)
+            items = document if isinstance(document, list) else [document]
+            values = [(f"object {number}", value) for number, value in enumerate(items, 1)]
+    except json.JSONDecodeError as exc:
+        raise SeedError(f"invalid JSON: {exc}") from exc
+    for where, value in values:
+        if not isinstance(value, dict):
+            raise SeedError(f"{where}: expected a JSON object, got {type(value).__name__}")
+    return values
+
+
+def _json_key(obj: dict[str, Any], index: int) -> str:
+    for key in ("id", "url"):
+        value = obj.get(key)
+        if isinstance(value, str | int) and str(value).strip():
+            return str(value).strip()
+    return str(index)
+
+
+def _json_article(obj: dict[str, Any], guid: str, where: str) -> Article:
+    title = _optional_str(obj, "title", where) or ""
+    text = _optional_str(obj, "text", where)
+    html = _optional_str(obj, "html", where)
+    if text:
+        paragraphs = split_paragraphs(text)
+    elif html:
+        paragraphs = html_to_paragraphs(html)
+    else:
+        raise SeedError(f"{where}: needs a non-empty 'text' or 'html'")
+    return _article(
+        guid,
+        title,
+        paragraphs,
+        url=_optional_str(obj, "url", where),
+        published=_parse_published(obj.get("published"), where),
+        language=_optional_str(obj, "language", where),
+    )
+
+
+def _optional_str(obj: dict[str, Any], key: str, where: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SeedError(f"{where}: '{key}' must be a string")
+    return value.strip() or None
+
+
+def _parse_published(value: Any, where: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise SeedError(f"{where}: 'published' must be an ISO 8601 string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise SeedError(f"{where}: 'published' is not an ISO 8601 date: {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import insert, inspect
+from sqlalchemy.exc import IntegrityError
+
+from storage import ItemData, Outcome, Storage, SummaryData
+from storage.models import Base, Item
+
+T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+
+
+def item(guid: str = "g1", text: str = "Body.", title: str = "Title") -> ItemData:
+    return ItemData(guid=guid, title=title, text=text, content_hash=f"h-{title}-{text}")
+
+
+SUMMARY = SummaryData(algorithm="default", sentences=("Body.",))
+
+
+@pytest.fixture
+def store(database_url: str) -> Storage:
+    storage = Storage.open(database_url)
+    yield storage
+    storage.close()
+
+
+def test_migrations_create_exactly_the_models_schema(store: Storage) -> None:
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_opening_twice_is_a_no_op_upgrade(database_url: str) -> None:
+    Storage.open(database_url).close()
+    storage = Storage.open(database_url)
+    assert {"sources", "items", "summaries", "digests"} <= set(
+        inspect(storage.engine).get_table_names()
+    )
+    storage.close()
+
+
+def test_same_guid_twice_is_unchanged_and_stores_one_row(store: Storage) -> None:
+    source = store.ensure_source("seed", "seed:a.txt", None, T0)
+    assert store.save_item(source, item(), SUMMARY, T0) == (Outcome.NEW, T0)
+    later = T0 + timedelta(hours=1)
+    assert store.save_item(source, item(), SUMMARY, later) == (Outcome.UNCHANGED, T0)
+    assert store.count_items() == 1
+
+
+def test_changed_content_updates_in_place_and_keeps_first_seen(store: Storage) -> None:
+    source = store.ensure_source("seed", "seed:a.txt", None, T0)
+    store.save_item(source, item(), SUMMARY, T0)
+    later = T0 + timedelta(days=2)
+    new_summary = SummaryData(algorithm="default", sentences=("Edited.",))
+    outcome, first_seen = store.save_item(source, item(text="Edited."), new_summary, later)
+    assert (outcome, first_seen) == (Outcome.UPDATED, T0)
+    [stored] = list(store.iter_items())
+    assert stored.version == 2
+    assert stored.text == "Edited."
+    assert stored.summary == ("Edited.",)
+    assert stored.first_seen_at == T0
+    assert stored.updated_at == later
+
+
+def test_uniqueness_is_enforced_by_the_database_not_only_by_code(store: Storage) -> None:
+    source = store.ensure_source("seed", "seed:a.txt", None, T0)
+    store.save_item(source, item(), SUMMARY, T0)
+    row = {
+        "source_id": source,
+        "guid": "g1",
+        "title": "t",
+        "text": "x",
+        "content_hash": "other",
+        "first_seen_at": T0,
+        "updated_at": T0,
+        "version": 1,
+    }
+    with pytest.raises(IntegrityError), store.engine.begin() as connection:
+        connection.execute(insert(Item), row)
+
+
+def test_datetimes_come_back_aware_utc(store: Storage) -> None:
+    source = store.ensure_source("feed", "http://example.com/feed", "Example", T0)
+    local = T0.astimezone(ZoneInfo("America/New_York"))
+    data = ItemData(
+        guid="g", title="t", text="x", content_hash="h", published_at=local
+    )
+    store.save_item(source, data, SUMMARY, T0)
+    [stored] = list(store.iter_items())
+    assert stored.published_at == T0
+    assert stored.published_at.tzinfo is UTC
+    assert stored.source_title == "Example"
+
+
+def test_items_first_seen_is_half_open_and_ordered(store: Storage) -> None:
+    source = store.ensure_source("seed", "seed:a.txt", None, T0)
+    times = [T0 + timedelta(hours=h) for h in (3, 0, 1, 24)]
+    for number, moment in enumerate(times):
+        store.save_item(source, item(guid=f"g{number}", title=str(number)), SUMMARY, moment)
+    found = store.items_first_seen(T0, T0 + timedelta(hours=24))
+    assert [i.guid for i in found] == ["g1", "g2", "g0"]
+
+
+def test_iter_items_pages_through_everything_and_filters_by_since(store: Storage) -> None:
+    source = store.ensure_source("seed", "seed:a.txt", None, T0)
+    for number in range(7):
+        moment = T0 + timedelta(days=number)
+        store.save_item(source, item(guid=f"g{number}", title=str(number)), SUMMARY, moment)
+    assert [i.guid for i in store.iter_items(batch=3)] == [f"g{n}" for n in range(7)]
+    since = T0 + timedelta(days=5)
+    assert [i.guid for i in store.iter_items(since=since, batch=2)] == ["g5", "g6"]
+
+
+def test_source_errors_are_counted_and_cleared_by_success(store: Storage) -> None:
+    source = store.ensure_source("feed", "http://example.com/feed", None, T0)
+    store.record_error(source, "HTTP 500", T0)
+    store.record_error(source, "HTTP 502", T0)
+    [state] = store.sources()
+    assert (state.error_count, state.last_error) == (2, "HTTP 502")
+    store.record_success(source, T0)
+    [state] = store.sources()
+    assert state.error_count == 0
+    assert state.last_success_at == T0
