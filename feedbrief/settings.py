@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import time, tzinfo
+import datetime as dt
+from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,7 +73,7 @@ class SeedSettings(_Section):
 
 class DigestSettings(_Section):
     dir: Path = Path("digests")
-    time: time = time(7, 0)
+    time: dt.time = dt.time(7, 0)
     timezone: str = "local"
     sentences: int = Field(default=3, ge=1, le=50)
     algorithm: str = "default"
