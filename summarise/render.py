@@ -1,0 +1,47 @@
+"""Writing a day's digest and the feed to the directory they are published from.
+
+Each file is replaced atomically, so a web server or feed reader never sees half a file.
+Names are fixed: ``YYYY-MM-DD.md``, ``YYYY-MM-DD.html``, ``YYYY-MM-DD.json`` and ``feed.xml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+
+from feedbrief.atomicfile import write_atomic
+from summarise.atom import render_atom
+from summarise.digest import Digest, render_json
+from summarise.render_html import render_html
+from summarise.render_markdown import render_markdown
+
+log = structlog.get_logger(__name__)
+
+FEED_FILE_NAME = "feed.xml"
+
+_RENDERERS = (("md", render_markdown), ("html", render_html), ("json", render_json))
+
+
+def write_digest(digest: Digest, directory: Path) -> list[Path]:
+    """Write the day's Markdown, HTML and JSON files; returns their paths in that order."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix, render in _RENDERERS:
+        path = directory / f"{digest.date.isoformat()}.{suffix}"
+        write_atomic(path, render(digest))
+        paths.append(path)
+    log.info("digest_written", date=digest.date.isoformat(), stories=len(digest.stories))
+    return paths
+
+
+def write_feed(
+    digests: Sequence[Digest], directory: Path, *, feed_url: str, html_base_url: str
+) -> Path:
+    """Write ``feed.xml`` holding one entry per digest (see ``render_atom``)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / FEED_FILE_NAME
+    write_atomic(path, render_atom(digests, feed_url=feed_url, html_base_url=html_base_url))
+    log.info("feed_written", path=str(path), entries=len(digests))
+    return path
