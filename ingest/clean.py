@@ -1,0 +1,356 @@
+"""Turn scraped article text into body paragraphs a reader would recognise.
+
+Scraped news arrives with the page around it: image captions (often twice, once per
+rendition), pull quotes repeating the body, share/subscribe furniture, and a trailing block
+of teasers for other stories. The rules here target those *classes* of noise rather than
+any one site, and are applied until nothing changes, so cleaning is idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+import ftfy
+import structlog
+
+from ingest.html import ExtractedPage, extract_page, html_to_paragraphs
+
+__all__ = [
+    "ExtractedPage",
+    "clean_paragraphs",
+    "clean_title",
+    "extract_page",
+    "format_article",
+    "html_to_paragraphs",
+    "split_paragraphs",
+]
+
+log = structlog.get_logger(__name__)
+
+# Repair mojibake but keep the author's typography: curly quotes and full-width forms are
+# deliberate, not damage.
+_FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, explain=False)
+
+_WHITESPACE = re.compile(r"\s+")
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
+# NUL, C0/C1 controls, lone surrogates and invisible format characters that only get in the
+# way of comparing and displaying text.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b\u2060\ufeff]")
+
+# --- comparison form -----------------------------------------------------------------------
+
+_QUOTES = "'\"`´‘’‚‛“”„‟‹›«»′″¿"
+_DASHES = "‐‑‒–—―−"
+_FOLD = str.maketrans({**dict.fromkeys(_QUOTES, "'"), **dict.fromkeys(_DASHES, "-")})
+_WORD = re.compile(r"\w+")
+
+
+def _comparison_form(paragraph: str) -> str:
+    """Fold what differs between renditions of the same text: quote style (including the
+    ``¿`` that some CMSes leave where quotes were), dashes, case and spacing."""
+    folded = paragraph.translate(_FOLD).replace("…", "...").casefold()
+    return _WHITESPACE.sub(" ", folded).strip()
+
+
+# --- per-paragraph normalisation ------------------------------------------------------------
+
+
+def _is_spanish_question(paragraph: str) -> bool:
+    """True when every ``¿`` opens a question closed by a later ``?``, as in Spanish."""
+    positions = [i for i, ch in enumerate(paragraph) if ch == "¿"]
+    ends = [*positions[1:], len(paragraph)]
+    return all("?" in paragraph[start:end] for start, end in zip(positions, ends, strict=True))
+
+
+_INVERTED_APOSTROPHE = re.compile(r"(?<=\w)¿(?=\w)")
+_INVERTED_OPENING = re.compile(r"(?:(?<=^)|(?<=[\s(\[{—–-]))¿(?=\S)")
+
+
+def _repair_inverted_question_marks(paragraph: str) -> str:
+    """Replace a ``¿`` standing in for a quote or apostrophe with the real character."""
+    if "¿" not in paragraph or _is_spanish_question(paragraph):
+        return paragraph
+    opening, closing = ("“", "”") if "“" in paragraph and "‘" not in paragraph else ("‘", "’")
+    paragraph = _INVERTED_APOSTROPHE.sub("’", paragraph)
+    paragraph = _INVERTED_OPENING.sub(opening, paragraph)
+    return paragraph.replace("¿", closing)
+
+
+def _normalise(text: str) -> str:
+    text = _INVISIBLE.sub("", text)
+    text = ftfy.fix_text(text, _FTFY_CONFIG)
+    text = _WHITESPACE.sub(" ", text).strip()
+    return _repair_inverted_question_marks(text)
+
+
+def _normalise_paragraph(text: str) -> str:
+    """Repair and whitespace-normalise one paragraph, to a fixed point.
+
+    ftfy can uncover a second layer of mojibake once the first is fixed, so a single pass
+    is not always stable; the loop is bounded because real text settles in one or two.
+    """
+    for _ in range(4):
+        fixed = _normalise(text)
+        if fixed == text:
+            break
+        text = fixed
+    return text
+
+
+def clean_title(title: str) -> str:
+    """The title with mojibake repaired and whitespace collapsed to single spaces."""
+    return _normalise_paragraph(title)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split plain text on blank lines; each paragraph's whitespace collapsed, empties dropped."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2029", "\n\n")
+    paragraphs = (_WHITESPACE.sub(" ", chunk).strip() for chunk in _BLANK_LINE.split(text))
+    return [p for p in paragraphs if p]
+
+
+def format_article(title: str, paragraphs: Sequence[str]) -> str:
+    """Render an article as plain text: title, then paragraphs, separated by blank lines."""
+    return "\n\n".join(part for part in (title, *paragraphs) if part) + "\n"
+
+
+# --- page furniture -------------------------------------------------------------------------
+
+_FURNITURE_MAX_WORDS = 25
+_SOCIAL = (
+    r"(?:twitter|x|facebook|instagram|tiktok|threads|linkedin|bluesky|youtube|whatsapp"
+    r"|telegram|pinterest|reddit|email|e-mail)"
+)
+_FURNITURE = re.compile(
+    "|".join(
+        [
+            r"advert(?:isement)?|ad|sponsored(?: content)?|paid (?:content|post)",
+            r"promoted(?: content)?",
+            r"(?:story|article|text) continues (?:below|after)(?: (?:the|this))?"
+            r"(?: advert(?:isement)?| ad)?",
+            r"continue reading(?: (?:below|the main story|the article|the story))?",
+            r"continue reading after the ad(?:vert(?:isement)?)?",
+            r"scroll (?:down|to continue)\b.*",
+            r"(?:click|tap|press) here\b.*",
+            r"(?:read|see|view|show) (?:more|less|(?:the )?full (?:story|article))"
+            r"(?: (?:about|on|at|here|from|in|of)\b.*)?",
+            r"(?:more|related|see also|also read|read also|read next|must read)\s*:.*",
+            r"(?:watch|listen|video)\s*:.*",
+            r"(?:sign up|subscribe|register)\b.*\b(?:newsletters?|inbox|alerts?|briefing)\b.*",
+            r"(?:sign up|subscribe|log ?in|sign in|register)(?: (?:now|here|today))?",
+            r"get (?:the|our) (?:latest|best|top|newsletter)\b.*(?:inbox|newsletter|free)\b.*",
+            r"(?:download|get) (?:the|our) app\b.*",
+            r"follow (?:us|\w+(?: \w+){0,3}) on " + _SOCIAL + r"\b.*",
+            r"(?:follow|like|join) us (?:on|at)\b.*|follow us for\b.*",
+            r"share(?: (?:this|the)(?: (?:article|story|page|post|video|gallery))?)?",
+            r"share (?:on|via|to|with) .{1,40}",
+            _SOCIAL + r"(?: (?:this|share))?",
+            r"tweet|print|save|bookmark|copy (?:article )?(?:link|url)",
+            r"comments?|(?:view|show|hide) comments|leave a comment|join the conversation",
+            r"\d+ (?:comments?|shares?)",
+            r"listen to (?:this )?(?:article|story)\b.*",
+            r"\d+ min(?:ute)?s? read",
+            r"(?:loading|skip to (?:main )?content|skip (?:ad|advert)|back to top|top of page)\W*",
+            r"(?:next|previous) (?:article|story|post)",
+            r"(?:image|media|photo|video|picture) (?:source|caption|credit)s?\b.*",
+            r"(?:photo(?:graph)?|picture|pic|image|credit|source|caption)s?\s*:.{0,80}",
+            r"getty images|ap photo|reuters|afp via getty images",
+            r"(?:©|\(c\)).*|copyright (?:©|\(c\))?\s*\d{4}\b.*",
+            r"all rights reserved\b.*",
+        ]
+    )
+)
+_TRAILING_PUNCTUATION = re.compile(r"[\s.!?…:;,|>»›→-]+$")
+
+
+def _is_furniture(paragraph: str) -> bool:
+    """Page chrome that is not part of the article: share and subscribe prompts, ad labels,
+    image credits, "read more" links, decoration without any word in it."""
+    if not any(ch.isalnum() for ch in paragraph):
+        return True
+    if len(paragraph.split()) > _FURNITURE_MAX_WORDS:
+        return False
+    key = _TRAILING_PUNCTUATION.sub("", _comparison_form(paragraph))
+    return _FURNITURE.fullmatch(key) is not None
+
+
+# --- caption twins and repeats ----------------------------------------------------------------
+
+_TWIN_RATIO = 0.9
+_TWIN_MIN_WORDS = 4  # below this only identical renditions count: short lines differ little
+_TWIN_MAX_WORDS = 1000  # captions are short; bounds the cost of the similarity check
+
+
+def _are_twins(first: list[str], second: list[str]) -> bool:
+    """Near-identical word sequences: the same caption rendered twice."""
+    if first == second:
+        return True
+    shorter, longer = sorted((len(first), len(second)))
+    if shorter < _TWIN_MIN_WORDS or longer > _TWIN_MAX_WORDS:
+        return False
+    if 2 * shorter / (shorter + longer) < _TWIN_RATIO:
+        return False
+    matcher = SequenceMatcher(None, first, second, autojunk=False)
+    return matcher.quick_ratio() >= _TWIN_RATIO and matcher.ratio() >= _TWIN_RATIO
+
+
+def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
+    """Drop both paragraphs of each adjacent near-identical pair, and later verbatim repeats.
+
+    Captions come in twins (one per image rendition, often differing only in quote style),
+    so both go; a pull quote repeats an earlier body paragraph, so only the copy goes. The
+    output is kept as a stack: when a twin pair is removed, the paragraphs on either side
+    become neighbours and are compared in turn, so no twin pair survives into the output.
+    """
+    kept: list[tuple[str, str, list[str]]] = []
+    seen: set[str] = set()
+    for paragraph in paragraphs:
+        form = _comparison_form(paragraph)
+        words = _WORD.findall(form)
+        if kept and _are_twins(kept[-1][2], words):
+            kept.pop()
+            seen.add(form)
+        elif form in seen:
+            continue
+        else:
+            kept.append((paragraph, form, words))
+            seen.add(form)
+    return [paragraph for paragraph, _, _ in kept]
+
+
+# --- trailing related-content block -----------------------------------------------------------
+
+_RELATED_HEADING = re.compile(
+    "|".join(
+        [
+            r"(?:you|we think you) (?:may|might|will|would) (?:also )?"
+            r"(?:like|enjoy|love|be interested in)(?: this| these)?",
+            r"(?:related|similar)(?: (?:articles?|stories|story|content|posts?|news|coverage))?",
+            r"(?:related|similar) (?:reading|links|topics|items|videos|searches)",
+            r"more (?:from|on|in|about|by|like) .{1,50}",
+            r"more (?:stories|news|headlines|articles|to explore|to read|for you|like this)",
+            r"(?:read|watch|up) next|next up|what to read next|keep reading",
+            r"read more|see more|more|more top stories",
+            r"(?:most|top) (?:popular|read|viewed|shared|watched|commented)"
+            r"(?: (?:stories|articles|now|today|this week))?",
+            r"popular(?: (?:now|today|stories|articles|on .{1,40}))?",
+            r"recommended(?: (?:for you|stories|articles|reading|videos|by .{1,40}))?",
+            r"we recommend|editor's (?:picks?|choice)",
+            r"trending(?: (?:now|today|stories|news|topics|on .{1,40}))?",
+            r"(?:also|further) read(?:ing)?|see also|don't miss(?: this)?|must reads?",
+            r"in other news|(?:today's )?top (?:stories|news|headlines)",
+            r"latest(?: (?:news|stories|headlines|videos))?",
+            r"(?:from|around) (?:around )?the web|elsewhere on .{1,40}",
+            r"(?:sponsored|promoted|partner)(?: (?:content|stories|links))?",
+            r"(?:suggested|other|featured) (?:reading|articles|stories|links|videos)",
+        ]
+    )
+)
+_HEADING_MAX_WORDS = 8
+_HEADING_MAX_CHARS = 60
+_HEADLINE_MAX_WORDS = 30
+_TEASER_MAX_WORDS = 60
+_TEASER_MAX_SENTENCES = 2
+_CLOSERS = "'\"’”»)]"
+_SENTENCE_END = re.compile(r"[.!?…][" + re.escape(_CLOSERS) + r"]*(?:\s|$)")
+_TERMINAL_PUNCTUATION = re.compile(r"[.!?…,;][" + re.escape(_CLOSERS) + r"]*$")
+_TRUNCATED = re.compile(r"(?:…|\.\.\.)[" + re.escape(_CLOSERS) + r"]*$")
+
+
+def _is_truncated(paragraph: str) -> bool:
+    return _TRUNCATED.search(paragraph) is not None
+
+
+def _is_headline(paragraph: str) -> bool:
+    """A title-like line: no closing punctuation, not too long."""
+    return (
+        _TERMINAL_PUNCTUATION.search(paragraph) is None
+        and len(paragraph.split()) <= _HEADLINE_MAX_WORDS
+    )
+
+
+def _is_teaser(paragraph: str) -> bool:
+    """Short enough to be a headline or a one- or two-sentence standfirst."""
+    return (
+        len(paragraph.split()) <= _TEASER_MAX_WORDS
+        and len(_SENTENCE_END.findall(paragraph)) <= _TEASER_MAX_SENTENCES
+    )
+
+
+def _is_heading(paragraph: str) -> bool:
+    return (
+        len(paragraph) <= _HEADING_MAX_CHARS
+        and len(paragraph.split()) <= _HEADING_MAX_WORDS
+        and _TERMINAL_PUNCTUATION.search(paragraph) is None
+    )
+
+
+def _is_related_heading(paragraph: str) -> bool:
+    key = _TRAILING_PUNCTUATION.sub("", _comparison_form(paragraph))
+    return _RELATED_HEADING.fullmatch(key) is not None
+
+
+def _related_block_start(paragraphs: Sequence[str]) -> int | None:
+    """Index of the heading of a trailing related-content block, if there is one.
+
+    The block is a heading followed, to the end, by teasers: headlines and standfirsts cut
+    short with an ellipsis. A heading from the usual vocabulary ("You May Also Like", "More
+    from …") needs one clear teaser after it; any other short heading-like line needs at
+    least two, and the clear teasers must be at least half of what follows.
+    """
+    n = len(paragraphs)
+    suffix = n
+    while suffix > 0 and _is_teaser(paragraphs[suffix - 1]):
+        suffix -= 1
+    # strong[i]: clear teasers (truncated or headline-like) in paragraphs[i:].
+    strong = [0] * (n + 1)
+    for i in range(n - 1, suffix - 1, -1):
+        p = paragraphs[i]
+        strong[i] = strong[i + 1] + (_is_truncated(p) or _is_headline(p))
+    for i in range(max(suffix, 0), n - 1):
+        heading = paragraphs[i]
+        if not _is_heading(heading):
+            continue
+        after, clear = n - i - 1, strong[i + 1]
+        if _is_related_heading(heading) and clear >= 1:
+            return i
+        if after >= 2 and clear >= 2 and 2 * clear >= after:
+            has_ellipsis = any(_is_truncated(p) for p in paragraphs[i + 1 :])
+            if has_ellipsis or clear == after:
+                return i
+    return None
+
+
+def _drop_related_block(paragraphs: list[str]) -> list[str]:
+    start = _related_block_start(paragraphs)
+    return paragraphs if start is None else paragraphs[:start]
+
+
+# --- the pipeline -----------------------------------------------------------------------------
+
+
+def _clean_once(paragraphs: list[str]) -> list[str]:
+    # The related block goes first: its heading ("Read more") would otherwise be taken for
+    # furniture, leaving its teasers behind without the line that marks them.
+    kept = [p for p in _drop_related_block(paragraphs) if not _is_furniture(p)]
+    return _drop_twins_and_repeats(kept)
+
+
+def clean_paragraphs(paragraphs: Sequence[str]) -> list[str]:
+    """The article's body paragraphs, in order, with captions, repeats, furniture and the
+    trailing related-content block removed and mojibake repaired.
+
+    Removing one kind of noise can expose another (two captions either side of an advert
+    become neighbours), so the rules run until the result stops changing; every pass that
+    continues has removed a paragraph, and real pages settle in one or two.
+    """
+    current = [q for q in map(_normalise_paragraph, paragraphs) if q]
+    while True:
+        cleaned = _clean_once(current)
+        if len(cleaned) == len(current):
+            break
+        current = cleaned
+    log.debug("paragraphs_cleaned", received=len(paragraphs), kept=len(current))
+    return current
