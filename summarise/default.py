@@ -1,0 +1,228 @@
+"""The default summariser: a position prior and centrality, picked with MMR.
+
+Classic graph summarisers ignore the strongest signal in news, that reporters put the
+point first; Lead-k ignores everything else. This one scores each sentence with a small
+logistic model over a handful of cheap features (position, centrality against the
+document centroid, overlap with the title, length), then selects with maximal marginal
+relevance so the summary does not say the same thing twice. Weights come from
+``default_weights.json``, fitted by ``bench/train_summariser.py``.
+
+Every step is linear in the document's words except MMR, which compares each candidate
+with the sentences already chosen through an inverted index, and is capped at
+:data:`MMR_STEPS` picks; the remaining order falls back to the plain score.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from sumy.models.dom import ObjectDocumentModel, Sentence
+from sumy.summarizers._summarizer import AbstractSummarizer
+
+__all__ = ["FEATURES", "MMR_STEPS", "DefaultSummarizer", "Weights", "sentence_features"]
+
+FEATURES: tuple[str, ...] = (
+    "lead",  # 1 / (1 + position): the reporter's ordering
+    "first",  # first sentence of the article
+    "paragraph_start",  # first sentence of its paragraph
+    "centrality",  # cosine with the document's tf-idf centroid
+    "title",  # share of the title's content words the sentence contains
+    "length",  # log word count, relative to the document's mean
+)
+MMR_STEPS = 256
+_WEIGHTS_FILE = "default_weights.json"
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A logistic model over :data:`FEATURES` plus the MMR redundancy penalty."""
+
+    coefficients: tuple[float, ...]
+    intercept: float
+    redundancy: float
+
+    @classmethod
+    def shipped(cls) -> Weights:
+        raw = json.loads(resources.files("summarise").joinpath(_WEIGHTS_FILE).read_text())
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> Weights:
+        names = tuple(raw["features"])
+        if names != FEATURES:
+            raise ValueError(f"weights are for features {names}, expected {FEATURES}")
+        return cls(
+            tuple(map(float, raw["coefficients"])),
+            float(raw["intercept"]),
+            float(raw["redundancy"]),
+        )
+
+    def relevance(self, features: Sequence[float]) -> float:
+        logit = self.intercept + sum(
+            c * f for c, f in zip(self.coefficients, features, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-logit))
+
+
+@dataclass(frozen=True)
+class _Vectors:
+    """tf-idf vectors of the sentences, unit length, and an index from term to sentences."""
+
+    vectors: list[dict[str, float]]
+    postings: dict[str, list[tuple[int, float]]]
+
+    def similarities(self, index: int) -> dict[int, float]:
+        """Cosine similarity of sentence ``index`` with every sentence sharing a term."""
+        sims: dict[int, float] = {}
+        for term, weight in self.vectors[index].items():
+            for other, other_weight in self.postings[term]:
+                sims[other] = sims.get(other, 0.0) + weight * other_weight
+        return sims
+
+
+def sentence_features(
+    document: ObjectDocumentModel,
+    stem: Callable[[str], str],
+    stop_words: frozenset[str],
+) -> tuple[list[tuple[float, ...]], _Vectors]:
+    """The :data:`FEATURES` of each of ``document.sentences``, and their tf-idf vectors."""
+    sentences = document.sentences
+    bags = [_content_terms(s.words, stem, stop_words) for s in sentences]
+    vectors = _tfidf_vectors(bags)
+    centroid: Counter[str] = Counter()
+    for vector in vectors.vectors:
+        centroid.update(vector)
+    centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+    title = _title_terms(document, stem, stop_words)
+    lengths = [math.log1p(len(s.words)) for s in sentences]
+    mean_length = (sum(lengths) / len(lengths)) if lengths else 1.0
+    starts = _paragraph_starts(document)
+    features = []
+    for i, (bag, vector) in enumerate(zip(bags, vectors.vectors, strict=True)):
+        centrality = sum(w * centroid[t] for t, w in vector.items()) / centroid_norm
+        title_share = len(title.intersection(bag)) / len(title) if title else 0.0
+        features.append(
+            (
+                1.0 / (1.0 + i),
+                1.0 if i == 0 else 0.0,
+                1.0 if i in starts else 0.0,
+                centrality,
+                title_share,
+                lengths[i] / mean_length if mean_length else 0.0,
+            )
+        )
+    return features, vectors
+
+
+def _content_terms(
+    words: Iterable[str], stem: Callable[[str], str], stop_words: frozenset[str]
+) -> Counter[str]:
+    lowered = (w.lower() for w in words)
+    return Counter(stem(w) for w in lowered if w not in stop_words)
+
+
+def _tfidf_vectors(bags: list[Counter[str]]) -> _Vectors:
+    document_frequency: Counter[str] = Counter()
+    for bag in bags:
+        document_frequency.update(bag.keys())
+    count = len(bags)
+    idf = {t: math.log1p(count / df) for t, df in document_frequency.items()}
+    vectors: list[dict[str, float]] = []
+    postings: dict[str, list[tuple[int, float]]] = {}
+    for index, bag in enumerate(bags):
+        raw = {t: tf * idf[t] for t, tf in bag.items()}
+        norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
+        vector = {t: v / norm for t, v in raw.items()}
+        vectors.append(vector)
+        for term, weight in vector.items():
+            postings.setdefault(term, []).append((index, weight))
+    return _Vectors(vectors, postings)
+
+
+def _title_terms(
+    document: ObjectDocumentModel, stem: Callable[[str], str], stop_words: frozenset[str]
+) -> frozenset[str]:
+    terms: set[str] = set()
+    for heading in document.headings:
+        terms.update(_content_terms(heading.words, stem, stop_words))
+    return frozenset(terms)
+
+
+def _paragraph_starts(document: ObjectDocumentModel) -> frozenset[int]:
+    starts = set()
+    position = 0
+    for paragraph in document.paragraphs:
+        if paragraph.sentences:
+            starts.add(position)
+            position += len(paragraph.sentences)
+    return frozenset(starts)
+
+
+class DefaultSummarizer(AbstractSummarizer):
+    """Position prior + centrality + title overlap, selected with MMR; sumy-compatible.
+
+    ``sentences_count`` is anything sumy accepts (a number, "20%", or a callable that
+    takes the rated sentences best first), so length control works as for sumy's own.
+    """
+
+    def __init__(
+        self,
+        stemmer: Callable[[str], str] = str.lower,
+        stop_words: Iterable[str] = (),
+        weights: Weights | None = None,
+    ) -> None:
+        super().__init__(stemmer)
+        self._stop_words = frozenset(w.lower() for w in stop_words)
+        self._weights = weights or Weights.shipped()
+
+    @property
+    def stop_words(self) -> frozenset[str]:
+        return self._stop_words
+
+    @stop_words.setter
+    def stop_words(self, words: Iterable[str]) -> None:
+        self._stop_words = frozenset(w.lower() for w in words)
+
+    def __call__(self, document: ObjectDocumentModel, sentences_count) -> tuple[Sentence, ...]:
+        sentences = document.sentences
+        if not sentences:
+            return ()
+        ratings = self.rate_sentences(document)
+        return self._get_best_sentences(sentences, sentences_count, ratings)
+
+    def rate_sentences(self, document: ObjectDocumentModel) -> dict[Sentence, float]:
+        """A rating per sentence; higher is picked earlier, MMR order first."""
+        features, vectors = sentence_features(document, self._stemmer, self._stop_words)
+        relevance = [self._weights.relevance(f) for f in features]
+        order = _mmr_order(relevance, vectors, self._weights.redundancy, MMR_STEPS)
+        picked = set(order)
+        rest = sorted(
+            (i for i in range(len(relevance)) if i not in picked),
+            key=relevance.__getitem__,
+            reverse=True,
+        )
+        ranking = [*order, *rest]
+        sentences = document.sentences
+        return {sentences[i]: float(len(ranking) - rank) for rank, i in enumerate(ranking)}
+
+
+def _mmr_order(
+    relevance: list[float], vectors: _Vectors, redundancy: float, steps: int
+) -> list[int]:
+    """Greedy maximal-marginal-relevance order of the first ``steps`` picks."""
+    max_similarity = [0.0] * len(relevance)
+    remaining = set(range(len(relevance)))
+    order: list[int] = []
+    while remaining and len(order) < steps:
+        best = max(remaining, key=lambda i: (relevance[i] - redundancy * max_similarity[i], -i))
+        order.append(best)
+        remaining.discard(best)
+        for other, sim in vectors.similarities(best).items():
+            if sim > max_similarity[other]:
+                max_similarity[other] = sim
+    return order

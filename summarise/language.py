@@ -1,0 +1,164 @@
+"""Which language an article is in, and what sumy offers for it.
+
+Feeds and pages declare languages as codes ("en", "de-DE", "pt_BR"); sumy wants names
+("english"). Missing declarations are detected: unambiguous scripts (CJK, Greek, Hebrew,
+Thai...) by counting characters, everything else with langdetect under a fixed seed so
+the same article always gets the same answer. A language sumy has no stemmer or stop
+words for still works, with lower-casing as its only normalisation.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import structlog
+from sumy.nlp.stemmers import Stemmer
+from sumy.utils import get_stop_words
+
+__all__ = ["LanguageProfile", "detect_language", "language_profile", "normalise_language"]
+
+log = structlog.get_logger(__name__)
+
+# ISO 639-1 codes of the languages sumy has a stemmer or a stop-word list for.
+_SUMY_NAMES = {
+    "ar": "arabic",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "fi": "finnish",
+    "fr": "french",
+    "he": "hebrew",
+    "hu": "hungarian",
+    "it": "italian",
+    "ja": "japanese",
+    "ko": "korean",
+    "nl": "dutch",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sk": "slovak",
+    "sv": "swedish",
+    "th": "thai",
+    "uk": "ukrainian",
+    "zh": "chinese",
+}
+_CODES_BY_NAME = {name: code for code, name in _SUMY_NAMES.items() if code not in ("nb", "nn")}
+# Old or alternative codes still found in feeds.
+_ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv", "zh-cn": "zh", "zh-tw": "zh"}
+
+# Scripts that identify a language (or a family sumy treats alike) on their own.
+_SCRIPT_LANGUAGES = {
+    "HIRAGANA": "ja",
+    "KATAKANA": "ja",
+    "CJK": "zh",
+    "HANGUL": "ko",
+    "GREEK": "el",
+    "HEBREW": "he",
+    "THAI": "th",
+    "DEVANAGARI": "hi",
+    "BENGALI": "bn",
+    "TAMIL": "ta",
+    "GEORGIAN": "ka",
+    "ARMENIAN": "hy",
+}
+_DETECTION_SAMPLE = 2000
+
+
+@dataclass(frozen=True)
+class LanguageProfile:
+    """What the summarisers need to know about a language.
+
+    ``sumy_name`` is what sumy's own APIs take; ``stem`` is sumy's stemmer for it (plain
+    lower-casing where sumy has none); ``stop_words`` is empty where sumy has no list.
+    """
+
+    code: str | None
+    sumy_name: str
+    stem: Callable[[str], str]
+    stop_words: frozenset[str]
+
+
+def normalise_language(language: str | None) -> str | None:
+    """The ISO 639-1 code in ``language`` ("de-DE" -> "de", "English" -> "en"), or None."""
+    if not language:
+        return None
+    key = language.strip().lower().replace("_", "-")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    if key in _CODES_BY_NAME:
+        return _CODES_BY_NAME[key]
+    primary = key.split("-", 1)[0]
+    primary = _ALIASES.get(primary, primary)
+    if len(primary) in (2, 3) and primary.isalpha():
+        return primary
+    return None
+
+
+def detect_language(text: str) -> str | None:
+    """A best guess at the ISO 639-1 code of ``text``, or None when there is no telling."""
+    sample = text[:_DETECTION_SAMPLE]
+    by_script = _language_from_script(sample)
+    if by_script is not None:
+        return by_script
+    return _detect_with_langdetect(sample)
+
+
+def _language_from_script(sample: str) -> str | None:
+    scripts = Counter(_script(ch) for ch in sample if ch.isalpha())
+    letters = sum(scripts.values())
+    if not letters:
+        return None
+    if scripts["HIRAGANA"] + scripts["KATAKANA"] > 0.05 * letters:
+        return "ja"
+    script, count = scripts.most_common(1)[0]
+    if count < 0.5 * letters:
+        return None
+    return _SCRIPT_LANGUAGES.get(script)
+
+
+@lru_cache(maxsize=4096)
+def _script(char: str) -> str:
+    try:
+        name = unicodedata.name(char)
+    except ValueError:
+        return "UNKNOWN"
+    return name.split(" ", 1)[0]
+
+
+def _detect_with_langdetect(sample: str) -> str | None:
+    try:
+        from langdetect import DetectorFactory, LangDetectException, detect
+    except ImportError:
+        log.warning("language_detection_unavailable", reason="langdetect is not installed")
+        return None
+    DetectorFactory.seed = 0  # langdetect samples at random; a fixed seed makes it repeatable
+    try:
+        return normalise_language(detect(sample))
+    except LangDetectException:
+        return None
+
+
+@cache
+def language_profile(code: str | None) -> LanguageProfile:
+    """The stemmer and stop words sumy has for ``code`` (an ISO 639-1 code or None)."""
+    name = _SUMY_NAMES.get(code or "", code or "unknown")
+    try:
+        stem = lru_cache(maxsize=65536)(Stemmer(name))
+    except LookupError:
+        stem = str.lower
+    try:
+        stop_words = frozenset(get_stop_words(name))
+    except LookupError:
+        stop_words = frozenset()
+    return LanguageProfile(code=code, sumy_name=name, stem=stem, stop_words=stop_words)
