@@ -37,7 +37,14 @@ class App:
     @cached_property
     def digests(self) -> DigestWriter:
         digest = self.settings.digest
-        return DigestWriter(self.storage, digest.dir, digest.tz, digest.tz_name, self.clock)
+        return DigestWriter(
+            self.storage,
+            digest.dir,
+            tz=digest.tz,
+            tz_name=digest.tz_name,
+            base_url=digest.base_url,
+            clock=self.clock,
+        )
 
     @property
     def seeds_dir(self) -> Path:

@@ -79,7 +79,9 @@ def _algorithm(name: str) -> str:
 
 @app.command()
 def run(
-    once: Annotated[bool, typer.Option("--once", help="One pass of everything due, then exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass of everything due, then exit.")
+    ] = False,
     config: ConfigOption = None,
     log_level: LogLevel = "INFO",
 ) -> None:
@@ -94,7 +96,9 @@ def run(
 
 @app.command()
 def replay(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Seed files (default: the seeds directory).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Seed files (default: the seeds directory).")
+    ] = None,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",
 ) -> None:
@@ -131,7 +135,9 @@ def _print_replay(rows: list[ReplayRow]) -> None:
 @app.command()
 def clean(
     paths: Annotated[list[Path], typer.Argument(help="Documents to clean.")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write DIR/<file name> for each.")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write DIR/<file name> for each.")
+    ] = None,
 ) -> None:
     """Print the cleaned article: title, blank line, paragraphs separated by blank lines."""
     configure_logging("WARNING")
@@ -160,9 +166,13 @@ def summarise(
     path: Annotated[str | None, typer.Argument(help="A document, or - for standard input.")] = None,
     sentences: Annotated[int | None, typer.Option(min=1)] = None,
     ratio: Annotated[float | None, typer.Option(help="round(R x sentences), at least 1.")] = None,
-    words: Annotated[int | None, typer.Option(min=1, help="At most W words, whole sentences.")] = None,
+    words: Annotated[
+        int | None, typer.Option(min=1, help="At most W words, whole sentences.")
+    ] = None,
     algorithm: Annotated[str, typer.Option(help=f"One of: {', '.join(ALGORITHMS)}.")] = "default",
-    jsonl: Annotated[Path | None, typer.Option(help="Batch input: lines of {id, text, title?}.")] = None,
+    jsonl: Annotated[
+        Path | None, typer.Option(help="Batch input: lines of {id, text, title?}.")
+    ] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Batch output file.")] = None,
 ) -> None:
     """Clean a document and print its summary, one sentence per line, in article order."""
@@ -240,7 +250,9 @@ def _parse_date(value: str) -> date:
 def export(
     fmt: Annotated[str, typer.Option("--format", help="Only jsonl for now.")] = "jsonl",
     since: Annotated[str | None, typer.Option(help="Items first seen on or after DATE.")] = None,
-    out_path: Annotated[Path | None, typer.Option("--out", help="Write to FILE atomically.")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Write to FILE atomically.")
+    ] = None,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",
 ) -> None:

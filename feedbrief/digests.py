@@ -10,14 +10,8 @@ import structlog
 
 from feedbrief.pipeline import Clock
 from storage import Storage, StoredItem
-from summarise.digest import (
-    Digest,
-    DigestStory,
-    SourceRef,
-    load_digest_json,
-    write_digest,
-    write_feed,
-)
+from summarise.digest import Digest, DigestStory, SourceRef, load_recent_digests
+from summarise.render import write_digest, write_feed
 
 log = structlog.get_logger(__name__)
 
@@ -54,12 +48,20 @@ def story(item: StoredItem) -> DigestStory:
 
 class DigestWriter:
     def __init__(
-        self, storage: Storage, directory: Path, tz: tzinfo, tz_name: str, clock: Clock
+        self,
+        storage: Storage,
+        directory: Path,
+        *,
+        tz: tzinfo,
+        tz_name: str,
+        base_url: str,
+        clock: Clock,
     ) -> None:
         self.storage = storage
         self.directory = directory
         self.tz = tz
         self.tz_name = tz_name
+        self.base_url = base_url.rstrip("/") + "/"
         self.clock = clock
 
     def build(self, day: date) -> Digest:
@@ -88,6 +90,10 @@ class DigestWriter:
         return local_day(self.clock(), self.tz)
 
     def _write_feed(self) -> None:
-        files = sorted(self.directory.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].json"))
-        digests = [load_digest_json(path) for path in files[-FEED_DIGESTS:]]
-        write_feed(digests, self.directory)
+        """Rebuild feed.xml from the digests on disk, so it survives database pruning."""
+        write_feed(
+            load_recent_digests(self.directory, FEED_DIGESTS),
+            self.directory,
+            feed_url=f"{self.base_url}feed.xml",
+            html_base_url=self.base_url,
+        )

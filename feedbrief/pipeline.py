@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,7 +42,7 @@ class ReplayRow:
 @dataclass(frozen=True, slots=True)
 class SummaryPolicy:
     algorithm: str = "default"
-    length: Length = Length(sentences=3)
+    length: Length = field(default_factory=lambda: Length(sentences=3))
 
 
 class Pipeline:

@@ -77,7 +77,10 @@ class Service:
             digest_dir=str(settings.digest.dir),
             digest_time=settings.digest.time.isoformat("minutes"),
         )
-        self.app.stop.wait()
+        # Wait in short slices: a bare Event.wait() can keep the main thread from
+        # running the signal handler that is supposed to end it.
+        while not self.app.stop.wait(0.5):
+            pass
         log.info("stopping: finishing the work in hand")
         scheduler.shutdown(wait=True)
         log.info("service stopped")
@@ -100,3 +103,6 @@ class Service:
 
         signal.signal(signal.SIGINT, handle)
         signal.signal(signal.SIGTERM, handle)
+        # A parent may have started us with these blocked (the mask is inherited);
+        # a service that cannot be stopped by its supervisor is worse than useless.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})

@@ -6,10 +6,10 @@ names the key; so every section forbids unknown keys and every value is typed.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
-import datetime as dt
 from datetime import tzinfo
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,6 +77,9 @@ class DigestSettings(_Section):
     timezone: str = "local"
     sentences: int = Field(default=3, ge=1, le=50)
     algorithm: str = "default"
+    # Where the digest directory is published (by `feedbrief serve` or any static
+    # server); feed.xml links to the daily pages under it.
+    base_url: str = "http://127.0.0.1:8080/"
 
     @field_validator("time", mode="before")
     @classmethod

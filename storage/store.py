@@ -157,8 +157,11 @@ class Storage:
 
     def save_item(
         self, source_id: int, data: ItemData, summary: SummaryData, now: datetime
-    ) -> tuple[Outcome, int]:
-        """Insert or update an item and its summary in one transaction."""
+    ) -> tuple[Outcome, datetime]:
+        """Insert or update an item and its summary in one transaction.
+
+        Returns the outcome and the item's first-seen time (the day whose digest shows it).
+        """
         with self._session.begin() as session:
             item = session.scalar(
                 select(Item)
@@ -166,7 +169,7 @@ class Storage:
                 .options(joinedload(Item.summary))
             )
             if item is not None and item.content_hash == data.content_hash:
-                return Outcome.UNCHANGED, item.id
+                return Outcome.UNCHANGED, item.first_seen_at
             if item is None:
                 item = Item(source_id=source_id, guid=data.guid, first_seen_at=now, version=1)
                 session.add(item)
@@ -189,7 +192,7 @@ class Storage:
                 created_at=now,
             )
             session.flush()
-            return outcome, item.id
+            return outcome, item.first_seen_at
 
     def items_first_seen(self, start: datetime, end: datetime) -> list[StoredItem]:
         """Items first seen in ``[start, end)``, oldest first (ties by id: deterministic)."""

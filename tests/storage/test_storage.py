@@ -87,9 +87,7 @@ def test_uniqueness_is_enforced_by_the_database_not_only_by_code(store: Storage)
 def test_datetimes_come_back_aware_utc(store: Storage) -> None:
     source = store.ensure_source("feed", "http://example.com/feed", "Example", T0)
     local = T0.astimezone(ZoneInfo("America/New_York"))
-    data = ItemData(
-        guid="g", title="t", text="x", content_hash="h", published_at=local
-    )
+    data = ItemData(guid="g", title="t", text="x", content_hash="h", published_at=local)
     store.save_item(source, data, SUMMARY, T0)
     [stored] = list(store.iter_items())
     assert stored.published_at == T0

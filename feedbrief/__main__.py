@@ -1,0 +1,3 @@
+from feedbrief.cli import main
+
+main()
