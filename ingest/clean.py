@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from difflib import SequenceMatcher
 
 import ftfy
 import structlog
@@ -45,6 +44,7 @@ _QUOTES = "'\"`´‘’‚‛“”„‟‹›«»′″¿"
 _DASHES = "‐‑‒–—―−"
 _FOLD = str.maketrans({**dict.fromkeys(_QUOTES, "'"), **dict.fromkeys(_DASHES, "-")})
 _WORD = re.compile(r"\w+")
+_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 def _comparison_form(paragraph: str) -> str:
@@ -136,7 +136,7 @@ _FURNITURE = re.compile(
             r"(?:click|tap|press) here\b.*",
             r"(?:read|see|view|show) (?:more|less|(?:the )?full (?:story|article))"
             r"(?: (?:about|on|at|here|from|in|of)\b.*)?",
-            r"(?:more|related|see also|also read|read also|read next|must read)\s*:.*",
+            r"(?:more|related|see also|also read|read also|read next|must read|next)\s*:.*",
             r"(?:watch|listen|video)\s*:.*",
             r"(?:sign up|subscribe|register)\b.*\b(?:newsletters?|inbox|alerts?|briefing)\b.*",
             r"(?:sign up|subscribe|log ?in|sign in|register)(?: (?:now|here|today))?",
@@ -147,7 +147,7 @@ _FURNITURE = re.compile(
             r"share(?: (?:this|the)(?: (?:article|story|page|post|video|gallery))?)?",
             r"share (?:on|via|to|with) .{1,40}",
             _SOCIAL + r"(?: (?:this|share))?",
-            r"tweet|print|save|bookmark|copy (?:article )?(?:link|url)",
+            r"tweet|print|copy (?:article )?(?:link|url)",
             r"comments?|(?:view|show|hide) comments|leave a comment|join the conversation",
             r"\d+ (?:comments?|shares?)",
             r"listen to (?:this )?(?:article|story)\b.*",
@@ -179,21 +179,33 @@ def _is_furniture(paragraph: str) -> bool:
 # --- caption twins and repeats ----------------------------------------------------------------
 
 _TWIN_RATIO = 0.9
-_TWIN_MIN_WORDS = 4  # below this only identical renditions count: short lines differ little
-_TWIN_MAX_WORDS = 1000  # captions are short; bounds the cost of the similarity check
+# Short lines ("Type: keyword", "Yes.") legitimately sit next to their double; a caption is
+# longer, and a rendition that adds a word is only a twin when the words it shares are many.
+_TWIN_MIN_TOKENS = 4
+_NEAR_TWIN_MIN_TOKENS = 8
+_REPEAT_MIN_WORDS = 4  # short lines (section headings, "no-op") legitimately recur
+
+
+def _is_subsequence(shorter: Sequence[str], longer: Sequence[str]) -> bool:
+    remaining = iter(longer)
+    return all(token in remaining for token in shorter)
 
 
 def _are_twins(first: list[str], second: list[str]) -> bool:
-    """Near-identical word sequences: the same caption rendered twice."""
+    """The same caption rendered twice: equal token sequences once quote style and case are
+    folded, or one a near-complete subsequence of the other (a rendition that adds a
+    credit or "(pictured)"). A replaced token is never a twin: "the lighter shade" and "the
+    darker shade" are two sentences of the body, not two copies of one."""
+    shorter, longer = sorted((first, second), key=len)
+    if len(shorter) < _TWIN_MIN_TOKENS:
+        return False
     if first == second:
         return True
-    shorter, longer = sorted((len(first), len(second)))
-    if shorter < _TWIN_MIN_WORDS or longer > _TWIN_MAX_WORDS:
+    if len(shorter) < _NEAR_TWIN_MIN_TOKENS:
         return False
-    if 2 * shorter / (shorter + longer) < _TWIN_RATIO:
+    if 2 * len(shorter) / (len(shorter) + len(longer)) < _TWIN_RATIO:
         return False
-    matcher = SequenceMatcher(None, first, second, autojunk=False)
-    return matcher.quick_ratio() >= _TWIN_RATIO and matcher.ratio() >= _TWIN_RATIO
+    return _is_subsequence(shorter, longer)
 
 
 def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
@@ -203,21 +215,23 @@ def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
     so both go; a pull quote repeats an earlier body paragraph, so only the copy goes. The
     output is kept as a stack: when a twin pair is removed, the paragraphs on either side
     become neighbours and are compared in turn, so no twin pair survives into the output.
+    Repeats are found through a set of folded forms, so the whole pass is linear.
     """
-    kept: list[tuple[str, str, list[str]]] = []
+    kept: list[tuple[str, list[str]]] = []
     seen: set[str] = set()
     for paragraph in paragraphs:
         form = _comparison_form(paragraph)
-        words = _WORD.findall(form)
-        if kept and _are_twins(kept[-1][2], words):
+        tokens = _TOKEN.findall(form)
+        repeatable = len(_WORD.findall(form)) >= _REPEAT_MIN_WORDS
+        if kept and _are_twins(kept[-1][1], tokens):
             kept.pop()
-            seen.add(form)
-        elif form in seen:
+        elif repeatable and form in seen:
             continue
         else:
-            kept.append((paragraph, form, words))
+            kept.append((paragraph, tokens))
+        if repeatable:
             seen.add(form)
-    return [paragraph for paragraph, _, _ in kept]
+    return [paragraph for paragraph, _ in kept]
 
 
 # --- trailing related-content block -----------------------------------------------------------
@@ -249,13 +263,14 @@ _RELATED_HEADING = re.compile(
     )
 )
 _HEADING_MAX_WORDS = 8
+_MIN_UNNAMED_BLOCK = 3
 _HEADING_MAX_CHARS = 60
 _HEADLINE_MAX_WORDS = 30
 _TEASER_MAX_WORDS = 60
 _TEASER_MAX_SENTENCES = 2
 _CLOSERS = "'\"’”»)]"
-_SENTENCE_END = re.compile(r"[.!?…][" + re.escape(_CLOSERS) + r"]*(?:\s|$)")
-_TERMINAL_PUNCTUATION = re.compile(r"[.!?…,;][" + re.escape(_CLOSERS) + r"]*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？][" + re.escape(_CLOSERS) + r"]*(?:\s|$)")
+_TERMINAL_PUNCTUATION = re.compile(r"[.!?…,;。！？，；][" + re.escape(_CLOSERS) + r"]*$")
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)[" + re.escape(_CLOSERS) + r"]*$")
 
 
@@ -295,31 +310,45 @@ def _is_related_heading(paragraph: str) -> bool:
 def _related_block_start(paragraphs: Sequence[str]) -> int | None:
     """Index of the heading of a trailing related-content block, if there is one.
 
-    The block is a heading followed, to the end, by teasers: headlines and standfirsts cut
-    short with an ellipsis. A heading from the usual vocabulary ("You May Also Like", "More
-    from …") needs one clear teaser after it; any other short heading-like line needs at
-    least two, and the clear teasers must be at least half of what follows.
+    The block is a heading followed, to the end, by teasers: headlines, and standfirsts
+    cut short with an ellipsis or at least not two in a row, at least half of them clear
+    (headline or cut short). A heading from the usual vocabulary ("You May Also Like",
+    "More from …") needs nothing more. Any other short heading-like line needs three or
+    more lines after it, at least one in three (and two) cut short: without the ellipses a
+    list of headlines cannot be told from a list that ends the body (fixtures, award
+    winners, release notes).
     """
     n = len(paragraphs)
-    suffix = n
-    while suffix > 0 and _is_teaser(paragraphs[suffix - 1]):
-        suffix -= 1
-    # strong[i]: clear teasers (truncated or headline-like) in paragraphs[i:].
-    strong = [0] * (n + 1)
-    for i in range(n - 1, suffix - 1, -1):
-        p = paragraphs[i]
-        strong[i] = strong[i + 1] + (_is_truncated(p) or _is_headline(p))
-    for i in range(max(suffix, 0), n - 1):
-        heading = paragraphs[i]
-        if not _is_heading(heading):
+    # Walk back over teasers while no two standfirsts that are neither headline nor cut
+    # short follow each other: a block alternates headline and standfirst, while two such
+    # lines in a row are body text (a one-story promo box inside the article).
+    clear = [0] * (n + 1)
+    truncated = [0] * (n + 1)
+    start = n
+    while start > 0 and _is_teaser(paragraphs[start - 1]):
+        p = paragraphs[start - 1]
+        cut_short = _is_truncated(p)
+        is_clear = cut_short or _is_headline(p)
+        if not is_clear and start < n and clear[start] == clear[start + 1]:
+            break
+        start -= 1
+        truncated[start] = truncated[start + 1] + cut_short
+        clear[start] = clear[start + 1] + is_clear
+    for i in range(start, n - 1):
+        if not _is_heading(paragraphs[i]):
             continue
-        after, clear = n - i - 1, strong[i + 1]
-        if _is_related_heading(heading) and clear >= 1:
+        after = n - i - 1
+        if 2 * clear[i + 1] < after:
+            continue
+        if _is_related_heading(paragraphs[i]) and clear[i + 1] >= 1:
             return i
-        if after >= 2 and clear >= 2 and 2 * clear >= after:
-            has_ellipsis = any(_is_truncated(p) for p in paragraphs[i + 1 :])
-            if has_ellipsis or clear == after:
-                return i
+        if (
+            not paragraphs[i].endswith(":")  # a colon introduces the body's own list or quote
+            and after >= _MIN_UNNAMED_BLOCK
+            and truncated[i + 1] >= 2
+            and 3 * truncated[i + 1] >= after
+        ):
+            return i
     return None
 
 
