@@ -265,6 +265,6 @@ def test_run_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path: Path) -> No
         code = process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-        raise AssertionError(process.stderr.read())
+        raise AssertionError(process.stderr.read()) from None
     assert code == 0
     assert list(Path(env["FEEDBRIEF_DIGEST_DIR"]).glob("*.json"))
