@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.clean import clean_paragraphs, clean_title, extract_page, html_to_paragraphs, split_paragraphs
+from ingest.clean import (
+    clean_paragraphs,
+    clean_title,
+    extract_page,
+    html_to_paragraphs,
+    split_paragraphs,
+)
 from ingest.records import Article
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
