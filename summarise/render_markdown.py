@@ -23,11 +23,12 @@ from summarise.display import (
 # Characters that start emphasis, code, links, autolinks/raw HTML, entities, headings,
 # tables and strikethrough anywhere in a line (CommonMark plus GitHub's extensions).
 _INLINE_ACTIVE = re.compile(r"([\\`*_\[\]<>&#|~])")
-# Characters that only matter at the start of a line: list markers, setext underlines,
-# ordered-list numbers.
-_LINE_START_ACTIVE = re.compile(r"^([-+=]|\d+(?=[.)]))")
-# Destinations may contain escaped parentheses; angle brackets must be percent-encoded.
-_DESTINATION_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)", "<": "%3C", ">": "%3E"})
+# Characters that only matter at the start of a line: list markers, thematic breaks,
+# ordered-list numbers. (Setext underlines need a line above in the same paragraph, and
+# every paragraph here is a single line.)
+_LINE_START_ACTIVE = re.compile(r"^([-+]|\d+(?=[.)]))")
+# Unbalanced parentheses would end a link destination, and a backslash would escape them.
+_DESTINATION_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)"})
 
 
 def escape_inline(text: str) -> str:
