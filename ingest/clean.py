@@ -136,7 +136,8 @@ _FURNITURE = re.compile(
             r"(?:click|tap|press) here\b.*",
             r"(?:read|see|view|show) (?:more|less|(?:the )?full (?:story|article))"
             r"(?: (?:about|on|at|here|from|in|of)\b.*)?",
-            r"(?:more|related|see also|also read|read also|read next|must read|next)\s*:.*",
+            r"(?:(?:read )?more|related|see also|next)\s*:.*",
+            r"(?:(?:also )?read(?: also| next)?|must read)\s*:.*",
             r"(?:watch|listen|video)\s*:.*",
             r"(?:sign up|subscribe|register)\b.*\b(?:newsletters?|inbox|alerts?|briefing)\b.*",
             r"(?:sign up|subscribe|log ?in|sign in|register)(?: (?:now|here|today))?",
@@ -178,7 +179,7 @@ def _is_furniture(paragraph: str) -> bool:
 
 # --- caption twins and repeats ----------------------------------------------------------------
 
-_TWIN_RATIO = 0.9
+_TWIN_RATIO = 0.85
 # Short lines ("Type: keyword", "Yes.") legitimately sit next to their double; a caption is
 # longer, and a rendition that adds a word is only a twin when the words it shares are many.
 _TWIN_MIN_TOKENS = 4
