@@ -36,8 +36,10 @@ def linkable_url(url: str | None) -> str | None:
     """``url`` if it is an absolute http(s) URL safe to put in an ``href``, else ``None``.
 
     Browsers strip leading control characters and drop tabs and newlines anywhere in a URL,
-    so ``"\\tjava\\nscript:"`` still runs script; rather than imitate that parsing, any URL
-    containing such characters or spaces is refused outright.
+    so ``"\\tjava\\nscript:"`` still runs script; rather than rely on our parser matching
+    theirs, any URL containing such characters is refused outright. That also keeps control
+    characters out of the Atom feed (where they are invalid XML) and spaces out of Markdown
+    link destinations (where they end the link).
     """
     if url is None:
         return None

@@ -138,6 +138,14 @@ def test_markdown_link_keeps_urls_with_brackets_whole(url: str) -> None:
     assert [link.attrs["href"] for link in links] == [COMMONMARK.normalizeLink(url)]
 
 
+def test_markdown_drops_a_link_whose_url_has_spaces_rather_than_break_the_line() -> None:
+    story = replace(ROVER, url="https://x.example/a b) [c](javascript:x")
+    tokens = COMMONMARK.parse(render_markdown(make_digest(stories=(story,))))
+    heading = next(t for t in tokens if t.type == "inline" and t.content.startswith("Rover"))
+    assert _inline_text(heading) == "Rover finds ice"
+    assert not any(c.type == "link_open" for c in heading.children)
+
+
 @pytest.mark.parametrize(
     "summary", ["1. not a list", "- not a list", "+ nor this", "# not a heading", "---", "=== x"]
 )
@@ -289,11 +297,17 @@ def test_atom_needs_absolute_urls() -> None:
 
 
 def test_atom_stays_valid_xml_when_outside_text_holds_control_characters() -> None:
-    story = replace(ROVER, title="bell\x07 and nul\x00", summary=("form\x0cfeed \ufffe",))
+    story = replace(
+        ROVER,
+        title="bell\x07 and nul\x00",
+        url="https://space.example/a\x0bb",
+        summary=("form\x0cfeed \ufffe",),
+    )
     xml = render_atom([make_digest(stories=(story,))], feed_url=FEED_URL, html_base_url=BASE_URL)
     feed = feedparser.parse(xml)
     assert feed.bozo == 0, feed.get("bozo_exception")
-    assert "bell and nul" in feed.entries[0].content[0].value
+    body = lxml.html.fragment_fromstring(feed.entries[0].content[0].value, create_parent="div")
+    assert body.findtext(".//h2") == "bell and nul"  # text kept, link with a control dropped
 
 
 # Writing files
