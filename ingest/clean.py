@@ -215,24 +215,31 @@ def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
     Captions come in twins (one per image rendition, often differing only in quote style),
     so both go; a pull quote repeats an earlier body paragraph, so only the copy goes. The
     output is kept as a stack: when a twin pair is removed, the paragraphs on either side
-    become neighbours and are compared in turn, so no twin pair survives into the output.
-    Repeats are found through a set of folded forms, so the whole pass is linear.
+    become neighbours and are compared in turn, so no twin pair survives into the output;
+    a paragraph met again right after such a pair is a repeat, though, not a twin (a pull
+    quote set below a picture), so the first copy stays. Repeats are found through a set
+    of folded forms, so the whole pass is linear.
     """
-    kept: list[tuple[str, list[str]]] = []
+    kept: list[tuple[str, str, list[str]]] = []
     seen: set[str] = set()
+    exposed = False  # whether kept[-1] became the top by a twin pair's removal
     for paragraph in paragraphs:
         form = _comparison_form(paragraph)
         tokens = _TOKEN.findall(form)
         repeatable = len(_WORD.findall(form)) >= _REPEAT_MIN_WORDS
-        if kept and _are_twins(kept[-1][1], tokens):
+        if kept and exposed and kept[-1][1] == form:
+            continue
+        if kept and _are_twins(kept[-1][2], tokens):
             kept.pop()
+            exposed = True
         elif repeatable and form in seen:
             continue
         else:
-            kept.append((paragraph, tokens))
+            kept.append((paragraph, form, tokens))
+            exposed = False
         if repeatable:
             seen.add(form)
-    return [paragraph for paragraph, _ in kept]
+    return [paragraph for paragraph, _, _ in kept]
 
 
 # --- trailing related-content block -----------------------------------------------------------
@@ -314,10 +321,10 @@ def _related_block_start(paragraphs: Sequence[str]) -> int | None:
     The block is a heading followed, to the end, by teasers: headlines, and standfirsts
     cut short with an ellipsis or at least not two in a row, at least half of them clear
     (headline or cut short). A heading from the usual vocabulary ("You May Also Like",
-    "More from …") needs nothing more. Any other short heading-like line needs three or
-    more lines after it, at least one in three (and two) cut short: without the ellipses a
-    list of headlines cannot be told from a list that ends the body (fixtures, award
-    winners, release notes).
+    "More from …") needs nothing more. Any other short heading-like line needs a headline
+    right after it and three or more lines in all, at least one in three (and two) cut
+    short: without the ellipses a list of headlines cannot be told from a list that ends
+    the body (fixtures, award winners, release notes).
     """
     n = len(paragraphs)
     # Walk back over teasers while no two standfirsts that are neither headline nor cut
@@ -335,22 +342,25 @@ def _related_block_start(paragraphs: Sequence[str]) -> int | None:
         start -= 1
         truncated[start] = truncated[start + 1] + cut_short
         clear[start] = clear[start + 1] + is_clear
-    for i in range(start, n - 1):
-        if not _is_heading(paragraphs[i]):
-            continue
-        after = n - i - 1
-        if 2 * clear[i + 1] < after:
-            continue
-        if _is_related_heading(paragraphs[i]) and clear[i + 1] >= 1:
-            return i
-        if (
-            not paragraphs[i].endswith(":")  # a colon introduces the body's own list or quote
-            and after >= _MIN_UNNAMED_BLOCK
-            and truncated[i + 1] >= 2
-            and 3 * truncated[i + 1] >= after
-        ):
-            return i
-    return None
+    candidates = [
+        i
+        for i in range(start, n - 1)
+        if _is_heading(paragraphs[i]) and 2 * clear[i + 1] >= n - i - 1 and clear[i + 1] >= 1
+    ]
+    named = (i for i in candidates if _is_related_heading(paragraphs[i]))
+    unnamed = (
+        i
+        for i in candidates
+        if not paragraphs[i].endswith(":")  # a colon introduces the body's own list or quote
+        and n - i - 1 >= _MIN_UNNAMED_BLOCK
+        and clear[i + 1] > clear[i + 2]  # the block opens with a headline, not body text
+        and truncated[i + 1] >= 2
+        and 3 * truncated[i + 1] >= n - i - 1
+    )
+    # A named heading wins over an earlier unnamed one: "Advertisement" above the last
+    # paragraph is a short line too, but what follows it is still the article.
+    first_named = next(named, None)
+    return first_named if first_named is not None else next(unnamed, None)
 
 
 def _drop_related_block(paragraphs: list[str]) -> list[str]:

@@ -168,11 +168,19 @@ def test_caption_twins_are_dropped_both(first: str, second: str) -> None:
 
 
 def test_twins_exposed_by_removing_a_pair_are_compared_too() -> None:
-    outer = "Residents queue for the 'public meeting' at the library on Wednesday evening"
-    curly = "Residents queue for the ‘public meeting’ at the library on Wednesday evening"
+    outer = "Residents queue for the public meeting at the library on Wednesday evening"
+    credited = outer + " (Getty Images)"
     inner = "The new housing estate, pictured from the air, will have 400 homes"
-    paragraphs = [BODY_A, outer, inner, inner.upper(), curly, BODY_B]
+    paragraphs = [BODY_A, outer, inner, inner.upper(), credited, BODY_B]
     assert clean_paragraphs(paragraphs) == [BODY_A, BODY_B]
+
+
+def test_a_paragraph_repeated_right_after_a_caption_pair_is_kept_once() -> None:
+    caption = "The 'new town' housing estate, pictured from the air, will have 400 homes"
+    curly = "The ‘new town’ housing estate, pictured from the air, will have 400 homes"
+    paragraphs = [BODY_A, caption, caption, BODY_A, BODY_B]
+    assert clean_paragraphs(paragraphs) == [BODY_A, BODY_B]
+    assert clean_paragraphs([BODY_A, caption, curly, BODY_A]) == [BODY_A]
 
 
 def test_twins_separated_by_an_advert_are_dropped() -> None:
