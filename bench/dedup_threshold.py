@@ -56,7 +56,8 @@ FARM_DATA = ("summ-dev-bbc.jsonl", "summ-dev-xsum.jsonl")
 DEV_DATA = ("summ-dev-bbc.jsonl", "summ-dev-xsum.jsonl", "summ-dev-cnndm.jsonl")
 NOTES = (
     "This story was first published by a partner site and is republished with permission.",
-    "Additional reporting by our correspondents. Copyright 2025 Wire Services.",
+    "Additional reporting by our correspondents. "
+    "Copyright 2025 Wire Services, all rights reserved.",
     "This article originally appeared on The Conversation and is republished under licence.",
 )
 SHINGLE_SIZES = (3, 4, 5)
@@ -81,11 +82,11 @@ class Item:
 
 def farm_items() -> list[Item]:
     """Every entry the farm serves, labelled by the dev article it was built from."""
-    with _running_farm() as base:
-        opml = httpx.get(f"{base}/opml").text
+    with _running_farm() as base, httpx.Client(base_url=base) as client:
+        opml = client.get("/opml").text
         feed_urls = [o.get("xmlUrl") for o in ET.fromstring(opml).iter("outline")]
-        truth: dict[str, str] = httpx.get(f"{base}/truth").json()
-        items = [item for url in feed_urls for item in _feed_items(httpx.get(url))]
+        truth: dict[str, str] = client.get("/truth").json()
+        items = [item for url in feed_urls for item in _feed_items(client.get(url))]
     by_key = {item.key: item for item in items}
     for copy, original in truth.items():
         if by_key[copy].story != by_key[original].story:
@@ -313,15 +314,17 @@ def report_lsh_shapes(items: list[Item], fps: list[Fingerprint]) -> None:
     t = fpmod.SAME_STORY_THRESHOLD
     print(f"LSH candidates (all {n_pairs:,} pairs; {n_distinct:,} of them distinct stories):")
     print("  bands x rows   P(found | s=t)  P(found | s=0.1)  copy pairs found  "
-          "distinct candidates  per lookup at 1M items")
+          "distinct candidates (both originals)  per lookup at 1M items")
     copy_set = {tuple(sorted(p)) for p in copy_pairs(items)}
     for bands, rows in LSH_SHAPES:
         candidates = _band_collisions(signatures, bands, rows)
         found = len(copy_set & candidates)
-        false = sum(1 for i, j in candidates if not same[i, j])
+        false = [(i, j) for i, j in candidates if not same[i, j]]
+        originals = sum(not (items[i].is_copy or items[j].is_copy) for i, j in false)
         print(f"  {bands:5d} x {rows:<4d}  {_p_found(t, bands, rows):14.4f}  "
               f"{_p_found(0.1, bands, rows):16.5f}  {found:7d}/{len(copy_set):<7d}  "
-              f"{false:19d}  {false / n_distinct * 1_000_000:21.1f}")
+              f"{len(false):19d} ({originals:5d})          "
+              f"{len(false) / n_distinct * 1_000_000:17.1f}")
 
 
 def _p_found(s: float, bands: int, rows: int) -> float:

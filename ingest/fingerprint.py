@@ -54,10 +54,11 @@ BANDS = 32
 ROWS = 2
 """LSH banding over the first ``BANDS * ROWS`` minima: two texts become candidates when
 both values of any one band agree. A pair at the threshold is found with probability
-1 - (1 - 0.4**2)**32 = 0.996 (0.9999 at 0.5). Unrelated pairs collide by their own
-similarity: in the bench about 1 in 10,000 distinct pairs did, so a lookup among
-1,000,000 items returns about 100 candidates to confirm. Three rows would return ten
-times fewer but find pairs at the threshold only with probability 0.94."""
+1 - (1 - 0.4**2)**32 = 0.996 (0.9999 at 0.5); three rows would find it only with
+probability 0.94. Unrelated pairs collide in proportion to what they share: 6 of the
+810,000 pairs of distinct dev articles did (about 7 candidates per lookup among 1,000,000
+items), but copies carrying the same syndication footer pushed that to about 100 in the
+bench. Candidates are confirmed by ``is_same_story``, so collisions cost lookups only."""
 
 FORMAT_VERSION = 1
 """Changes whenever a parameter above or the hashing changes, so fingerprints and band
@@ -65,7 +66,7 @@ keys made under other parameters can neither be decoded nor collide with new one
 
 _PERMUTATION_SEED = 20250301
 _SCHEME = "affine32"
-# Built once: generating permutations costs more than hashing an article.
+# Drawn once and shared by every sketch, instead of once per MinHash.
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_PERMUTATION_SEED, scheme=_SCHEME).permutations
 _WORD = re.compile(r"\w+")
 _HEADER = struct.Struct("<BI")
@@ -93,15 +94,15 @@ def words(text: str) -> list[str]:
 
 def shingles(text: str, size: int = SHINGLE_SIZE) -> set[str]:
     """The set of ``size``-word shingles of ``text``, words joined by one space."""
-    tokens = words(text)
-    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
+    return _shingles(words(text), size)
 
 
 def fingerprint(text: str) -> Fingerprint | None:
     """Fingerprint ``text``, or None when it has fewer than ``MIN_WORDS`` words."""
-    if len(words(text)) < MIN_WORDS:
+    tokens = words(text)
+    if len(tokens) < MIN_WORDS:
         return None
-    shingle_set = shingles(text)
+    shingle_set = _shingles(tokens, SHINGLE_SIZE)
     minhash = MinHash(permutations=_PERMUTATIONS, scheme=_SCHEME, hashfunc=sha1_hash32)
     minhash.update_batch([shingle.encode() for shingle in shingle_set])
     return _from_values(minhash.hashvalues, len(shingle_set))
@@ -113,6 +114,7 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
 
 
 def is_same_story(a: Fingerprint, b: Fingerprint) -> bool:
+    """Whether two band-key candidates are copies of one story (see SAME_STORY_THRESHOLD)."""
     return similarity(a, b) >= SAME_STORY_THRESHOLD
 
 
@@ -134,6 +136,10 @@ def decode(data: bytes) -> Fingerprint:
     if version != FORMAT_VERSION:
         raise ValueError(f"fingerprint format {version} is not the current {FORMAT_VERSION}")
     return _from_values(_values(data[_HEADER.size :]), shingle_count)
+
+
+def _shingles(tokens: list[str], size: int) -> set[str]:
+    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
 
 
 def _values(minhash: bytes) -> np.ndarray:
