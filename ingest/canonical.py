@@ -73,7 +73,7 @@ def canonical_url(url: str) -> str:
 
     A URL without a scheme is taken as ``https``. Non-web URLs (``urn:``, ``mailto:``) are
     only normalised, since query and path conventions are the web's. ValueError for a
-    blank URL, which has no canonical form.
+    blank or malformed URL (an unclosed IPv6 bracket, an over-long host label).
     """
     normalised = url_normalize(url.strip())
     if not normalised:

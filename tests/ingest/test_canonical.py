@@ -67,3 +67,9 @@ def test_non_web_urls_are_only_normalised() -> None:
 def test_blank_url_is_rejected(url: str) -> None:
     with pytest.raises(ValueError, match="blank"):
         canonical_url(url)
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x", f"http://{'a' * 70}.example/x"])
+def test_malformed_url_is_rejected(url: str) -> None:
+    with pytest.raises(ValueError):
+        canonical_url(url)
