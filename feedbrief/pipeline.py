@@ -7,7 +7,7 @@ one stage to the next, in the one direction data flows.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +16,7 @@ import structlog
 
 from ingest.records import Article
 from ingest.seeds import SeedError, UnsupportedSeed, load_seed, seed_name
-from storage import ItemData, Outcome, Storage, SummaryData
+from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
 from summarise.summarisers import Length, summarise_text
 
 log = structlog.get_logger(__name__)
@@ -26,6 +26,10 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class Stopped(Exception):
+    """A stop was requested; the work in hand was rolled back, not half-written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +63,29 @@ class Pipeline:
         self.clock = clock
         self.stop = stop or threading.Event()
 
-    def store_article(self, source_id: int, article: Article) -> tuple[Outcome, datetime | None]:
-        """Summarise (only when the content changed) and store one article.
+    def store_articles(
+        self,
+        source_id: int,
+        articles: Sequence[Article],
+        update: SourceUpdate,
+    ) -> list[tuple[Outcome, datetime]]:
+        """Summarise what changed, then store it with the source's new state in one
+        transaction. Unchanged articles are not summarised again.
 
-        Returns the outcome and, unless unchanged, the item's first-seen time, so the
-        caller knows which digest days it touched.
+        If a stop is requested while summarising, nothing is written: the pass is
+        rolled back as a whole and the next run repeats it.
         """
-        if self.storage.content_hash(source_id, article.guid) == article.content_hash:
-            return Outcome.UNCHANGED, None
+        latest = {article.guid: article for article in articles}  # a repeated guid: last wins
+        stored = self.storage.content_hashes(source_id, list(latest))
+        changed = [a for a in latest.values() if stored.get(a.guid) != a.content_hash]
+        prepared = []
+        for article in changed:
+            if self.stop.is_set():
+                raise Stopped
+            prepared.append((_item_data(article), self.summarise(article)))
+        return self.storage.save_items(source_id, prepared, update)
+
+    def summarise(self, article: Article) -> SummaryData:
         sentences = summarise_text(
             article.text,
             length=self.summary.length,
@@ -74,13 +93,7 @@ class Pipeline:
             language=article.language,
             title=article.title,
         )
-        outcome, first_seen = self.storage.save_item(
-            source_id,
-            _item_data(article),
-            SummaryData(algorithm=self.summary.algorithm, sentences=tuple(sentences)),
-            self.clock(),
-        )
-        return outcome, None if outcome is Outcome.UNCHANGED else first_seen
+        return SummaryData(algorithm=self.summary.algorithm, sentences=tuple(sentences))
 
     def replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
         """Run one seed file through the whole pipeline; errors become a table row."""
@@ -94,34 +107,31 @@ class Pipeline:
         except SeedError as exc:
             seed_log.error("seed rejected", error=str(exc))
             source_id = self.storage.ensure_source("seed", f"seed:{name}", None, self.clock())
-            self.storage.record_error(source_id, str(exc), self.clock())
+            self.storage.update_source(source_id, SourceUpdate(self.clock(), error=str(exc)))
             return ReplayRow(name, "error", "", str(exc))
 
         source_id = self.storage.ensure_source("seed", document.source_url, None, self.clock())
-        outcomes: list[Outcome] = []
-        touched: list[datetime] = []
-        for article in document.articles:
-            if self.stop.is_set():
-                break
-            outcome, when = self.store_article(source_id, article)
-            outcomes.append(outcome)
-            if when is not None:
-                touched.append(when)
-        self.storage.record_success(source_id, self.clock())
-        status = _overall(outcomes)
+        results = self.store_articles(
+            source_id, document.articles, SourceUpdate(checked_at=self.clock())
+        )
+        status = _overall([outcome for outcome, _ in results])
         title = document.articles[0].title
         if len(document.articles) > 1:
             title = f"{title} (+{len(document.articles) - 1} more)"
-        seed_log.info("seed replayed", status=status, items=len(outcomes))
-        return ReplayRow(name, status, title, first_seen=tuple(touched))
+        seed_log.info("seed replayed", status=status, items=len(document.articles))
+        touched = tuple(seen for outcome, seen in results if outcome is not Outcome.UNCHANGED)
+        return ReplayRow(name, status, title, first_seen=touched)
 
     def replay_seeds(self, paths: Iterable[Path], seeds_dir: Path) -> list[ReplayRow]:
         rows = []
         for path in paths:
-            if self.stop.is_set():
-                log.info("stopping before the next seed", seed=seed_name(path, seeds_dir))
+            try:
+                if self.stop.is_set():
+                    raise Stopped
+                rows.append(self.replay_seed(path, seeds_dir))
+            except Stopped:
+                log.info("stopped before this seed was stored", seed=seed_name(path, seeds_dir))
                 break
-            rows.append(self.replay_seed(path, seeds_dir))
         return rows
 
 

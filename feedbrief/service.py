@@ -26,6 +26,7 @@ class Service:
     def __init__(self, app: App) -> None:
         self.app = app
         self._lock = threading.Lock()  # one pass at a time, whatever the scheduler does
+        self._signal: str | None = None
 
     def scan_seeds(self) -> None:
         rows = self.app.replay()
@@ -81,7 +82,7 @@ class Service:
         # running the signal handler that is supposed to end it.
         while not self.app.stop.wait(0.5):
             pass
-        log.info("stopping: finishing the work in hand")
+        log.info("stopping: finishing the work in hand", signal=self._signal)
         scheduler.shutdown(wait=True)
         log.info("service stopped")
 
@@ -98,7 +99,9 @@ class Service:
 
     def _install_signal_handlers(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:
-            log.info("signal received", signal=signal.Signals(signum).name)
+            # Only set the event: logging here could deadlock on the logger's lock if
+            # the signal lands while the main thread is inside a log call.
+            self._signal = signal.Signals(signum).name
             self.app.stop.set()
 
         signal.signal(signal.SIGINT, handle)

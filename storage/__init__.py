@@ -3,6 +3,22 @@
 This package imports nothing from ``ingest`` or ``summarise``: it stores plain data.
 """
 
-from storage.store import ItemData, Outcome, SourceState, Storage, StoredItem, SummaryData
+from storage.store import (
+    ItemData,
+    Outcome,
+    SourceState,
+    SourceUpdate,
+    Storage,
+    StoredItem,
+    SummaryData,
+)
 
-__all__ = ["ItemData", "Outcome", "SourceState", "Storage", "StoredItem", "SummaryData"]
+__all__ = [
+    "ItemData",
+    "Outcome",
+    "SourceState",
+    "SourceUpdate",
+    "Storage",
+    "StoredItem",
+    "SummaryData",
+]

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -49,6 +50,7 @@ class Source(Base):
     """Where items come from: one feed URL, or one seed file (``seed:<relative path>``)."""
 
     __tablename__ = "sources"
+    __table_args__ = (Index("ix_sources_kind_next_check_at", "kind", "next_check_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -59,6 +61,17 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Feeds only: HTTP validators, schedule and retirement (a 410 Gone).
+    site_url: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    full_text: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_reason: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[Item]] = relationship(back_populates="source")
 

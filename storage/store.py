@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -63,6 +63,38 @@ class SourceState:
     last_success_at: datetime | None
     last_error: str | None
     error_count: int
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    interval_seconds: int | None = None
+    full_text: bool = False
+    last_checked_at: datetime | None = None
+    next_check_at: datetime | None = None
+    last_status: int | None = None
+    retired_at: datetime | None = None
+    retired_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceUpdate:
+    """A source's new state after one pass, written in the same transaction as its items.
+
+    ``error`` None means the pass succeeded (the error count resets); otherwise it is
+    counted. Fields left None keep their stored value, except the HTTP validators,
+    which are replaced whenever ``validators`` is True (a 200 or 304 answered them).
+    """
+
+    checked_at: datetime
+    error: str | None = None
+    title: str | None = None
+    site_url: str | None = None
+    moved_to: str | None = None
+    validators: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    status: int | None = None
+    next_check_at: datetime | None = None
+    retired_reason: str | None = None
 
 
 class Outcome(enum.StrEnum):
@@ -105,18 +137,9 @@ class Storage:
                 source.title = title
             return source.id
 
-    def record_success(self, source_id: int, now: datetime) -> None:
+    def update_source(self, source_id: int, update: SourceUpdate) -> None:
         with self._session.begin() as session:
-            source = session.get_one(Source, source_id)
-            source.last_success_at = now
-            source.error_count = 0
-
-    def record_error(self, source_id: int, error: str, now: datetime) -> None:
-        with self._session.begin() as session:
-            source = session.get_one(Source, source_id)
-            source.last_error = error
-            source.last_error_at = now
-            source.error_count += 1
+            _apply(session.get_one(Source, source_id), update)
 
     def sources(self, kind: str | None = None) -> list[SourceState]:
         counts = (
@@ -132,67 +155,49 @@ class Storage:
         if kind is not None:
             query = query.where(Source.kind == kind)
         with self._session() as session:
-            return [
-                SourceState(
-                    id=s.id,
-                    kind=s.kind,
-                    url=s.url,
-                    title=s.title,
-                    items=n,
-                    last_success_at=s.last_success_at,
-                    last_error=s.last_error,
-                    error_count=s.error_count,
-                )
-                for s, n in session.execute(query)
-            ]
+            return [_state(source, n) for source, n in session.execute(query)]
 
     # -- items -----------------------------------------------------------------------
 
-    def content_hash(self, source_id: int, guid: str) -> str | None:
-        """The stored hash of an item, so callers can skip summarising unchanged items."""
+    def content_hashes(self, source_id: int, guids: Sequence[str]) -> dict[str, str]:
+        """Stored hashes by guid, so callers summarise only what changed."""
+        found: dict[str, str] = {}
         with self._session() as session:
-            return session.scalar(
-                select(Item.content_hash).where(Item.source_id == source_id, Item.guid == guid)
-            )
+            for start in range(0, len(guids), _IN_BATCH):
+                chunk = guids[start : start + _IN_BATCH]
+                query = select(Item.guid, Item.content_hash).where(
+                    Item.source_id == source_id, Item.guid.in_(chunk)
+                )
+                found.update((guid, digest) for guid, digest in session.execute(query))
+        return found
+
+    def save_items(
+        self,
+        source_id: int,
+        items: Sequence[tuple[ItemData, SummaryData]],
+        update: SourceUpdate | None = None,
+        now: datetime | None = None,
+    ) -> list[tuple[Outcome, datetime]]:
+        """Insert or update items with their summaries, and the source's new state, in
+        one transaction: a crash leaves all of it or none of it.
+
+        Returns, per item, the outcome and the item's first-seen time (the day whose
+        digest shows it).
+        """
+        now = now or (update.checked_at if update else None)
+        if now is None:
+            raise ValueError("save_items needs now= or an update")
+        with self._session.begin() as session:
+            results = [_save(session, source_id, data, summary, now) for data, summary in items]
+            if update is not None:
+                _apply(session.get_one(Source, source_id), update)
+            return results
 
     def save_item(
         self, source_id: int, data: ItemData, summary: SummaryData, now: datetime
     ) -> tuple[Outcome, datetime]:
-        """Insert or update an item and its summary in one transaction.
-
-        Returns the outcome and the item's first-seen time (the day whose digest shows it).
-        """
-        with self._session.begin() as session:
-            item = session.scalar(
-                select(Item)
-                .where(Item.source_id == source_id, Item.guid == data.guid)
-                .options(joinedload(Item.summary))
-            )
-            if item is not None and item.content_hash == data.content_hash:
-                return Outcome.UNCHANGED, item.first_seen_at
-            if item is None:
-                item = Item(source_id=source_id, guid=data.guid, first_seen_at=now, version=1)
-                session.add(item)
-                outcome = Outcome.NEW
-            else:
-                item.version += 1
-                outcome = Outcome.UPDATED
-            item.url = data.url
-            item.title = data.title
-            item.author = data.author
-            item.published_at = data.published_at
-            item.language = data.language
-            item.text = data.text
-            item.content_hash = data.content_hash
-            item.updated_at = now
-            item.summary = Summary(
-                algorithm=summary.algorithm,
-                sentences=list(summary.sentences),
-                content_hash=data.content_hash,
-                created_at=now,
-            )
-            session.flush()
-            return outcome, item.first_seen_at
+        [result] = self.save_items(source_id, [(data, summary)], now=now)
+        return result
 
     def items_first_seen(self, start: datetime, end: datetime) -> list[StoredItem]:
         """Items first seen in ``[start, end)``, oldest first (ties by id: deterministic)."""
@@ -243,6 +248,95 @@ class Storage:
     def session(self) -> Session:
         """A raw session, for tests and one-off maintenance only."""
         return self._session()
+
+
+# Bound on the number of values in one IN (...) list; SQLite allows 32,766 variables.
+_IN_BATCH = 500
+
+
+def _save(
+    session: Session, source_id: int, data: ItemData, summary: SummaryData, now: datetime
+) -> tuple[Outcome, datetime]:
+    item = session.scalar(
+        select(Item)
+        .where(Item.source_id == source_id, Item.guid == data.guid)
+        .options(joinedload(Item.summary))
+    )
+    if item is not None and item.content_hash == data.content_hash:
+        return Outcome.UNCHANGED, item.first_seen_at
+    if item is None:
+        item = Item(source_id=source_id, guid=data.guid, first_seen_at=now, version=1)
+        session.add(item)
+        outcome = Outcome.NEW
+    else:
+        item.version += 1
+        outcome = Outcome.UPDATED
+    item.url = data.url
+    item.title = data.title
+    item.author = data.author
+    item.published_at = data.published_at
+    item.language = data.language
+    item.text = data.text
+    item.content_hash = data.content_hash
+    item.updated_at = now
+    item.summary = Summary(
+        algorithm=summary.algorithm,
+        sentences=list(summary.sentences),
+        content_hash=data.content_hash,
+        created_at=now,
+    )
+    session.flush()
+    return outcome, item.first_seen_at
+
+
+def _apply(source: Source, update: SourceUpdate) -> None:
+    source.last_checked_at = update.checked_at
+    if update.error is None:
+        source.last_success_at = update.checked_at
+        source.error_count = 0
+    else:
+        source.last_error = update.error
+        source.last_error_at = update.checked_at
+        source.error_count += 1
+    if update.title:
+        source.title = update.title
+    if update.site_url:
+        source.site_url = update.site_url
+    if update.moved_to:
+        source.url = update.moved_to
+    if update.validators:
+        source.etag = update.etag
+        source.last_modified = update.last_modified
+    if update.status is not None:
+        source.last_status = update.status
+    if update.next_check_at is not None:
+        source.next_check_at = update.next_check_at
+    if update.retired_reason is not None:
+        source.retired_at = update.checked_at
+        source.retired_reason = update.retired_reason
+
+
+def _state(source: Source, items: int) -> SourceState:
+    return SourceState(
+        id=source.id,
+        kind=source.kind,
+        url=source.url,
+        title=source.title,
+        items=items,
+        last_success_at=source.last_success_at,
+        last_error=source.last_error,
+        error_count=source.error_count,
+        site_url=source.site_url,
+        etag=source.etag,
+        last_modified=source.last_modified,
+        interval_seconds=source.interval_seconds,
+        full_text=source.full_text,
+        last_checked_at=source.last_checked_at,
+        next_check_at=source.next_check_at,
+        last_status=source.last_status,
+        retired_at=source.retired_at,
+        retired_reason=source.retired_reason,
+    )
 
 
 def _stored(item: Item) -> StoredItem:

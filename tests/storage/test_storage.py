@@ -7,9 +7,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from storage import ItemData, Outcome, Storage, SummaryData
+from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
 from storage.models import Base, Item
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -116,11 +116,32 @@ def test_iter_items_pages_through_everything_and_filters_by_since(store: Storage
 
 def test_source_errors_are_counted_and_cleared_by_success(store: Storage) -> None:
     source = store.ensure_source("feed", "http://example.com/feed", None, T0)
-    store.record_error(source, "HTTP 500", T0)
-    store.record_error(source, "HTTP 502", T0)
+    store.update_source(source, SourceUpdate(T0, error="HTTP 500"))
+    store.update_source(source, SourceUpdate(T0, error="HTTP 502"))
     [state] = store.sources()
     assert (state.error_count, state.last_error) == (2, "HTTP 502")
-    store.record_success(source, T0)
+    store.update_source(source, SourceUpdate(T0))
     [state] = store.sources()
     assert state.error_count == 0
     assert state.last_success_at == T0
+
+
+def test_items_and_source_state_commit_together_or_not_at_all(store: Storage) -> None:
+    source = store.ensure_source("feed", "http://example.com/feed", None, T0)
+    good = (item(guid="a"), SUMMARY)
+    clash = (ItemData(guid="b", title=None, text="x", content_hash="h"), SUMMARY)  # type: ignore[arg-type]
+    update = SourceUpdate(T0, validators=True, etag='"v2"', next_check_at=T0)
+    with pytest.raises(DBAPIError):
+        store.save_items(source, [good, clash], update)
+    assert store.count_items() == 0
+    [state] = store.sources()
+    assert state.etag is None and state.last_checked_at is None
+
+
+def test_content_hashes_finds_stored_guids_in_batches(store: Storage) -> None:
+    source = store.ensure_source("seed", "seed:a.txt", None, T0)
+    rows = [(item(guid=f"g{n}", title=str(n)), SUMMARY) for n in range(1203)]
+    store.save_items(source, rows, now=T0)
+    hashes = store.content_hashes(source, [f"g{n}" for n in range(0, 1300, 100)])
+    assert sorted(hashes) == sorted(f"g{n}" for n in range(0, 1203, 100))
+    assert hashes["g5" + "00"] == "h-500-Body."
