@@ -7,7 +7,9 @@ item in hand is finished (its transaction committed) and the process exits 0.
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -21,12 +23,20 @@ from feedbrief.app import App
 
 log = structlog.get_logger(__name__)
 
+# How often a running worker records that it is alive; /healthz allows a few misses.
+HEARTBEAT_SECONDS = 60
+
 
 class Service:
     def __init__(self, app: App) -> None:
         self.app = app
         self._lock = threading.Lock()  # one pass at a time, whatever the scheduler does
         self._signal: str | None = None
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def heartbeat(self) -> None:
+        """Record that this worker's ticker is alive (``/healthz`` reads it)."""
+        self.app.storage.record_tick(self.worker, self.app.now())
 
     def scan_seeds(self) -> None:
         rows = self.app.replay()
@@ -43,6 +53,7 @@ class Service:
         self.app.digests.write_days([today - timedelta(days=1), today])
 
     def run_once(self) -> None:
+        self._guarded("heartbeat", self.heartbeat)
         self._guarded("seeds", self.scan_seeds)
         self._guarded("digest", self.write_today)
 
@@ -59,6 +70,15 @@ class Service:
             max_instances=1,
             coalesce=True,
             id="seeds",
+        )
+        scheduler.add_job(
+            self._guarded,
+            "interval",
+            args=("heartbeat", self.heartbeat),
+            seconds=HEARTBEAT_SECONDS,
+            max_instances=1,
+            coalesce=True,
+            id="heartbeat",
         )
         scheduler.add_job(
             self._guarded,

@@ -128,3 +128,13 @@ class Digest(Base):
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64))
     story_count: Mapped[int] = mapped_column(Integer)
+
+
+class Worker(Base):
+    """A running ``feedbrief run`` process and the last time its ticker fired."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from storage import database
-from storage.models import Digest, Item, Source, Summary
+from storage.models import Digest, Item, Source, Summary, Worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +244,27 @@ class Storage:
     def digest_days(self) -> list[date]:
         with self._session() as session:
             return list(session.scalars(select(Digest.day).order_by(Digest.day)))
+
+    # -- workers ---------------------------------------------------------------------
+
+    def record_tick(self, worker: str, now: datetime) -> None:
+        """Note that *worker*'s ticker fired; ``serve``'s health check reads it."""
+        with self._session.begin() as session:
+            row = session.get(Worker, worker)
+            if row is None:
+                session.add(Worker(name=worker, started_at=now, last_tick_at=now))
+            else:
+                row.last_tick_at = now
+
+    def last_tick(self) -> datetime | None:
+        """The most recent tick of any worker."""
+        with self._session() as session:
+            return session.scalar(select(func.max(Worker.last_tick_at)))
+
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
 
     def session(self) -> Session:
         """A raw session, for tests and one-off maintenance only."""

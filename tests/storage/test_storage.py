@@ -145,3 +145,11 @@ def test_content_hashes_finds_stored_guids_in_batches(store: Storage) -> None:
     hashes = store.content_hashes(source, [f"g{n}" for n in range(0, 1300, 100)])
     assert sorted(hashes) == sorted(f"g{n}" for n in range(0, 1203, 100))
     assert hashes["g5" + "00"] == "h-500-Body."
+
+
+def test_last_tick_is_the_newest_tick_of_any_worker(store: Storage) -> None:
+    assert store.last_tick() is None
+    store.record_tick("host-a:1", T0)
+    store.record_tick("host-b:2", T0 + timedelta(minutes=5))
+    store.record_tick("host-a:1", T0 + timedelta(minutes=2))
+    assert store.last_tick() == T0 + timedelta(minutes=5)
