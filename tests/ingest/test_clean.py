@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from ingest.clean import (
@@ -13,6 +15,7 @@ from ingest.clean import (
     format_article,
     split_paragraphs,
 )
+from ingest.html import html_to_paragraphs
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "000_5e72854a3612335b.txt"
@@ -401,3 +404,39 @@ def test_real_bbc_articles_lose_no_paragraph() -> None:
         if len(kept) != len(paragraphs):
             lost.append(record["id"])
     assert lost == []
+
+
+REAL_FEEDS = SHARED_DATA / "feeds" / "real"
+# Feeds whose entries carry full article HTML, from several kinds of site.
+FULL_CONTENT_FEEDS = [
+    "time-world.rss",
+    "androidauthority-leading-blank-lines.rss",
+    "theverge.atom",
+    "alexwlchan-jekyll.atom",
+    "qemu-blog.atom",
+    "overcube-euc-jp.atom",
+    "stratechery.rss",
+]
+
+
+def _is_substantial(paragraph: str) -> bool:
+    """Two or more sentences and thirty words: body text, not a teaser or a prompt."""
+    sentences = sum(paragraph.count(mark) for mark in (". ", "? ", "! ")) + 1
+    return sentences >= 2 and len(paragraph.split()) >= 30
+
+
+@pytest.mark.parametrize("feed", FULL_CONTENT_FEEDS)
+def test_real_feed_content_keeps_every_substantial_paragraph(feed: str) -> None:
+    path = REAL_FEEDS / feed
+    if not path.exists():
+        pytest.skip(f"shared feed data not found at {path}")
+    entries = feedparser.parse(path.read_bytes()).entries
+    contents = [c.value for e in entries for c in e.get("content", []) if "html" in c.type]
+    assert contents, f"{feed} has no HTML content to clean"
+    for html in contents:
+        raw = [clean_title(p) for p in html_to_paragraphs(html)]  # repaired, not cleaned
+        cleaned = clean_paragraphs(raw)
+        assert clean_paragraphs(cleaned) == cleaned
+        counts = Counter(raw)
+        substantial = [p for p in raw if _is_substantial(p) and counts[p] == 1]
+        assert [p for p in substantial if p not in cleaned] == []
