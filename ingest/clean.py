@@ -34,7 +34,7 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=Fal
 
 _WHITESPACE = re.compile(r"\s+")
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
-# NUL, C0/C1 controls, lone surrogates and invisible format characters that only get in the
+# Controls, lone surrogates and zero-width characters left after ftfy: they only get in the
 # way of comparing and displaying text.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b\u2060\ufeff]")
 
@@ -79,8 +79,10 @@ def _repair_inverted_question_marks(paragraph: str) -> str:
 
 
 def _normalise(text: str) -> str:
-    text = _INVISIBLE.sub("", text)
+    # ftfy first: C1 controls are often cp1252 punctuation ("\x92" for an apostrophe) that
+    # it can still decode; whatever it leaves invisible goes afterwards.
     text = ftfy.fix_text(text, _FTFY_CONFIG)
+    text = _INVISIBLE.sub("", text)
     text = _WHITESPACE.sub(" ", text).strip()
     return _repair_inverted_question_marks(text)
 

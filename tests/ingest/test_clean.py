@@ -384,6 +384,12 @@ def test_spanish_questions_keep_their_inverted_question_marks() -> None:
     assert clean_paragraphs([paragraph]) == [paragraph]
 
 
+def test_cp1252_punctuation_read_as_latin1_is_decoded() -> None:
+    assert clean_paragraphs(["Putin\x92s \x93deal\x94 costs \xa32bn"]) == [
+        "Putin’s “deal” costs £2bn"
+    ]
+
+
 def test_control_characters_and_nul_bytes_are_removed() -> None:
     assert clean_paragraphs(["The \x00council\x07 met\u200b today."]) == ["The council met today."]
 
