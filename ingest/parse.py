@@ -1,0 +1,259 @@
+"""Feed bytes -> :class:`ParsedFeed` of cleaned :class:`~ingest.records.Article` records.
+
+RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 go through feedparser, JSON Feed through
+:mod:`ingest.jsonfeed`; both end in the same entry -> article rules (identity, content
+choice, cleaning), so an article looks the same whatever format carried it.
+
+feedparser is handed a file object, never a string: given a string it would fetch a URL
+or open a local file of that name. It gets the response headers, whose charset its
+encoding detection needs, but no base URL: it would resolve guids against it too (an
+Atom id "t3_42tizy" becoming "https://host/feed/t3_42tizy"), and an item's identity must
+not change when its feed moves. Links are made absolute here instead, against xml:base
+as feedparser applied it and then against the feed's URL.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import feedparser
+import structlog
+
+from ingest.clean import clean_paragraphs, clean_title, split_paragraphs
+from ingest.html import html_to_paragraphs
+from ingest.identity import item_guid, resolve_url, to_utc
+from ingest.jsonfeed import MEDIA_TYPES as JSON_MEDIA_TYPES
+from ingest.jsonfeed import JsonFeedError, JsonFeedItem, parse_json_feed
+from ingest.records import Article
+
+logger = structlog.get_logger(__name__)
+
+# Entries without a title borrow the start of their text (microblog posts have none);
+# long enough to recognise the post, short enough for a digest heading.
+FALLBACK_TITLE_LENGTH = 120
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed's metadata and its entries as articles.
+
+    ``is_feed`` is False when the bytes are not a feed at all (typically an HTML page, on
+    which the caller may run :func:`ingest.discover.discover_feeds`). ``bozo_reason``
+    says why a feed was malformed; the entries recovered from it are kept regardless.
+    Entries are in document order and not deduplicated: a feed that repeats a guid
+    yields two articles with that guid, and the later one is the newer edit.
+    """
+
+    title: str | None
+    link: str | None
+    language: str | None
+    ttl_seconds: int | None
+    bozo_reason: str | None
+    entries: tuple[Article, ...]
+    is_feed: bool
+
+
+def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed:
+    """Parse a fetched feed. ``url`` is where it was fetched from (the base for relative
+    links); ``headers`` are the HTTP response headers, any case."""
+    headers = {name.lower(): value for name, value in headers.items()}
+    log = logger.bind(feed=url)
+    if not content.strip():
+        parsed = _not_a_feed("empty body")
+    elif _is_json(content, headers.get("content-type", "")):
+        parsed = _parse_json(content, url)
+    else:
+        parsed = _parse_xml(content, url, headers)
+    log.debug(
+        "feed.parsed",
+        is_feed=parsed.is_feed,
+        entries=len(parsed.entries),
+        bozo_reason=parsed.bozo_reason,
+    )
+    return parsed
+
+
+def _is_json(content: bytes, content_type: str) -> bool:
+    """JSON if the body opens with ``{``, or is declared JSON and does not open with ``<``
+    (servers label XML feeds wrongly far more often than they send JSON by mistake)."""
+    start = content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"{":
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return start != b"<" and (media_type in JSON_MEDIA_TYPES or media_type.endswith("+json"))
+
+
+# --- RSS and Atom through feedparser ----------------------------------------------------
+
+
+def _parse_xml(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+    headers = dict(headers)
+    base = resolve_url(headers.pop("content-location", None), url) or url
+    # Without a Content-Type feedparser assumes ISO-8859-1 (an old HTTP default) unless the
+    # XML declaration says otherwise; the XML default, UTF-8, is right far more often.
+    headers.setdefault("content-type", "application/xml")
+    # Sanitizing and rewriting links inside content HTML are both wasted work: we keep
+    # only the text of that HTML (ingest.html drops scripts, styles, frames and forms).
+    parsed = feedparser.parse(
+        io.BytesIO(content),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    bozo_reason = None
+    if parsed.bozo:
+        exception = parsed.get("bozo_exception")
+        bozo_reason = f"{type(exception).__name__}: {exception}" if exception else "malformed"
+    if not parsed.get("version") and not parsed.entries:
+        return _not_a_feed(bozo_reason or "no feed found")
+    feed = parsed.feed
+    feed_language = _text_field(feed, "language")
+    return ParsedFeed(
+        title=clean_title(_plain_text(feed, "title")) or None,
+        link=resolve_url(feed.get("link"), base),
+        language=feed_language,
+        ttl_seconds=_ttl_seconds(feed.get("ttl")),
+        bozo_reason=bozo_reason,
+        entries=tuple(_entry_article(entry, base, feed_language) for entry in parsed.entries),
+        is_feed=True,
+    )
+
+
+def _entry_article(entry: Any, base: str, feed_language: str | None) -> Article:
+    content_type, content = _best_content(entry)
+    paragraphs = _paragraphs(content, content_type)
+    title = _plain_text(entry, "title")
+    link = resolve_url(entry.get("link"), base)
+    return Article(
+        guid=item_guid(guid=entry.get("id"), link=link, title=title, content=content),
+        title=clean_title(title) or _fallback_title(paragraphs),
+        text="\n\n".join(paragraphs),
+        url=link,
+        author=_text_field(entry, "author"),
+        published=to_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
+        language=_entry_language(entry) or feed_language,
+    )
+
+
+def _best_content(entry: Any) -> tuple[str, str]:
+    """(type, value) of the fullest body: the longest content element, else the summary.
+
+    RSS may carry both content:encoded and xhtml:body; the longer is the full text.
+    """
+    contents = [c for c in entry.get("content", []) if c.get("value")]
+    if contents:
+        best = max(contents, key=lambda c: len(c["value"]))
+        return best.get("type", "text/html"), best["value"]
+    detail = entry.get("summary_detail") or {}
+    return detail.get("type", "text/html"), entry.get("summary") or ""
+
+
+def _entry_language(entry: Any) -> str | None:
+    """xml:lang on the entry's content or title (feedparser records it per element)."""
+    for detail in (
+        *entry.get("content", []),
+        entry.get("summary_detail"),
+        entry.get("title_detail"),
+    ):
+        if detail and detail.get("language"):
+            return str(detail["language"]).strip() or None
+    return None
+
+
+def _plain_text(element: Any, key: str) -> str:
+    """A text construct as plain text: Atom allows HTML in titles (``type="html"``)."""
+    value = element.get(key) or ""
+    detail = element.get(f"{key}_detail") or {}
+    if detail.get("type") in _HTML_TYPES:
+        return " ".join(html_to_paragraphs(value))
+    return value
+
+
+def _text_field(element: Any, key: str) -> str | None:
+    value = element.get(key)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _ttl_seconds(value: object) -> int | None:
+    """RSS <ttl> is minutes; nonsense (negative, zero, words) means no hint."""
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        return None
+    return minutes * 60 if minutes > 0 else None
+
+
+# --- JSON Feed --------------------------------------------------------------------------
+
+
+def _parse_json(content: bytes, url: str) -> ParsedFeed:
+    try:
+        feed = parse_json_feed(content)
+    except JsonFeedError as exc:
+        return _not_a_feed(str(exc))
+    bozo_reason = None
+    if feed.skipped:
+        bozo_reason = f"{feed.skipped} item(s) that are not JSON objects skipped"
+    return ParsedFeed(
+        title=clean_title(feed.title or "") or None,
+        link=resolve_url(feed.home_page_url, url),
+        language=feed.language,
+        ttl_seconds=None,
+        bozo_reason=bozo_reason,
+        entries=tuple(_json_article(item, url) for item in feed.items),
+        is_feed=True,
+    )
+
+
+def _json_article(item: JsonFeedItem, feed_url: str) -> Article:
+    if item.content_html:
+        content_type, content = "text/html", item.content_html
+    else:
+        content_type, content = "text/plain", item.content_text or item.summary or ""
+    paragraphs = _paragraphs(content, content_type)
+    link = resolve_url(item.url or item.external_url, feed_url)
+    return Article(
+        guid=item_guid(guid=item.id, link=link, title=item.title or "", content=content),
+        title=clean_title(item.title or "") or _fallback_title(paragraphs),
+        text="\n\n".join(paragraphs),
+        url=link,
+        author=item.author,
+        published=item.published or item.modified,
+        language=item.language,
+    )
+
+
+# --- shared -----------------------------------------------------------------------------
+
+
+def _not_a_feed(reason: str) -> ParsedFeed:
+    return ParsedFeed(
+        title=None,
+        link=None,
+        language=None,
+        ttl_seconds=None,
+        bozo_reason=reason,
+        entries=(),
+        is_feed=False,
+    )
+
+
+def _paragraphs(content: str, content_type: str) -> list[str]:
+    if content_type in _HTML_TYPES:
+        return clean_paragraphs(html_to_paragraphs(content))
+    return clean_paragraphs(split_paragraphs(content))
+
+
+def _fallback_title(paragraphs: list[str]) -> str:
+    if not paragraphs:
+        return ""
+    first = paragraphs[0]
+    if len(first) <= FALLBACK_TITLE_LENGTH:
+        return first
+    cut = first[:FALLBACK_TITLE_LENGTH].rsplit(" ", 1)[0]
+    return f"{cut}…"
