@@ -8,11 +8,14 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 
+from feedbrief import USER_AGENT
 from feedbrief.digests import DigestWriter, local_day
+from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now
 from feedbrief.settings import Settings
+from ingest.fetch import Fetcher
 from ingest.seeds import find_seeds
-from storage import Storage
+from storage import SourceState, Storage
 from summarise.summarisers import Length
 
 
@@ -46,6 +49,35 @@ class App:
             clock=self.clock,
         )
 
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        return Fetcher(fetch_limits(self.settings.feeds), user_agent=USER_AGENT)
+
+    @cached_property
+    def feeds(self) -> FeedUpdater:
+        return FeedUpdater(
+            self.storage, self.pipeline, self.fetcher, self.settings.feeds, self.clock
+        )
+
+    def sync_subscriptions(self) -> None:
+        """Add the feeds listed in the config file; the database stays the source of truth."""
+        for subscription in self.settings.feeds.subscriptions:
+            interval = int(subscription.interval) if subscription.interval else None
+            self.storage.add_feed(
+                subscription.url, self.now(), interval=interval, full_text=subscription.full_text
+            )
+
+    def refresh_feeds(self, feeds: list[SourceState] | None = None) -> list[RefreshResult]:
+        """Refresh the given feeds (default: the due ones) and rewrite touched digests."""
+        results = self.feeds.refresh_due() if feeds is None else self.feeds.refresh_many(feeds)
+        days = {
+            local_day(moment, self.settings.digest.tz)
+            for result in results
+            for moment in result.first_seen
+        }
+        self.digests.write_days(days)
+        return results
+
     @property
     def seeds_dir(self) -> Path:
         return self.settings.seeds.dir
@@ -71,5 +103,7 @@ class App:
         return self.clock()
 
     def close(self) -> None:
+        if "fetcher" in self.__dict__:
+            self.fetcher.close()
         if "storage" in self.__dict__:
             self.storage.close()

@@ -5,22 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from feedbrief.app import App
 from feedbrief.atomicfile import write_atomic
+from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
+from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.logs import configure_logging
 from feedbrief.pipeline import ReplayRow
 from feedbrief.service import Service
-from feedbrief.settings import ConfigError, load_settings
 from ingest.clean import clean_paragraphs, format_article, split_paragraphs
 from ingest.seeds import SeedError, load_seed
 from storage import StoredItem
@@ -32,32 +30,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", envvar="FEEDBRIEF_CONFIG", help="Configuration file (TOML)."),
-]
-LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
-
 # Above this many files the replay shows a progress bar.
 PROGRESS_THRESHOLD = 20
-
-
-@contextmanager
-def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
-    configure_logging(log_level)
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from exc
-    application = App(settings)
-    try:
-        yield application
-    finally:
-        application.close()
 
 
 def _length(sentences: int | None, ratio: float | None, words: int | None) -> Length:
@@ -293,6 +267,10 @@ def export_line(item: StoredItem) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+app.add_typer(feeds_app, name="feeds")
+app.command()(status)
 
 
 def _mount_bench() -> None:

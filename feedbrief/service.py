@@ -45,6 +45,16 @@ class Service:
         if changed:
             log.info("seeds scanned", files=len(rows), changed=len(changed))
 
+    def refresh_feeds(self) -> None:
+        results = self.app.refresh_feeds()
+        if results:
+            log.info(
+                "feeds refreshed",
+                feeds=len(results),
+                failed=sum(1 for r in results if r.status in ("error", "gone")),
+                new=sum(r.new for r in results),
+            )
+
     def write_today(self) -> None:
         self.app.digests.write(self.app.today())
 
@@ -55,7 +65,9 @@ class Service:
 
     def run_once(self) -> None:
         self._guarded("heartbeat", self.heartbeat)
+        self._guarded("subscriptions", self.app.sync_subscriptions)
         self._guarded("seeds", self.scan_seeds)
+        self._guarded("feeds", self.refresh_feeds)
         self._guarded("digest", self.write_today)
 
     def run_forever(self) -> None:
@@ -71,6 +83,15 @@ class Service:
             max_instances=1,
             coalesce=True,
             id="seeds",
+        )
+        scheduler.add_job(
+            self._guarded,
+            "interval",
+            args=("feeds", self.refresh_feeds),
+            seconds=settings.feeds.tick,
+            max_instances=1,
+            coalesce=True,
+            id="feeds",
         )
         scheduler.add_job(
             self._guarded,

@@ -109,10 +109,42 @@ class DigestSettings(_Section):
         return str(self.tz)
 
 
+class Subscription(_Section):
+    url: str
+    interval: Duration | None = None
+    full_text: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+
+class FeedSettings(_Section):
+    interval: Duration = 1800.0
+    min_interval: Duration = 900.0
+    max_interval: Duration = 6 * 3600.0
+    # How often the ticker looks for due feeds.
+    tick: Duration = 30.0
+    concurrency: int = Field(default=8, ge=1, le=256)
+    per_host: int = Field(default=2, ge=1, le=64)
+    connect_timeout: Duration = 10.0
+    read_timeout: Duration = 20.0
+    total_timeout: Duration = 60.0
+    max_body_mib: float = Field(default=15.0, gt=0)
+    # Entries taken from one fetch, in feed order; a feed with more is cut, with a log
+    # line, so that one giant feed cannot hold a worker for an hour.
+    max_entries: int = Field(default=1000, ge=1)
+    subscriptions: list[Subscription] = []
+
+
 class Settings(_Section):
     database: DatabaseSettings = DatabaseSettings()
     seeds: SeedSettings = SeedSettings()
     digest: DigestSettings = DigestSettings()
+    feeds: FeedSettings = FeedSettings()
 
 
 def _format_error(exc: ValidationError, path: Path | None) -> str:

@@ -6,8 +6,9 @@ import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, null, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from storage import database
@@ -59,7 +60,7 @@ class SourceState:
     kind: str
     url: str
     title: str | None
-    items: int
+    items: int | None  # None where not counted (it costs a scan)
     last_success_at: datetime | None
     last_error: str | None
     error_count: int
@@ -86,6 +87,7 @@ class SourceUpdate:
 
     checked_at: datetime
     error: str | None = None
+    warning: str | None = None  # shown as the last error, but not counted (a bozo feed)
     title: str | None = None
     site_url: str | None = None
     moved_to: str | None = None
@@ -137,23 +139,86 @@ class Storage:
                 source.title = title
             return source.id
 
+    def add_feed(
+        self, url: str, now: datetime, *, interval: int | None = None, full_text: bool = False
+    ) -> tuple[int, bool]:
+        """Register a feed (due at once); for a known URL, update its options.
+
+        Returns the source id and whether it was new.
+        """
+        with self._session.begin() as session:
+            source = session.scalar(select(Source).where(Source.url == url))
+            created = source is None
+            if source is None:
+                source = Source(kind="feed", url=url, added_at=now, error_count=0)
+                source.next_check_at = now
+                session.add(source)
+            source.interval_seconds = interval
+            source.full_text = full_text
+            session.flush()
+            return source.id, created
+
+    def remove_source(self, url: str) -> bool:
+        """Forget a source and everything stored from it."""
+        with self._session.begin() as session:
+            source = session.scalar(select(Source).where(Source.url == url))
+            if source is None:
+                return False
+            session.delete(source)
+            return True
+
+    def source(self, url: str) -> SourceState | None:
+        return next((s for s in self._states(Source.url == url)), None)
+
+    def due_feeds(self, now: datetime, limit: int = 1000) -> list[SourceState]:
+        """Feeds whose next check has come, oldest due first; retired feeds never."""
+        return self._states(
+            Source.kind == "feed",
+            Source.retired_at.is_(None),
+            (Source.next_check_at.is_(None)) | (Source.next_check_at <= now),
+            order=Source.next_check_at,
+            limit=limit,
+        )
+
+    def recent_published(self, source_id: int, since: datetime) -> list[datetime]:
+        """When the source's recent items were published (or first seen), for its
+        adaptive polling interval."""
+        moment = func.coalesce(Item.published_at, Item.first_seen_at)
+        with self._session() as session:
+            return list(
+                session.scalars(
+                    select(moment).where(Item.source_id == source_id, moment >= since)
+                )
+            )
+
     def update_source(self, source_id: int, update: SourceUpdate) -> None:
         with self._session.begin() as session:
             _apply(session.get_one(Source, source_id), update)
 
     def sources(self, kind: str | None = None) -> list[SourceState]:
-        counts = (
-            select(Item.source_id, func.count(Item.id).label("n"))
-            .group_by(Item.source_id)
-            .subquery()
-        )
+        """Every source (of *kind*), with its item count."""
+        return self._states(*([Source.kind == kind] if kind else []), count=True)
+
+    def _states(
+        self, *where: Any, order: Any = None, limit: int | None = None, count: bool = False
+    ) -> list[SourceState]:
+        """Source states; item counts only when asked, as they cost a scan of items."""
+        if count:
+            counts = (
+                select(Item.source_id, func.count(Item.id).label("n"))
+                .group_by(Item.source_id)
+                .subquery()
+            )
+            query = select(Source, func.coalesce(counts.c.n, 0)).outerjoin(
+                counts, counts.c.source_id == Source.id
+            )
+        else:
+            query = select(Source, null())
         query = (
-            select(Source, func.coalesce(counts.c.n, 0))
-            .outerjoin(counts, counts.c.source_id == Source.id)
-            .order_by(Source.url)
+            query.where(*where)
+            .order_by(order if order is not None else Source.url, Source.id)
+            .limit(limit)
         )
-        if kind is not None:
-            query = query.where(Source.kind == kind)
         with self._session() as session:
             return [_state(source, n) for source, n in session.execute(query)]
 
@@ -316,9 +381,10 @@ def _apply(source: Source, update: SourceUpdate) -> None:
         source.last_success_at = update.checked_at
         source.error_count = 0
     else:
-        source.last_error = update.error
-        source.last_error_at = update.checked_at
         source.error_count += 1
+    if update.error or update.warning:
+        source.last_error = update.error or update.warning
+        source.last_error_at = update.checked_at
     if update.title:
         source.title = update.title
     if update.site_url:
@@ -337,7 +403,7 @@ def _apply(source: Source, update: SourceUpdate) -> None:
         source.retired_reason = update.retired_reason
 
 
-def _state(source: Source, items: int) -> SourceState:
+def _state(source: Source, items: int | None) -> SourceState:
     return SourceState(
         id=source.id,
         kind=source.kind,

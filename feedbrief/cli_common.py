@@ -1,0 +1,41 @@
+"""What every command shares: consoles, the --config option, and opening the app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from feedbrief.app import App
+from feedbrief.logs import configure_logging
+from feedbrief.settings import ConfigError, load_settings
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", envvar="FEEDBRIEF_CONFIG", help="Configuration file (TOML)."),
+]
+LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
+
+
+@contextmanager
+def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
+    """Load and validate the settings (exit 2 naming the key if they are wrong), then
+    hand out a wired App that is closed afterwards."""
+    configure_logging(log_level)
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    application = App(settings)
+    try:
+        yield application
+    finally:
+        application.close()

@@ -1,0 +1,182 @@
+"""``feedbrief feeds ...`` and ``feedbrief status``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
+from feedbrief.feeds import discover
+from feedbrief.settings import parse_duration
+from ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
+from storage import SourceState
+
+feeds_app = typer.Typer(help="Manage feed subscriptions.", no_args_is_help=True)
+
+# Status shows the start of an error only; the log has the whole of it.
+SHORT_ERROR = 60
+
+
+def _interval(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(parse_duration(value))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@feeds_app.command("add")
+def add(
+    url: str,
+    interval: Annotated[str | None, typer.Option(help="Own polling interval, e.g. 30m.")] = None,
+    full_text: Annotated[
+        bool,
+        typer.Option("--full-text", help="Fetch each new item's page when the feed has teasers."),
+    ] = False,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Subscribe to a feed (a web page's announced feed is found for you)."""
+    seconds = _interval(interval)
+    with open_app(config, log_level) as application:
+        try:
+            feed_url, note = discover(application.fetcher, url)
+        except ValueError as exc:
+            err.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(1) from exc
+        if note:
+            err.print(note, markup=False, highlight=False)
+        _, created = application.storage.add_feed(
+            feed_url, application.now(), interval=seconds, full_text=full_text
+        )
+        out.print(f"{'added' if created else 'updated'} {feed_url}", markup=False, highlight=False)
+
+
+@feeds_app.command("remove")
+def remove(url: str, config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
+    """Unsubscribe and forget the feed's items."""
+    with open_app(config, log_level) as application:
+        if not application.storage.remove_source(url):
+            err.print(f"not subscribed: {url}", markup=False, highlight=False)
+            raise typer.Exit(1)
+        out.print(f"removed {url}", markup=False, highlight=False)
+
+
+@feeds_app.command("list")
+def list_feeds(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
+    """One line per feed: URL, then title."""
+    with open_app(config, log_level) as application:
+        for feed in application.storage.sources("feed"):
+            print(f"{feed.url}\t{feed.title or ''}")
+
+
+@feeds_app.command("import")
+def import_opml(path: Path, config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
+    """Subscribe to every feed of an OPML file (fetching is the workers' job)."""
+    try:
+        feeds = read_opml(path.read_bytes())
+    except (OSError, OpmlError) as exc:
+        err.print(f"{path}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    with open_app(config, log_level) as application:
+        added = sum(application.storage.add_feed(feed.url, application.now())[1] for feed in feeds)
+    out.print(f"{added} added, {len(feeds) - added} already subscribed", highlight=False)
+
+
+@feeds_app.command("export")
+def export_opml(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
+    """Print the subscriptions as OPML 2.0."""
+    with open_app(config, log_level) as application:
+        feeds = [OpmlFeed(f.url, f.title) for f in application.storage.sources("feed")]
+        sys.stdout.write(write_opml(feeds, created=application.now()))
+
+
+@feeds_app.command("refresh")
+def refresh(
+    urls: Annotated[list[str] | None, typer.Argument(help="Feeds to fetch (default: all).")] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Fetch feeds now, whatever their schedule."""
+    with open_app(config, log_level) as application:
+        feeds = [f for f in application.storage.sources("feed") if f.retired_at is None]
+        if urls:
+            known = {f.url: f for f in feeds}
+            missing = [url for url in urls if url not in known]
+            if missing:
+                err.print(f"not subscribed: {', '.join(missing)}", markup=False, highlight=False)
+                raise typer.Exit(1)
+            feeds = [known[url] for url in urls]
+        table = Table("feed", "result", "new", "updated", "error")
+        for result in application.refresh_feeds(feeds):
+            table.add_row(
+                result.url, result.status, str(result.new), str(result.updated), result.error or ""
+            )
+        out.print(table)
+
+
+def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
+    """One row per feed, and a summary line. Always exits 0: it is a report."""
+    with open_app(config, log_level) as application:
+        feeds = application.storage.sources("feed")
+        now = application.now()
+        table = Table(
+            "feed", "title", "items", "last success", "last error", "errors", "next check"
+        )
+        for feed in feeds:
+            table.add_row(
+                feed.url,
+                feed.title or "",
+                str(feed.items or 0),
+                _ago(feed.last_success_at, now),
+                _short(feed.last_error),
+                str(feed.error_count),
+                _next(feed, now),
+            )
+        out.print(table)
+        out.print(_summary(feeds, application.storage.count_items()), highlight=False)
+
+
+def _summary(feeds: list[SourceState], items: int) -> str:
+    retired = sum(1 for f in feeds if f.retired_at)
+    failing = sum(1 for f in feeds if f.error_count and not f.retired_at)
+    healthy = len(feeds) - retired - failing
+    return (
+        f"{len(feeds)} feeds: {healthy} healthy, {failing} failing (in backoff), "
+        f"{retired} retired; {items} items stored"
+    )
+
+
+def _short(error: str | None) -> str:
+    if not error:
+        return ""
+    line = error.splitlines()[0]
+    return line if len(line) <= SHORT_ERROR else line[: SHORT_ERROR - 1] + "…"
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    return f"{_span(now - moment)} ago"
+
+
+def _next(feed: SourceState, now: datetime) -> str:
+    if feed.retired_at:
+        return f"retired ({feed.retired_reason})"
+    if feed.next_check_at is None or feed.next_check_at <= now:
+        return "due now"
+    return f"in {_span(feed.next_check_at - now)}"
+
+
+def _span(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{max(seconds, 0)}s"
