@@ -65,7 +65,7 @@ def _is_spanish_question(paragraph: str) -> bool:
 
 
 _INVERTED_APOSTROPHE = re.compile(r"(?<=\w)¿(?=\w)")
-_INVERTED_OPENING = re.compile(r"(?:(?<=^)|(?<=[\s(\[{—–-]))¿(?=\S)")
+_INVERTED_OPENING = re.compile(r"(?:^|(?<=[\s(\[{—–-]))¿(?=\S)")
 
 
 def _repair_inverted_question_marks(paragraph: str) -> str:

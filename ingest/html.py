@@ -8,6 +8,7 @@ one set of noise rules applies whatever the source.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -112,11 +113,15 @@ class _FragmentParser(HTMLParser):
     def __init__(self, builder: _ParagraphBuilder) -> None:
         super().__init__(convert_charrefs=True)
         self._builder = builder
+        # Open elements whose content is dropped, innermost last, with a count per tag so a
+        # stray end tag costs nothing however deep the nesting.
         self._skipped: list[str] = []
+        self._skipped_count: Counter[str] = Counter()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _HTML_SKIPPED and tag not in _HTML_VOID:
             self._skipped.append(tag)
+            self._skipped_count[tag] += 1
         elif self._skipped:
             return
         elif tag == "br":
@@ -134,9 +139,11 @@ class _FragmentParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self._skipped:
-            if tag in self._skipped:
+            if self._skipped_count[tag]:
                 # Close the innermost open element of that name and anything left open in it.
-                del self._skipped[len(self._skipped) - 1 - self._skipped[::-1].index(tag) :]
+                while (closed := self._skipped.pop()) != tag:
+                    self._skipped_count[closed] -= 1
+                self._skipped_count[tag] -= 1
             return
         if tag == "br":  # </br> is treated as <br> by browsers
             self._builder.line_break()
