@@ -220,7 +220,8 @@ class ExtractedPage:
 
     ``published`` is always timezone-aware (UTC assumed when the page gives no offset) so
     it compares with every other datetime in the pipeline; ``language`` is the primary
-    subtag of the page's declared language, lower-cased (``"en"`` for ``en-GB``).
+    subtag of the page's declared language, lower-cased (``"en"`` for ``en-GB``); ``url``
+    is the page's canonical URL when it declares one, else the URL it was fetched from.
     """
 
     title: str | None
