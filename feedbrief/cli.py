@@ -282,5 +282,14 @@ def _mount_bench() -> None:
 _mount_bench()
 
 
+def _mount_serve() -> None:
+    from feedbrief.cli_serve import register
+
+    register(app)
+
+
+_mount_serve()
+
+
 def main() -> None:
     app()

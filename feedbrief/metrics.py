@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -228,5 +228,3 @@ def scrape_registry(directory: Path, storage: Storage) -> CollectorRegistry:
     registry.register(StorageCollector(storage))
     return registry
 
-
-Recorder = Callable[..., None]
