@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import feedparser
@@ -135,9 +136,21 @@ def _entry_article(entry: Any, base: str, feed_language: str | None) -> Article:
         text="\n\n".join(paragraphs),
         url=link,
         author=_text_field(entry, "author"),
-        published=to_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
+        published=_entry_date(entry),
         language=_entry_language(entry) or feed_language,
     )
+
+
+def _entry_date(entry: Any) -> datetime | None:
+    """When the entry was published, else last updated, in UTC.
+
+    Plain ``dict.get``: FeedParserDict's own answers a missing ``updated_parsed`` with
+    ``published_parsed`` and a DeprecationWarning.
+    """
+    for key in ("published_parsed", "updated_parsed"):
+        if value := dict.get(entry, key):
+            return to_utc(value)
+    return None
 
 
 def _best_content(entry: Any) -> tuple[str, str]:
