@@ -227,4 +227,3 @@ def scrape_registry(directory: Path, storage: Storage) -> CollectorRegistry:
     MultiProcessCollector(registry, path=str(directory))
     registry.register(StorageCollector(storage))
     return registry
-

@@ -278,7 +278,8 @@ class DigestRequestHandler(BaseHTTPRequestHandler):
         emit("request", method=self.command, path=self.path, status=status, client=self.client)
 
     def log_message(self, format: str, *args: object) -> None:
-        log.warning("http", message=format % args, client=self.client)
+        # Only the library's own error replies come here; log_request records their status.
+        log.debug("http error", message=format % args, client=self.client)
 
     @property
     def client(self) -> str:
