@@ -37,7 +37,7 @@ log = structlog.get_logger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 FETCH_OUTCOMES = ("ok", "not_modified", "error", "gone")
-FEED_STATES = ("active", "backoff", "retired")
+FEED_STATES = ("healthy", "backoff", "retired")
 
 # Fetches are network round trips with a 60 s total timeout; summaries are CPU work on
 # one article, normally milliseconds.
@@ -159,12 +159,13 @@ def time_summarise() -> Iterator[None]:
 
 
 def feed_state(source: SourceState) -> str:
-    """``retired`` (gone for good), ``backoff`` (failing, retried later) or ``active``."""
+    """``retired`` (gone for good), ``backoff`` (failing, retried later) or ``healthy``
+    (the words of ``feedbrief status``)."""
     if source.retired_at is not None:
         return "retired"
     if source.error_count > 0:
         return "backoff"
-    return "active"
+    return "healthy"
 
 
 class StorageCollector(Collector):

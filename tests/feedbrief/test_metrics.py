@@ -150,7 +150,7 @@ def test_feed_gauges_count_feeds_by_state(storage: Storage) -> None:
         return registry.get_sample_value(name, labels)
 
     assert gauge("feedbrief_database_up") == 1
-    assert gauge("feedbrief_feeds", state="active") == 2
+    assert gauge("feedbrief_feeds", state="healthy") == 2
     assert gauge("feedbrief_feeds", state="backoff") == 1
     assert gauge("feedbrief_feeds", state="retired") == 1
     assert gauge("feedbrief_feeds_in_backoff") == 1
