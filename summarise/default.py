@@ -24,7 +24,14 @@ from importlib import resources
 from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer
 
-__all__ = ["FEATURES", "MMR_STEPS", "DefaultSummarizer", "Weights", "sentence_features"]
+__all__ = [
+    "FEATURES",
+    "MMR_STEPS",
+    "DefaultSummarizer",
+    "Weights",
+    "rank_sentences",
+    "sentence_features",
+]
 
 FEATURES: tuple[str, ...] = (
     "lead",  # 1 / (1 + position): the reporter's ordering
@@ -198,17 +205,21 @@ class DefaultSummarizer(AbstractSummarizer):
     def rate_sentences(self, document: ObjectDocumentModel) -> dict[Sentence, float]:
         """A rating per sentence; higher is picked earlier, MMR order first."""
         features, vectors = sentence_features(document, self._stemmer, self._stop_words)
-        relevance = [self._weights.relevance(f) for f in features]
-        order = _mmr_order(relevance, vectors, self._weights.redundancy, MMR_STEPS)
-        picked = set(order)
-        rest = sorted(
-            (i for i in range(len(relevance)) if i not in picked),
-            key=relevance.__getitem__,
-            reverse=True,
-        )
-        ranking = [*order, *rest]
+        ranking = rank_sentences(features, vectors, self._weights)
         sentences = document.sentences
         return {sentences[i]: float(len(ranking) - rank) for rank, i in enumerate(ranking)}
+
+
+def rank_sentences(
+    features: Sequence[Sequence[float]], vectors: _Vectors, weights: Weights
+) -> list[int]:
+    """Sentence indices, best first: MMR order for the first picks, then by relevance."""
+    relevance = [weights.relevance(f) for f in features]
+    order = _mmr_order(relevance, vectors, weights.redundancy, MMR_STEPS)
+    picked = set(order)
+    rest = [i for i in range(len(relevance)) if i not in picked]
+    rest.sort(key=relevance.__getitem__, reverse=True)
+    return [*order, *rest]
 
 
 def _mmr_order(

@@ -47,27 +47,35 @@ _SENTENCE_STARTERS = _words(
     though because"""
 )
 
-_CLOSERS = "\"'”’»›)]}"
-_OPENERS = "\"'“‘«‹([{¿¡"
-# A candidate end: Latin/Greek terminators needing whitespace after them, CJK terminators
-# needing none, and the danda/Arabic/Urdu/Armenian/Ethiopic marks.
-_CLOSING_MARKS = f"[{re.escape(_CLOSERS)}]*"
+_CLOSERS = "\"'”’»›)]}」』）"
+_OPENERS = "\"'“‘«‹([{¿¡「『（"
+_LATIN_ENDS = ".!?‽…"
+_CJK_ENDS = "。！？"
+# Sentence marks of Devanagari, Arabic, Urdu, Armenian and Ethiopic script.
+_OTHER_ENDS = "।॥؟۔։።"
+# Every place a sentence could end: a run of end marks and any closing quotes after it.
+# One character class up front lets the regex engine skip ahead quickly.
 _CANDIDATE = re.compile(
-    rf"(?P<latin>[.!?‽…]+{_CLOSING_MARKS})(?=\s+\S)"
-    rf"|(?P<cjk>[。！？]+[」』”’）)\"']*)"
-    rf"|(?P<other>[।॥؟۔։።]+{_CLOSING_MARKS})(?=\s|$)"
+    f"[{re.escape(_LATIN_ENDS + _CJK_ENDS + _OTHER_ENDS)}]+[{re.escape(_CLOSERS)}]*"
 )
-_GREEK_QUESTION = re.compile(rf"[;;]{_CLOSING_MARKS}(?=\s+\S)")
+_GREEK_QUESTION = re.compile(f"[;;][{re.escape(_CLOSERS)}]*(?= )")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_UNTIDY_SPACE = re.compile(r"[^\S ]| {2,}")
 _WHITESPACE = re.compile(r"\s+")
 _HAS_WORD = re.compile(r"\w")
-_DOTTED_ACRONYM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]", re.UNICODE)
+_DOTTED_ACRONYM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs of ``text``: runs of lines separated by blank lines, whitespace tidied."""
-    paragraphs = (_WHITESPACE.sub(" ", p).strip() for p in _BLANK_LINE.split(text))
-    return [p for p in paragraphs if p]
+    """Paragraphs of ``text``: blocks separated by blank lines, whitespace runs as one space."""
+    paragraphs = []
+    for block in _BLANK_LINE.split(text):
+        if _UNTIDY_SPACE.search(block):
+            block = _WHITESPACE.sub(" ", block)
+        block = block.strip()
+        if block:
+            paragraphs.append(block)
+    return paragraphs
 
 
 def split_sentences(text: str, language: str | None = None) -> list[str]:
@@ -103,16 +111,22 @@ def _split_paragraph(paragraph: str, *, greek: bool) -> list[str]:
 
 
 def _is_boundary(text: str, match: re.Match[str]) -> bool:
-    if match.lastgroup != "latin":
-        return True
-    mark = match.group().rstrip(_CLOSERS)
-    after = _next_word(text, match.end())
+    """Whether the end marks in ``match`` end a sentence; ``text`` has single spaces only."""
+    first = match.group()[0]
+    end = match.end()
+    if first in _CJK_ENDS:
+        return True  # these scripts put no space between sentences
+    followed_by_space = end < len(text) and text[end] == " "
+    if first in _OTHER_ENDS:
+        return followed_by_space or end == len(text)
+    if not followed_by_space:
+        return False  # "1.5", "U.S", "Yahoo!Inc": no space, no boundary
+    after = _next_word(text, end + 1)
     if not _may_start_sentence(after):
         return False
-    if mark != ".":
+    if match.group().rstrip(_CLOSERS) != ".":
         return True  # "!", "?", "..." before a capital: the abbreviation rules do not apply
-    word = _previous_word(text, match.start())
-    return _period_ends_sentence(word, after)
+    return _period_ends_sentence(_previous_word(text, match.start()), after)
 
 
 def _period_ends_sentence(word: str, after: str) -> bool:
@@ -135,13 +149,10 @@ def _period_ends_sentence(word: str, after: str) -> bool:
 
 
 def _previous_word(text: str, end: int) -> str:
-    start = max(text.rfind(" ", 0, end), text.rfind("\n", 0, end)) + 1
-    return text[start:end].lstrip(_OPENERS)
+    return text[text.rfind(" ", 0, end) + 1 : end].lstrip(_OPENERS)
 
 
 def _next_word(text: str, start: int) -> str:
-    while start < len(text) and text[start].isspace():
-        start += 1
     end = text.find(" ", start)
     return text[start : end if end >= 0 else len(text)]
 

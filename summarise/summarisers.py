@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer, SentenceInfo
@@ -37,9 +37,6 @@ __all__ = ["ALGORITHMS", "LeadSummarizer", "Length", "get_summariser", "summaris
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
-
-# Sentences sharing this share of their words are the same sentence for a reader.
-NEAR_DUPLICATE = 0.8
 
 # Cue words for Edmundson's cue method. They are English: in other languages they match
 # nothing and the title and location methods decide alone.
@@ -129,24 +126,38 @@ def summarise_text(
     ``language`` is a declared code such as "en" or "de-DE"; when absent it is detected.
     Returns whole sentences in article order, never two near-identical ones.
     """
+    if algorithm not in _FACTORIES:
+        get_summariser(algorithm, language)  # raises the error naming the valid choices
     code = normalise_language(language) or detect_language(text)
-    summariser = get_summariser(algorithm, code)
-    document = build_document(text, Tokenizer(code), title)
+    document = build_document(text, _tokenizer(code), title)
     if not document.sentences:
         return []
-    if isinstance(summariser, EdmundsonSummarizer) and document.headings:
+    if algorithm == "edmundson" and document.headings:
+        summariser = get_summariser(algorithm, code)
         title_words = (w for h in document.headings for w in h.words)
         summariser.bonus_words = _BONUS_WORDS.union(w.lower() for w in title_words)
+    else:
+        summariser = _shared_summariser(algorithm, code)
     picked = summariser(document, _Selection(length, len(document.sentences)))
     return [str(sentence) for sentence in picked]
+
+
+@lru_cache(maxsize=64)
+def _tokenizer(code: str | None) -> Tokenizer:
+    return Tokenizer(code)
+
+
+@lru_cache(maxsize=256)
+def _shared_summariser(name: str, code: str | None) -> AbstractSummarizer:
+    """One summariser per name and language: they keep no state between documents."""
+    return get_summariser(name, code)
 
 
 class _Selection:
     """sumy's ``count``: takes the rated sentences best first, returns those to keep.
 
-    Skips any sentence nearly identical to one already kept; with a word budget keeps
-    adding the best sentence that still fits, and keeps the best one alone if none does,
-    so a non-empty article never gets an empty summary.
+    With a word budget it keeps adding the best sentence that still fits, and keeps the
+    best one alone if none does, so a non-empty article never gets an empty summary.
     """
 
     def __init__(self, length: Length, total: int) -> None:
@@ -154,31 +165,16 @@ class _Selection:
         self._words = length.words
 
     def __call__(self, ranked: Sequence[SentenceInfo]) -> list[SentenceInfo]:
+        if self._sentences is not None:
+            return list(ranked[: self._sentences])
         kept: list[SentenceInfo] = []
-        kept_words: list[frozenset[str]] = []
-        budget = self._words
+        budget = self._words or 0
         for info in ranked:
-            if self._sentences is not None and len(kept) >= self._sentences:
-                break
-            words = frozenset(w.lower() for w in info.sentence.words)
-            if any(_overlap(words, other) >= NEAR_DUPLICATE for other in kept_words):
-                continue
-            if budget is not None:
-                size = word_count(str(info.sentence))
-                if size > budget:
-                    continue
+            size = word_count(str(info.sentence))
+            if size <= budget:
+                kept.append(info)
                 budget -= size
-            kept.append(info)
-            kept_words.append(words)
-        if not kept and ranked:
-            kept.append(ranked[0])
-        return kept
-
-
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 1.0 if a == b else 0.0
-    return len(a & b) / len(a | b)
+        return kept or list(ranked[:1])
 
 
 _Factory = Callable[[LanguageProfile], AbstractSummarizer]

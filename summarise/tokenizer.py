@@ -9,6 +9,7 @@ between sentences needs and costs no dictionary.
 
 from __future__ import annotations
 
+import math
 import re
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -16,7 +17,10 @@ from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from summarise.language import language_profile
 from summarise.sentences import split_paragraphs, split_sentences
 
-__all__ = ["Tokenizer", "build_document", "word_count"]
+__all__ = ["NEAR_DUPLICATE", "Tokenizer", "build_document", "word_count"]
+
+# Sentences sharing this share of their distinct words (Jaccard) say the same thing.
+NEAR_DUPLICATE = 0.8
 
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 # Han, kana, Thai, Lao, Khmer, Myanmar: scripts that do not separate words with spaces.
@@ -25,7 +29,6 @@ _UNSPACED = (
     "\u0e00-\u0eff\u1780-\u17ff\u1000-\u109f"  # Thai and Lao, Khmer, Myanmar
 )
 _UNSPACED_RUN = re.compile(f"[{_UNSPACED}]+")
-_NOT_WORD = re.compile(r"[\W_]+")
 
 
 class Tokenizer:
@@ -47,7 +50,7 @@ class Tokenizer:
         return tuple(split_sentences(paragraph, self._code))
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
-        if not _UNSPACED_RUN.search(sentence):
+        if sentence.isascii() or not _UNSPACED_RUN.search(sentence):
             return tuple(_WORD.findall(sentence))
         words: list[str] = []
         for token in _WORD.findall(sentence):
@@ -73,33 +76,86 @@ def _split_unspaced(token: str) -> list[str]:
     return parts
 
 
+class _TokenizedSentence(Sentence):
+    """A sentence whose words were already computed, so they are not computed twice."""
+
+    __slots__ = ("_words",)
+
+    def __init__(self, text: str, tokenizer: Tokenizer, words: tuple[str, ...]) -> None:
+        super().__init__(text, tokenizer)
+        self._words = words
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return self._words
+
+
 def build_document(
     text: str, tokenizer: Tokenizer, title: str | None = None
 ) -> ObjectDocumentModel:
     """A sumy document of ``text``, one paragraph per blank-line-separated block.
 
     The title becomes a heading, which sumy keeps out of ``document.sentences`` but
-    Edmundson's title and location methods read. A sentence repeating an earlier one
-    word for word (ignoring case and punctuation) is left out: every summariser would
-    otherwise be free to pick both, and sumy keys its ratings by sentence text anyway.
+    Edmundson's title and location methods read. A sentence nearly repeating an earlier
+    one (see :data:`NEAR_DUPLICATE`) is left out before any summariser sees it: none of
+    them should spend the summary's length saying the same thing twice.
     """
-    seen: set[str] = set()
+    duplicates = _NearDuplicates(NEAR_DUPLICATE)
     paragraphs: list[Paragraph] = []
     heading = [Sentence(title, tokenizer, is_heading=True)] if title and title.strip() else []
     for block in split_paragraphs(text):
         sentences: list[Sentence] = []
         for sentence in tokenizer.to_sentences(block):
-            key = _NOT_WORD.sub("", sentence.lower()) or sentence
-            if key in seen:
+            words = tokenizer.to_words(sentence)
+            if not duplicates.is_new(sentence, words):
                 continue
-            seen.add(key)
-            sentences.append(Sentence(sentence, tokenizer))
+            sentences.append(_TokenizedSentence(sentence, tokenizer, words))
         if sentences:
             paragraphs.append(Paragraph([*heading, *sentences]))
             heading = []
     if heading:
         paragraphs.append(Paragraph(heading))
     return ObjectDocumentModel(paragraphs)
+
+
+class _NearDuplicates:
+    """Which sentences nearly repeat an earlier one: Jaccard similarity of word sets.
+
+    Comparing every pair would be quadratic in the sentences; prefix filtering keeps it
+    near linear. With each word set sorted the same way, two sets that are at least
+    ``threshold`` similar must share a word among their first
+    ``len - ceil(threshold * len) + 1``, so only sentences sharing such a word are
+    compared. Sorting long words first puts rare words in those prefixes, so few
+    sentences share one.
+    """
+
+    def __init__(self, threshold: float) -> None:
+        self._threshold = threshold
+        self._sets: list[frozenset[str]] = []
+        self._by_prefix_word: dict[str, list[int]] = {}
+        self._wordless: set[str] = set()
+
+    def is_new(self, sentence: str, words: tuple[str, ...]) -> bool:
+        """Whether ``sentence`` repeats no earlier one; if so it is remembered."""
+        if not words:
+            key = sentence.lower()
+            new = key not in self._wordless
+            self._wordless.add(key)
+            return new
+        word_set = frozenset(map(str.lower, words))
+        keep = len(word_set) - math.ceil(self._threshold * len(word_set)) + 1
+        # Longest (rarest) words first, ties alphabetical: two stable C-level sorts.
+        prefix = sorted(sorted(word_set), key=len, reverse=True)[:keep]
+        candidates = {i for word in prefix for i in self._by_prefix_word.get(word, ())}
+        for index in candidates:
+            other = self._sets[index]
+            if len(word_set & other) >= self._threshold * len(word_set | other):
+                return False
+        index = len(self._sets)
+        self._sets.append(word_set)
+        for word in prefix:
+            self._by_prefix_word.setdefault(word, []).append(index)
+        return True
 
 
 def word_count(text: str) -> int:
