@@ -4,12 +4,19 @@ Run from the repo root: ``python -m bench.train_summariser [--write]`` (about a 
 
 Labels: a BBC sentence is positive when it is one of the extractive reference's lines; a
 CNN/DM or XSum sentence when the greedy ROUGE oracle picks it (sentences added while they
-raise ROUGE-1 + ROUGE-2 F1 against the reference, at most the summary length). A
-logistic model over :data:`summarise.default.FEATURES` is fitted by Newton's method with
-an L2 penalty, each dataset weighted equally. The penalty and the MMR redundancy weight
-are chosen by 5-fold cross-validation over articles (fixed seed), scoring real summaries
-with ROUGE as ``feedbrief bench`` does; the final model is refitted on all folds. It
-prints the labels' statistics, the cross-validated table and the fitted weights;
+raise ROUGE-1 + ROUGE-2 F1 against the reference, at most the summary length).
+
+1. A logistic model over :data:`summarise.default.FEATURES` is fitted by Newton's method
+   with an L2 penalty, each dataset weighted equally; its penalty and the MMR redundancy
+   weight are chosen by 5-fold cross-validation over articles (fixed seed).
+2. Oracle labels are only a proxy, and a compromise between the datasets: one round of
+   coordinate ascent then moves each coefficient by ±0.5 or ±1 where that raises the
+   worst dataset's margin over its baseline ((R-1 + R-2) / 2 over Lead-3 on CNN/DM,
+   TextRank on BBC, Lead-1 on XSum), measured on all dev articles.
+
+ROUGE inside the loop is a fast re-implementation (rouge-score's tokenizer and stemmer,
+unigram and bigram F1) ; ``feedbrief bench`` gives the official figures. It prints the
+labels' statistics, the cross-validated table, the ascent and the fitted weights;
 ``--write`` saves them to ``summarise/default_weights.json``.
 
 Only the dev files in ``shared/data`` are read: never the held-out sample.
@@ -29,8 +36,14 @@ import numpy as np
 from rouge_score.rouge_scorer import _create_ngrams
 from rouge_score.tokenizers import DefaultTokenizer
 
-from summarise.bench import BenchArticle, load_articles, score
-from summarise.default import FEATURES, Weights, rank_sentences, sentence_features
+from summarise.bench import BenchArticle, load_articles
+from summarise.default import (
+    FEATURES,
+    Weights,
+    model_inputs,
+    rank_sentences,
+    sentence_features,
+)
 from summarise.language import language_profile
 from summarise.summarisers import Length
 from summarise.tokenizer import Tokenizer, build_document
@@ -40,7 +53,10 @@ DATA = REPO.parent / "shared" / "data"
 WEIGHTS = REPO / "summarise" / "default_weights.json"
 LENGTHS = {"bbc": Length(ratio=0.45), "cnndm": Length(sentences=3), "xsum": Length(sentences=1)}
 L2_GRID = (0.1, 1.0, 10.0)
-REDUNDANCY_GRID = (0.0, 0.1, 0.2, 0.4)
+REDUNDANCY_GRID = (0.0, 0.1, 0.3)
+ASCENT_STEPS = (-1.0, -0.5, 0.5, 1.0)
+# (R-1 + R-2) / 2 of the baseline to beat on each dataset, from the issue's measurements.
+BASELINES = {"bbc": (76.92 + 69.33) / 2, "cnndm": (40.15 + 17.11) / 2, "xsum": (16.45 + 1.61) / 2}
 FOLDS = 5
 SEED = 0
 
@@ -55,6 +71,10 @@ class Prepared:
     features: list[tuple[float, ...]]
     vectors: object
     labels: list[int]
+    budget: int
+    inputs: np.ndarray
+    tokens: list[list[str]]
+    reference: tuple[Counter, Counter]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -75,34 +95,40 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{name}: {len(rows)} articles, {total} sentences, {positives} positive labels")
 
     folds = assign_folds(prepared)
-    print(f"\n{FOLDS}-fold cross-validation (R-1/R-2 per dataset, held-out folds):")
+    print(f"\n{FOLDS}-fold cross-validation of the logistic model (held-out R-1/R-2):")
     best = None
     for l2 in L2_GRID:
         for redundancy in REDUNDANCY_GRID:
-            predictions: dict[int, list[str]] = {}
+            scores: dict[str, list[tuple[float, float]]] = {}
             for fold in range(FOLDS):
                 train = [p for p, f in zip(prepared, folds, strict=True) if f != fold]
+                held_out = [p for p, f in zip(prepared, folds, strict=True) if f == fold]
                 weights = fit(train, l2, redundancy)
-                for index, (p, f) in enumerate(zip(prepared, folds, strict=True)):
-                    if f == fold:
-                        predictions[index] = summarise(p, weights)
-            scores = evaluate(prepared, predictions)
-            objective = sum((r1 + r2) / 2 for r1, r2, _ in scores.values()) / len(scores)
-            cells = "  ".join(f"{n} {r1:.2f}/{r2:.2f}" for n, (r1, r2, _) in scores.items())
-            print(f"  l2={l2:<5} redundancy={redundancy:<4} {cells}  mean {objective:.2f}")
-            if best is None or objective > best[0]:
-                best = (objective, l2, redundancy)
+                for p in held_out:
+                    scores.setdefault(p.dataset, []).append(quick_rouge(p, weights))
+            means = {n: tuple(100 * x for x in np.mean(v, axis=0)) for n, v in scores.items()}
+            margin = worst_margin(means)
+            cells = "  ".join(f"{n} {r1:.2f}/{r2:.2f}" for n, (r1, r2) in means.items())
+            print(f"  l2={l2:<5} redundancy={redundancy:<4} {cells}  worst margin {margin:+.2f}")
+            if best is None or margin > best[0]:
+                best = (margin, l2, redundancy)
     assert best is not None
     _, l2, redundancy = best
-    weights = fit(prepared, l2, redundancy)
+    weights = ascend(prepared, fit(prepared, l2, redundancy))
     fitted = {
         "features": list(FEATURES),
         "coefficients": [round(c, 4) for c in weights.coefficients],
         "intercept": round(weights.intercept, 4),
         "redundancy": redundancy,
-        "fitted": {"l2": l2, "folds": FOLDS, "seed": SEED, "datasets": list(LENGTHS)},
+        "fitted": {
+            "l2": l2,
+            "folds": FOLDS,
+            "seed": SEED,
+            "ascent_steps": list(ASCENT_STEPS),
+            "datasets": list(LENGTHS),
+        },
     }
-    print(f"\nchosen l2={l2} redundancy={redundancy}; refitted on all dev articles:")
+    print(f"\nchosen l2={l2} redundancy={redundancy}; refitted and tuned on all dev articles:")
     print(json.dumps(fitted, indent=2))
     if args.write:
         WEIGHTS.write_text(json.dumps(fitted, indent=2) + "\n", encoding="utf-8")
@@ -115,13 +141,19 @@ def prepare(dataset: str, article: BenchArticle) -> Prepared:
     features, vectors = sentence_features(document, profile.stem, profile.stop_words)
     sentences = [str(s) for s in document.sentences]
     reference = article.summary.splitlines()
+    budget = LENGTHS[dataset].sentence_budget(len(sentences)) or 1
     if dataset == "bbc":
         wanted = {" ".join(line.split()) for line in reference}
         labels = [int(s in wanted) for s in sentences]
     else:
-        budget = LENGTHS[dataset].sentence_budget(len(sentences)) or 1
         labels = oracle_labels(sentences, reference, budget)
-    return Prepared(dataset, article, sentences, features, vectors, labels)
+    inputs = np.array(model_inputs(features, budget), dtype=float).reshape(len(sentences), -1)
+    tokens = [_TOKENIZER.tokenize(s) for s in sentences]
+    ref_tokens = [t for line in reference for t in _TOKENIZER.tokenize(line)]
+    ref = (Counter(_create_ngrams(ref_tokens, 1)), Counter(_create_ngrams(ref_tokens, 2)))
+    return Prepared(
+        dataset, article, sentences, features, vectors, labels, budget, inputs, tokens, ref
+    )
 
 
 _TOKENIZER = DefaultTokenizer(use_stemmer=True)
@@ -175,7 +207,7 @@ def assign_folds(prepared: list[Prepared]) -> list[int]:
 
 def fit(prepared: list[Prepared], l2: float, redundancy: float) -> Weights:
     """L2-penalised logistic regression, each dataset's sentences weighing 1 in total."""
-    x = np.array([f for p in prepared for f in p.features], dtype=float)
+    x = np.vstack([p.inputs for p in prepared])
     y = np.array([label for p in prepared for label in p.labels], dtype=float)
     per_dataset = Counter(p.dataset for p in prepared for _ in p.labels)
     w = np.array([1.0 / per_dataset[p.dataset] for p in prepared for _ in p.labels])
@@ -203,22 +235,39 @@ def newton_logistic(
     return beta
 
 
-def summarise(p: Prepared, weights: Weights) -> list[str]:
-    """The summary ``summarise_text`` would give with ``weights``, in article order."""
-    ranking = rank_sentences(p.features, p.vectors, weights)
-    budget = LENGTHS[p.dataset].sentence_budget(len(p.sentences)) or 1
-    return [p.sentences[i] for i in sorted(ranking[:budget])]
+def quick_rouge(p: Prepared, weights: Weights) -> tuple[float, float]:
+    """ROUGE-1 and ROUGE-2 F1 of the summary ``summarise_text`` would give with ``weights``."""
+    ranking = rank_sentences(p.features, p.vectors, weights, p.budget)
+    picked = [t for i in sorted(ranking[: p.budget]) for t in p.tokens[i]]
+    return _f1(picked, p.reference[0], 1), _f1(picked, p.reference[1], 2)
 
 
-def evaluate(
-    prepared: list[Prepared], predictions: dict[int, list[str]]
-) -> dict[str, tuple[float, float, float]]:
-    results = {}
-    for name in LENGTHS:
-        indices = [i for i, p in enumerate(prepared) if p.dataset == name]
-        references = [prepared[i].article.summary for i in indices]
-        results[name] = score(references, ["\n".join(predictions[i]) for i in indices])
-    return results
+def worst_margin(means: dict[str, tuple[float, float]]) -> float:
+    return min((r1 + r2) / 2 - BASELINES[name] for name, (r1, r2) in means.items())
+
+
+def dev_margin(prepared: list[Prepared], weights: Weights) -> float:
+    scores: dict[str, list[tuple[float, float]]] = {}
+    for p in prepared:
+        scores.setdefault(p.dataset, []).append(quick_rouge(p, weights))
+    return worst_margin({n: tuple(100 * x for x in np.mean(v, axis=0)) for n, v in scores.items()})
+
+
+def ascend(prepared: list[Prepared], weights: Weights) -> Weights:
+    """One round of coordinate ascent on the worst dataset's margin over its baseline."""
+    best = dev_margin(prepared, weights)
+    print(f"\ncoordinate ascent from the logistic fit: worst margin {best:+.2f}")
+    coefficients = list(weights.coefficients)
+    for index, name in enumerate(FEATURES):
+        for step in ASCENT_STEPS:
+            trial = coefficients.copy()
+            trial[index] += step
+            candidate = Weights(tuple(trial), weights.intercept, weights.redundancy)
+            margin = dev_margin(prepared, candidate)
+            if margin > best + 1e-3:
+                print(f"  {name} {step:+}: worst margin {margin:+.2f}")
+                best, coefficients = margin, trial
+    return Weights(tuple(coefficients), weights.intercept, weights.redundancy)
 
 
 if __name__ == "__main__":

@@ -16,32 +16,51 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer
 
 __all__ = [
     "FEATURES",
     "MMR_STEPS",
+    "SENTENCE_FEATURES",
     "DefaultSummarizer",
     "Weights",
+    "model_inputs",
     "rank_sentences",
     "sentence_features",
 ]
 
-FEATURES: tuple[str, ...] = (
+SENTENCE_FEATURES: tuple[str, ...] = (
     "lead",  # 1 / (1 + position): the reporter's ordering
     "first",  # first sentence of the article
     "paragraph_start",  # first sentence of its paragraph
     "centrality",  # cosine with the document's tf-idf centroid
     "title",  # share of the title's content words the sentence contains
     "length",  # log word count, relative to the document's mean
+    "position",  # position / number of sentences
+    "quote",  # contains a quotation mark: quotes rarely summarise
+    "question",  # ends with a question mark
+    "in_lead",  # among the first k sentences, k the summary's length: the Lead-k prior
+)
+# How much of the article the summary keeps changes what matters: a three-sentence
+# summary of a long story is mostly its lead, a summary keeping half the sentences is
+# mostly its central ones. So each feature also enters multiplied by that share.
+FEATURES: tuple[str, ...] = (
+    *SENTENCE_FEATURES,
+    *(f"{name}*share" for name in SENTENCE_FEATURES),
+    "share",
 )
 MMR_STEPS = 256
+_VECTORISE_ABOVE = 150
+_QUOTE = re.compile('["“”«»„]')
+_CLOSERS = "\"'”’»)] "
 _WEIGHTS_FILE = "default_weights.json"
 
 
@@ -92,12 +111,28 @@ class _Vectors:
         return sims
 
 
+def model_inputs(
+    features: Sequence[Sequence[float]], summary_sentences: int
+) -> list[tuple[float, ...]]:
+    """:data:`FEATURES` from :data:`SENTENCE_FEATURES` (without ``in_lead``) and length k."""
+    count = len(features)
+    share = min(1.0, summary_sentences / count) if count else 1.0
+    rows = []
+    for i, row in enumerate(features):
+        base = (*row, 1.0 if i < summary_sentences else 0.0)
+        rows.append((*base, *(f * share for f in base), share))
+    return rows
+
+
 def sentence_features(
     document: ObjectDocumentModel,
     stem: Callable[[str], str],
     stop_words: frozenset[str],
 ) -> tuple[list[tuple[float, ...]], _Vectors]:
-    """The :data:`FEATURES` of each of ``document.sentences``, and their tf-idf vectors."""
+    """The :data:`SENTENCE_FEATURES` of each sentence but ``in_lead``, and tf-idf vectors.
+
+    ``in_lead`` depends on the summary's length; :func:`model_inputs` adds it.
+    """
     sentences = document.sentences
     bags = [_content_terms(s.words, stem, stop_words) for s in sentences]
     vectors = _tfidf_vectors(bags)
@@ -109,10 +144,12 @@ def sentence_features(
     lengths = [math.log1p(len(s.words)) for s in sentences]
     mean_length = (sum(lengths) / len(lengths)) if lengths else 1.0
     starts = _paragraph_starts(document)
+    count = len(sentences)
     features = []
     for i, (bag, vector) in enumerate(zip(bags, vectors.vectors, strict=True)):
         centrality = sum(w * centroid[t] for t, w in vector.items()) / centroid_norm
         title_share = len(title.intersection(bag)) / len(title) if title else 0.0
+        text = str(sentences[i])
         features.append(
             (
                 1.0 / (1.0 + i),
@@ -121,6 +158,9 @@ def sentence_features(
                 centrality,
                 title_share,
                 lengths[i] / mean_length if mean_length else 0.0,
+                i / count,
+                1.0 if _QUOTE.search(text) else 0.0,
+                1.0 if text.rstrip(_CLOSERS).endswith("?") else 0.0,
             )
         )
     return features, vectors
@@ -199,23 +239,47 @@ class DefaultSummarizer(AbstractSummarizer):
         sentences = document.sentences
         if not sentences:
             return ()
-        ratings = self.rate_sentences(document)
+        planned = _planned_sentences(sentences_count, len(sentences))
+        ratings = self.rate_sentences(document, planned)
         return self._get_best_sentences(sentences, sentences_count, ratings)
 
-    def rate_sentences(self, document: ObjectDocumentModel) -> dict[Sentence, float]:
-        """A rating per sentence; higher is picked earlier, MMR order first."""
+    def rate_sentences(
+        self, document: ObjectDocumentModel, summary_sentences: int
+    ) -> dict[Sentence, float]:
+        """A rating per sentence for a summary of about ``summary_sentences``; higher first."""
         features, vectors = sentence_features(document, self._stemmer, self._stop_words)
-        ranking = rank_sentences(features, vectors, self._weights)
+        ranking = rank_sentences(features, vectors, self._weights, summary_sentences)
         sentences = document.sentences
         return {sentences[i]: float(len(ranking) - rank) for rank, i in enumerate(ranking)}
 
 
+def _planned_sentences(sentences_count, total: int) -> int:
+    """How many sentences sumy's ``count`` will keep (an int, "N%", or a callable).
+
+    A callable may say so in a ``planned_sentences`` attribute; otherwise MMR orders
+    :data:`MMR_STEPS` sentences and the lead prior assumes three.
+    """
+    if isinstance(sentences_count, int | float):
+        return max(1, int(sentences_count))
+    if isinstance(sentences_count, str) and sentences_count.endswith("%"):
+        return max(1, total * int(sentences_count[:-1]) // 100)
+    return int(getattr(sentences_count, "planned_sentences", 3))
+
+
 def rank_sentences(
-    features: Sequence[Sequence[float]], vectors: _Vectors, weights: Weights
+    features: Sequence[Sequence[float]],
+    vectors: _Vectors,
+    weights: Weights,
+    summary_sentences: int,
 ) -> list[int]:
-    """Sentence indices, best first: MMR order for the first picks, then by relevance."""
-    relevance = [weights.relevance(f) for f in features]
-    order = _mmr_order(relevance, vectors, weights.redundancy, MMR_STEPS)
+    """Sentence indices, best first: MMR order for the first picks, then by relevance.
+
+    MMR orders only as many sentences as the summary will take (plus a few, so the
+    caller may still skip some), and never more than :data:`MMR_STEPS`.
+    """
+    relevance = [weights.relevance(f) for f in model_inputs(features, summary_sentences)]
+    steps = min(MMR_STEPS, summary_sentences + 2)
+    order = _mmr_order(relevance, vectors, weights.redundancy, steps)
     picked = set(order)
     rest = [i for i in range(len(relevance)) if i not in picked]
     rest.sort(key=relevance.__getitem__, reverse=True)
@@ -225,15 +289,41 @@ def rank_sentences(
 def _mmr_order(
     relevance: list[float], vectors: _Vectors, redundancy: float, steps: int
 ) -> list[int]:
-    """Greedy maximal-marginal-relevance order of the first ``steps`` picks."""
-    max_similarity = [0.0] * len(relevance)
+    """Greedy maximal-marginal-relevance order of the first ``steps`` picks.
+
+    Each pick compares only with the sentences sharing a term with it, so a step costs
+    the postings of one sentence's terms, plus a pass over the candidates to find the
+    best: in Python for short documents, vectorised for long ones.
+    """
+    if len(relevance) > _VECTORISE_ABOVE:
+        return _mmr_order_vectorised(relevance, vectors, redundancy, steps)
+    penalty = [0.0] * len(relevance)
     remaining = set(range(len(relevance)))
     order: list[int] = []
     while remaining and len(order) < steps:
-        best = max(remaining, key=lambda i: (relevance[i] - redundancy * max_similarity[i], -i))
+        best = max(remaining, key=lambda i: (relevance[i] - redundancy * penalty[i], -i))
         order.append(best)
         remaining.discard(best)
-        for other, sim in vectors.similarities(best).items():
-            if sim > max_similarity[other]:
-                max_similarity[other] = sim
+        for other, similarity in vectors.similarities(best).items():
+            if similarity > penalty[other]:
+                penalty[other] = similarity
+    return order
+
+
+def _mmr_order_vectorised(
+    relevance: list[float], vectors: _Vectors, redundancy: float, steps: int
+) -> list[int]:
+    gains = np.asarray(relevance, dtype=float)
+    penalty = np.zeros(len(relevance))
+    available = np.ones(len(relevance), dtype=bool)
+    order: list[int] = []
+    for _ in range(min(steps, len(relevance))):
+        scores = np.where(available, gains - redundancy * penalty, -np.inf)
+        best = int(np.argmax(scores))  # the first of equals: the earlier sentence
+        order.append(best)
+        available[best] = False
+        similar = vectors.similarities(best)
+        others = np.fromiter(similar.keys(), dtype=np.intp, count=len(similar))
+        values = np.fromiter(similar.values(), dtype=float, count=len(similar))
+        penalty[others] = np.maximum(penalty[others], values)
     return order

@@ -112,17 +112,17 @@ def normalise_language(language: str | None) -> str | None:
 def detect_language(text: str) -> str | None:
     """A best guess at the ISO 639-1 code of ``text``, or None when there is no telling."""
     sample = text[:_DETECTION_SAMPLE]
-    by_script = _language_from_script(sample)
+    scripts = Counter(_script(ch) for ch in sample if ch.isalpha())
+    if not scripts:
+        return None  # no letters, nothing to tell
+    by_script = _language_from_script(scripts)
     if by_script is not None:
         return by_script
     return _detect_with_langdetect(sample)
 
 
-def _language_from_script(sample: str) -> str | None:
-    scripts = Counter(_script(ch) for ch in sample if ch.isalpha())
+def _language_from_script(scripts: Counter[str]) -> str | None:
     letters = sum(scripts.values())
-    if not letters:
-        return None
     if scripts["HIRAGANA"] + scripts["KATAKANA"] > 0.05 * letters:
         return "ja"
     script, count = scripts.most_common(1)[0]
@@ -169,16 +169,35 @@ def _stemmer(name: str) -> Callable[[str], str]:
 
     Where sumy would use NLTK's Snowball stemmer, PyStemmer runs the same Snowball
     algorithm (identical stems) about seventy times faster, and stemming otherwise costs
-    more than all the rest of summarising an article.
+    more than all the rest of summarising an article. Where sumy's stemmer needs a
+    package we do not have (Greek, Polish), PyStemmer's Snowball one stands in.
     """
     if name in _NLTK_SNOWBALL:
-        try:
-            import Stemmer as pystemmer
-        except ImportError:
-            pass
-        else:
-            return pystemmer.Stemmer(name).stemWord
+        fast = _pystemmer(name)
+        if fast is not None:
+            return fast
     try:
-        return lru_cache(maxsize=65536)(Stemmer(name))
+        stem = Stemmer(name)
+        stem("probe")  # sumy imports some stemmers' packages only on first use
     except LookupError:
         return str.lower
+    except ValueError as error:
+        fallback = _pystemmer(name)
+        log.warning(
+            "stemmer_unavailable",
+            language=name,
+            reason=str(error),
+            fallback="pystemmer" if fallback else "lower-casing",
+        )
+        return fallback or str.lower
+    return lru_cache(maxsize=65536)(stem)
+
+
+def _pystemmer(name: str) -> Callable[[str], str] | None:
+    try:
+        import Stemmer as pystemmer
+    except ImportError:
+        return None
+    if name not in pystemmer.algorithms():
+        return None
+    return pystemmer.Stemmer(name).stemWord

@@ -138,7 +138,7 @@ def summarise_text(
         summariser.bonus_words = _BONUS_WORDS.union(w.lower() for w in title_words)
     else:
         summariser = _shared_summariser(algorithm, code)
-    picked = summariser(document, _Selection(length, len(document.sentences)))
+    picked = summariser(document, _Selection(length, document.sentences))
     return [str(sentence) for sentence in picked]
 
 
@@ -158,11 +158,16 @@ class _Selection:
 
     With a word budget it keeps adding the best sentence that still fits, and keeps the
     best one alone if none does, so a non-empty article never gets an empty summary.
+    ``planned_sentences`` tells summarisers that care (the default one) how long the
+    summary will be; for a word budget it is how many leading sentences fit.
     """
 
-    def __init__(self, length: Length, total: int) -> None:
-        self._sentences = length.sentence_budget(total)
+    def __init__(self, length: Length, sentences: Sequence[Sentence]) -> None:
+        self._sentences = length.sentence_budget(len(sentences))
         self._words = length.words
+        self.planned_sentences = self._sentences or _leading_sentences_within(
+            sentences, self._words or 0
+        )
 
     def __call__(self, ranked: Sequence[SentenceInfo]) -> list[SentenceInfo]:
         if self._sentences is not None:
@@ -175,6 +180,16 @@ class _Selection:
                 kept.append(info)
                 budget -= size
         return kept or list(ranked[:1])
+
+
+def _leading_sentences_within(sentences: Sequence[Sentence], words: int) -> int:
+    count = 0
+    for sentence in sentences:
+        words -= word_count(str(sentence))
+        if words < 0:
+            break
+        count += 1
+    return max(1, count)
 
 
 _Factory = Callable[[LanguageProfile], AbstractSummarizer]

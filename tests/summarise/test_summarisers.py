@@ -1,0 +1,194 @@
+"""The summariser registry, length control, ordering, de-duplication and bounded cost."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import pytest
+from sumy.summarizers._summarizer import AbstractSummarizer
+
+from summarise.default import DefaultSummarizer
+from summarise.sentences import split_sentences
+from summarise.summarisers import ALGORITHMS, Length, get_summariser, summarise_text
+from summarise.tokenizer import Tokenizer, build_document, word_count
+from tests.conftest import shared_path
+
+ARTICLE = """Floods swept through the valley town of Marlow on Sunday, forcing hundreds of \
+residents from their homes. The river burst its banks after three days of heavy rain.
+
+Emergency crews rescued 40 people by boat, the fire service said. No one was seriously hurt. \
+Mr. Grant, the mayor, said the town had not seen flooding like it since 1947.
+
+The Environment Agency said river levels would stay high until Tuesday. It issued 12 flood \
+warnings across the county. Forecasters expect more rain on Monday.
+
+Local businesses counted the cost. "We have lost everything in the shop," said baker Ann Lee. \
+The council opened two rest centres for families who had been forced to leave.
+
+Insurers said claims could reach £20m. The government promised help for the worst-hit areas."""
+
+
+def _bbc_article() -> dict:
+    path = shared_path("data", "summ-dev-bbc.jsonl")
+    with path.open(encoding="utf-8") as lines:
+        return json.loads(next(lines))
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_every_algorithm_summarises_a_real_article(name: str) -> None:
+    article = _bbc_article()
+    summary = summarise_text(article["text"], algorithm=name, language="en", title=article["title"])
+    sentences = split_sentences(article["text"])
+    assert len(summary) == 3
+    assert all(s in sentences for s in summary)
+    assert summary == sorted(summary, key=sentences.index)
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_registry_gives_sumy_compatible_summarisers(name: str) -> None:
+    summariser = get_summariser(name, "en")
+    assert isinstance(summariser, AbstractSummarizer)
+    document = build_document(ARTICLE, Tokenizer("en"), "Floods in Marlow")
+    picked = summariser(document, 2)
+    assert len(picked) == 2
+    assert all(s in document.sentences for s in picked)
+
+
+def test_unknown_algorithm_is_rejected_naming_the_valid_ones() -> None:
+    with pytest.raises(ValueError, match="unknown summariser 'bogus'") as error:
+        summarise_text(ARTICLE, algorithm="bogus")
+    for name in ALGORITHMS:
+        assert name in str(error.value)
+    with pytest.raises(ValueError, match="textrank"):
+        get_summariser("bogus", "en")
+
+
+def test_default_summariser_is_the_shipped_class() -> None:
+    assert isinstance(get_summariser("default", "en"), DefaultSummarizer)
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_sentence_count_is_honoured(count: int) -> None:
+    assert len(summarise_text(ARTICLE, length=Length(sentences=count), language="en")) == count
+
+
+def test_more_sentences_than_the_article_has_returns_them_all() -> None:
+    summary = summarise_text(ARTICLE, length=Length(sentences=100), language="en")
+    assert summary == split_sentences(ARTICLE)
+
+
+@pytest.mark.parametrize(("ratio", "expected"), [(0.4, 5), (0.2, 3), (0.01, 1), (1.0, 13)])
+def test_ratio_keeps_a_rounded_share_and_at_least_one(ratio: float, expected: int) -> None:
+    assert len(split_sentences(ARTICLE)) == 13
+    summary = summarise_text(ARTICLE, length=Length(ratio=ratio), language="en")
+    assert len(summary) == expected
+
+
+@pytest.mark.parametrize("budget", [15, 40, 80])
+def test_word_budget_is_respected_without_cutting_sentences(budget: int) -> None:
+    summary = summarise_text(ARTICLE, length=Length(words=budget), language="en")
+    sentences = split_sentences(ARTICLE)
+    assert summary
+    assert all(s in sentences for s in summary)
+    assert sum(word_count(s) for s in summary) <= budget
+
+
+def test_word_budget_fills_up_with_shorter_sentences() -> None:
+    small = summarise_text(ARTICLE, length=Length(words=15), language="en")
+    large = summarise_text(ARTICLE, length=Length(words=80), language="en")
+    assert len(large) > len(small)
+
+
+def test_word_budget_below_every_sentence_keeps_the_best_one_whole() -> None:
+    summary = summarise_text(ARTICLE, length=Length(words=1), language="en")
+    assert len(summary) == 1
+    assert summary[0] in split_sentences(ARTICLE)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sentences": 0},
+        {"ratio": 0.0},
+        {"ratio": 1.5},
+        {"words": 0},
+        {"sentences": 2, "words": 10},
+    ],
+)
+def test_invalid_lengths_are_rejected(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        Length(**kwargs)
+
+
+def test_length_defaults_to_three_sentences() -> None:
+    assert Length() == Length(sentences=3)
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_output_is_in_article_order(name: str) -> None:
+    summary = summarise_text(ARTICLE, length=Length(sentences=6), algorithm=name, language="en")
+    positions = [ARTICLE.index(s) for s in summary]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_near_identical_sentences_are_never_both_picked(name: str) -> None:
+    repeated = "The river burst its banks after three days of heavy rain."
+    near_copy = "The river burst its banks after three days of heavy rain!"
+    text = f"{repeated} Crews rescued people. {near_copy}\n\n{repeated.upper()} Rain fell."
+    summary = summarise_text(text, length=Length(sentences=4), algorithm=name, language="en")
+    rivers = [s for s in summary if "river" in s.lower()]
+    assert len(rivers) == 1
+    assert len(summary) == 3  # only three distinct sentences to choose from
+
+
+def test_near_duplicates_with_one_word_changed_are_dropped() -> None:
+    text = (
+        "The minister said the new rules would come into force next spring across the country. "
+        "Critics disagreed. "
+        "The minister said the new rules would come into force next summer across the country."
+    )
+    document = build_document(text, Tokenizer("en"))
+    assert len(document.sentences) == 2
+
+
+def test_title_steers_edmundson_towards_matching_sentences() -> None:
+    title = "Insurers expect flood claims to reach £20m"
+    summary = summarise_text(
+        ARTICLE, length=Length(sentences=1), algorithm="edmundson", language="en", title=title
+    )
+    assert summary == ["Insurers said claims could reach £20m."]
+
+
+def test_empty_text_gives_an_empty_summary() -> None:
+    for name in ALGORITHMS:
+        assert summarise_text("", algorithm=name, language="en") == []
+        assert summarise_text("\n\n  \n", algorithm=name) == []
+
+
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_one_sentence_article_is_its_own_summary(name: str) -> None:
+    assert summarise_text("Only one sentence here.", algorithm=name, language="en") == [
+        "Only one sentence here."
+    ]
+
+
+def test_lead_takes_the_first_sentences() -> None:
+    summary = summarise_text(ARTICLE, algorithm="lead", language="en")
+    assert summary == split_sentences(ARTICLE)[:3]
+
+
+@pytest.mark.slow
+def test_two_thousand_sentence_document_completes_quickly() -> None:
+    """Bounded cost: the guard is generous; the benchmark measures the real figure."""
+    rng = random.Random(0)
+    vocabulary = [f"word{i}" for i in range(3000)]
+    sentences = [" ".join(["The", *rng.sample(vocabulary, 14)]) + "." for _ in range(2000)]
+    text = "\n\n".join(" ".join(sentences[i : i + 10]) for i in range(0, 2000, 10))
+    start = time.perf_counter()
+    summary = summarise_text(text, length=Length(ratio=0.3), language="en")
+    elapsed = time.perf_counter() - start
+    assert len(summary) == 600
+    assert elapsed < 10.0
