@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now
 from feedbrief.settings import Settings
 from ingest.fetch import Fetcher
+from ingest.fingerprint import match_encoded
 from ingest.seeds import find_seeds
 from storage import SourceState, Storage
 from summarise.summarisers import Length
@@ -27,7 +28,7 @@ class App:
 
     @cached_property
     def storage(self) -> Storage:
-        return Storage.open(self.settings.database.url)
+        return Storage.open(self.settings.database.url, matcher=match_encoded)
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -67,9 +68,15 @@ class App:
                 subscription.url, self.now(), interval=interval, full_text=subscription.full_text
             )
 
-    def refresh_feeds(self, feeds: list[SourceState] | None = None) -> list[RefreshResult]:
-        """Refresh the given feeds (default: the due ones) and rewrite touched digests."""
-        results = self.feeds.refresh_due() if feeds is None else self.feeds.refresh_many(feeds)
+    def refresh_feeds(
+        self, feeds: list[SourceState] | None = None, *, worker: str = "cli"
+    ) -> list[RefreshResult]:
+        """Refresh the given feeds (default: claim the due ones as *worker*) and rewrite
+        the digests of the days they touched."""
+        if feeds is None:
+            results = self.feeds.refresh_due(worker)
+        else:
+            results = self.feeds.refresh_many(feeds)
         days = {
             local_day(moment, self.settings.digest.tz)
             for result in results
@@ -95,6 +102,11 @@ class App:
         return {
             local_day(moment, self.settings.digest.tz) for row in rows for moment in row.first_seen
         }
+
+    def prune(self, days: int | None = None) -> int:
+        """Delete what is older than the retention period (tombstones stay)."""
+        keep = days or self.settings.retention_days
+        return self.storage.prune(self.now() - timedelta(days=keep), self.now())
 
     def today(self) -> date:
         return self.digests.today()

@@ -17,7 +17,9 @@ from feedbrief.atomicfile import write_atomic
 from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
 from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.logs import configure_logging
+from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
+from feedbrief.runlock import RunLocked, run_lock
 from feedbrief.service import Service
 from ingest.clean import clean_paragraphs, format_article, split_paragraphs
 from ingest.seeds import SeedError, load_seed
@@ -61,11 +63,17 @@ def run(
 ) -> None:
     """Run the service: ingest seeds (and feeds), summarise, write daily digests."""
     with open_app(config, log_level) as application:
-        service = Service(application)
-        if once:
-            service.run_once()
-        else:
-            service.run_forever()
+        try:
+            with run_lock(application.settings.database.url):
+                setup_metrics(application.settings.metrics.dir)
+                service = Service(application)
+                if once:
+                    service.run_once()
+                else:
+                    service.run_forever()
+        except RunLocked as exc:
+            err.print(str(exc), markup=False, highlight=False)
+            raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -257,12 +265,29 @@ def export_line(item: StoredItem) -> str:
             "first_seen": _iso(item.first_seen_at),
             "updated": _iso(item.updated_at),
             "version": item.version,
+            "story": item.story_id,
+            "canonical_url": item.canonical_url,
             "language": item.language,
             "text": item.text,
             "summary": list(item.summary),
         },
         ensure_ascii=False,
     )
+
+
+@app.command()
+def prune(
+    days: Annotated[
+        int | None, typer.Option(help="Keep this many days (default: retention_days).")
+    ] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Delete items older than the retention period, leaving tombstones (the service
+    does this daily)."""
+    with open_app(config, log_level) as application:
+        removed = application.prune(days)
+        out.print(f"{removed} items pruned", highlight=False)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import structlog
 
 from feedbrief.pipeline import Clock
-from storage import Storage, StoredItem
+from storage import Storage, StoredItem, StoryRow
 from summarise.digest import Digest, DigestStory, SourceRef, load_recent_digests
 from summarise.render import write_digest, write_feed
 
@@ -34,15 +34,17 @@ def source_name(item: StoredItem) -> str:
     return item.source_title or item.source
 
 
-def story(item: StoredItem) -> DigestStory:
+def story(row: StoryRow) -> DigestStory:
+    """A story is shown once, as its lead item, with every source that carried it."""
+    lead = row.lead
     return DigestStory(
-        id=item.id,
-        title=item.title,
-        url=item.url,
-        source=source_name(item),
-        published=item.published_at,
-        summary=item.summary,
-        sources=(SourceRef(name=source_name(item), url=item.url),),
+        id=row.id,
+        title=lead.title,
+        url=lead.url,
+        source=source_name(lead),
+        published=lead.published_at,
+        summary=lead.summary,
+        sources=tuple(SourceRef(name=source_name(item), url=item.url) for item in row.items),
     )
 
 
@@ -66,12 +68,11 @@ class DigestWriter:
 
     def build(self, day: date) -> Digest:
         start, end = day_bounds(day, self.tz)
-        items = self.storage.items_first_seen(start, end)
         return Digest(
             date=day,
             generated_at=self.clock(),
             timezone=self.tz_name,
-            stories=tuple(story(item) for item in items),
+            stories=tuple(story(row) for row in self.storage.stories_first_seen(start, end)),
         )
 
     def write(self, day: date) -> list[Path]:

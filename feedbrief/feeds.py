@@ -11,13 +11,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
 
-from feedbrief.pipeline import Clock, Pipeline, Stopped
+from feedbrief import metrics
+from feedbrief.pipeline import Clock, Pipeline, Stopped, touched_days
 from feedbrief.settings import FeedSettings
 from ingest.clean import clean_paragraphs, extract_page
 from ingest.discover import discover_feeds
@@ -39,6 +40,7 @@ class RefreshResult:
     status: str  # "ok", "not-modified", "error", "gone"
     new: int = 0
     updated: int = 0
+    linked: int = 0  # new items that joined a story other items already carry
     error: str | None = None
     first_seen: tuple[datetime, ...] = ()
 
@@ -70,8 +72,23 @@ class FeedUpdater:
         self.clock = clock
         self.rng = rng or random.Random()
 
-    def refresh_due(self) -> list[RefreshResult]:
-        return self.refresh_many(self.storage.due_feeds(self.clock()))
+    def refresh_due(self, worker: str) -> list[RefreshResult]:
+        """Claim due feeds a few at a time and refresh them, claiming more as threads
+        free up: several workers share the due feeds, and a slow server holds one thread,
+        never the pass."""
+        lease = timedelta(seconds=self.settings.lease)
+        results: list[RefreshResult] = []
+        with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="feed") as pool:
+            running: set[Future[RefreshResult]] = set()
+            while True:
+                free = self.settings.concurrency - len(running)
+                if free and not self.pipeline.stop.is_set():
+                    claimed = self.storage.claim_due_feeds(worker, self.clock(), lease, free)
+                    running |= {pool.submit(self.refresh, feed) for feed in claimed}
+                if not running:
+                    return results
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                results.extend(future.result() for future in done)
 
     def refresh_many(self, feeds: Sequence[SourceState]) -> list[RefreshResult]:
         """Refresh feeds concurrently: a slow server holds one thread, not the pass."""
@@ -87,7 +104,9 @@ class FeedUpdater:
             return RefreshResult(feed.url, "error", error="stopped before fetching")
         started = time.monotonic()
         result = self.fetcher.fetch_feed(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-        feed_log = feed_log.bind(status=result.status, seconds=round(time.monotonic() - started, 3))
+        seconds = time.monotonic() - started
+        metrics.record_fetch(_fetch_outcome(result), seconds)
+        feed_log = feed_log.bind(status=result.status, seconds=round(seconds, 3))
         if result.permanent_url:
             feed_log.info("feed moved permanently", to=result.permanent_url)
         if result.gone:
@@ -95,7 +114,8 @@ class FeedUpdater:
         if not result.ok:
             return self._failed(feed, result, result.error or "unknown error", feed_log)
         if result.not_modified:
-            update = self._success(feed, result, entry_times=None)
+            recent = self.storage.recent_published(feed.id, self.clock() - RATE_WINDOW)
+            update = self._success(feed, result, entry_times=recent)
             self.storage.update_source(feed.id, update)
             feed_log.info("feed not modified")
             return RefreshResult(feed.url, "not-modified")
@@ -141,11 +161,22 @@ class FeedUpdater:
         except Stopped:
             feed_log.info("stopped: this feed's items were not stored and will be fetched again")
             return RefreshResult(feed.url, "error", error="stopped")
-        new = sum(1 for outcome, _ in results if outcome is Outcome.NEW)
-        updated = sum(1 for outcome, _ in results if outcome is Outcome.UPDATED)
-        feed_log.info("feed refreshed", entries=len(entries), new=new, updated=updated)
-        touched = tuple(seen for outcome, seen in results if outcome is not Outcome.UNCHANGED)
-        return RefreshResult(feed.url, "ok", new=new, updated=updated, first_seen=touched)
+        new = sum(1 for result in results if result.outcome is Outcome.NEW)
+        updated = sum(1 for result in results if result.outcome is Outcome.UPDATED)
+        linked = sum(1 for result in results if result.linked)
+        metrics.record_items(new, updated)
+        metrics.record_duplicates(linked)
+        feed_log.info(
+            "feed refreshed", entries=len(entries), new=new, updated=updated, linked=linked
+        )
+        return RefreshResult(
+            feed.url,
+            "ok",
+            new=new,
+            updated=updated,
+            linked=linked,
+            first_seen=touched_days(results),
+        )
 
     def _success(
         self,
@@ -272,6 +303,14 @@ class FeedUpdater:
         if len(" ".join(body).split()) <= len(entry.text.split()):
             return entry
         return replace(entry, text="\n\n".join(body), language=entry.language or extracted.language)
+
+
+def _fetch_outcome(result: FetchResult) -> str:
+    if result.gone:
+        return "gone"
+    if not result.ok:
+        return "error"
+    return "not_modified" if result.not_modified else "ok"
 
 
 def discover(fetcher: Fetcher, url: str) -> tuple[str, str | None]:

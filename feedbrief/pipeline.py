@@ -14,9 +14,12 @@ from pathlib import Path
 
 import structlog
 
+from feedbrief import metrics
+from ingest.canonical import canonical_url
+from ingest.fingerprint import encode, fingerprint
 from ingest.records import Article
 from ingest.seeds import SeedError, UnsupportedSeed, load_seed, seed_name
-from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
+from storage import ItemData, Outcome, SaveResult, SourceUpdate, Storage, SummaryData
 from summarise.summarisers import Length, summarise_text
 
 log = structlog.get_logger(__name__)
@@ -68,7 +71,7 @@ class Pipeline:
         source_id: int,
         articles: Sequence[Article],
         update: SourceUpdate,
-    ) -> list[tuple[Outcome, datetime]]:
+    ) -> list[SaveResult]:
         """Summarise what changed, then store it with the source's new state in one
         transaction. Unchanged articles are not summarised again.
 
@@ -86,13 +89,14 @@ class Pipeline:
         return self.storage.save_items(source_id, prepared, update)
 
     def summarise(self, article: Article) -> SummaryData:
-        sentences = summarise_text(
-            article.text,
-            length=self.summary.length,
-            algorithm=self.summary.algorithm,
-            language=article.language,
-            title=article.title,
-        )
+        with metrics.time_summarise():
+            sentences = summarise_text(
+                article.text,
+                length=self.summary.length,
+                algorithm=self.summary.algorithm,
+                language=article.language,
+                title=article.title,
+            )
         return SummaryData(algorithm=self.summary.algorithm, sentences=tuple(sentences))
 
     def replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
@@ -114,13 +118,12 @@ class Pipeline:
         results = self.store_articles(
             source_id, document.articles, SourceUpdate(checked_at=self.clock())
         )
-        status = _overall([outcome for outcome, _ in results])
+        status = _overall([result.outcome for result in results])
         title = document.articles[0].title
         if len(document.articles) > 1:
             title = f"{title} (+{len(document.articles) - 1} more)"
         seed_log.info("seed replayed", status=status, items=len(document.articles))
-        touched = tuple(seen for outcome, seen in results if outcome is not Outcome.UNCHANGED)
-        return ReplayRow(name, status, title, first_seen=touched)
+        return ReplayRow(name, status, title, first_seen=touched_days(results))
 
     def replay_seeds(self, paths: Iterable[Path], seeds_dir: Path) -> list[ReplayRow]:
         rows = []
@@ -136,13 +139,20 @@ class Pipeline:
 
 
 def _overall(outcomes: list[Outcome]) -> str:
-    for outcome in (Outcome.NEW, Outcome.UPDATED):
+    for outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.UNCHANGED):
         if outcome in outcomes:
             return outcome.value
-    return Outcome.UNCHANGED.value
+    return Outcome.BURIED.value if outcomes else Outcome.UNCHANGED.value
+
+
+def touched_days(results: Sequence[SaveResult]) -> tuple[datetime, ...]:
+    """First-seen times of the items that changed: their days' digests need rewriting."""
+    changed = (Outcome.NEW, Outcome.UPDATED)
+    return tuple(result.first_seen for result in results if result.outcome in changed)
 
 
 def _item_data(article: Article) -> ItemData:
+    fp = fingerprint(article.text)
     return ItemData(
         guid=article.guid,
         title=article.title,
@@ -152,4 +162,16 @@ def _item_data(article: Article) -> ItemData:
         author=article.author,
         published_at=article.published,
         language=article.language,
+        canonical_url=_canonical(article.url),
+        fingerprint=encode(fp) if fp else None,
+        band_keys=fp.band_keys if fp else (),
     )
+
+
+def _canonical(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None

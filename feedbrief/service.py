@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
 import structlog
@@ -46,7 +46,7 @@ class Service:
             log.info("seeds scanned", files=len(rows), changed=len(changed))
 
     def refresh_feeds(self) -> None:
-        results = self.app.refresh_feeds()
+        results = self.app.refresh_feeds(worker=self.worker)
         if results:
             log.info(
                 "feeds refreshed",
@@ -59,9 +59,24 @@ class Service:
         self.app.digests.write(self.app.today())
 
     def daily_digest(self) -> None:
-        """At the configured time: finalise yesterday's digest and start today's."""
+        """At the configured time: finalise yesterday's digest and start today's, then
+        prune what is past retention. With several workers, one of them does it: the
+        first to take the lock, unless another already rewrote yesterday's digest since
+        the scheduled time."""
         today = self.app.today()
-        self.app.digests.write_days([today - timedelta(days=1), today])
+        yesterday = today - timedelta(days=1)
+        scheduled = datetime.combine(
+            today, self.app.settings.digest.time, tzinfo=self.app.settings.digest.tz
+        )
+        with self.app.storage.exclusive("feedbrief:daily-digest") as mine:
+            written = self.app.storage.digest_generated_at(yesterday)
+            if not mine or (written is not None and written >= scheduled):
+                log.info("daily digest already written by another worker", day=str(yesterday))
+                return
+            self.app.digests.write_days([yesterday, today])
+            pruned = self.app.prune()
+            if pruned:
+                log.info("items pruned", items=pruned, days=self.app.settings.retention_days)
 
     def run_once(self) -> None:
         self._guarded("heartbeat", self.heartbeat)

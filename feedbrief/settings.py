@@ -137,14 +137,27 @@ class FeedSettings(_Section):
     # Entries taken from one fetch, in feed order; a feed with more is cut, with a log
     # line, so that one giant feed cannot hold a worker for an hour.
     max_entries: int = Field(default=1000, ge=1)
+    # A feed claimed by a worker is its own for this long; if the worker dies, another
+    # takes the feed over once the lease has run out. Longer than any one refresh.
+    lease: Duration = 600.0
     subscriptions: list[Subscription] = []
 
 
+class MetricsSettings(_Section):
+    # Worker processes write their Prometheus counters here; `feedbrief serve` adds
+    # them up. Clear it when no worker runs (the systemd unit does, on start).
+    dir: Path = Path("data/metrics")
+
+
 class Settings(_Section):
+    # Items (and their summaries) older than this are pruned; their tombstones and the
+    # digests already written stay.
+    retention_days: int = Field(default=90, ge=1)
     database: DatabaseSettings = DatabaseSettings()
     seeds: SeedSettings = SeedSettings()
     digest: DigestSettings = DigestSettings()
     feeds: FeedSettings = FeedSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
 
 def _format_error(exc: ValidationError, path: Path | None) -> str:
@@ -164,6 +177,7 @@ def _apply_env(data: dict[str, Any], environ: os._Environ[str] | dict[str, str])
         "FEEDBRIEF_DATABASE_URL": ("database", "url"),
         "FEEDBRIEF_DIGEST_DIR": ("digest", "dir"),
         "FEEDBRIEF_SEEDS_DIR": ("seeds", "dir"),
+        "FEEDBRIEF_METRICS_DIR": ("metrics", "dir"),
     }
     for variable, (section, key) in overrides.items():
         if environ.get(variable):

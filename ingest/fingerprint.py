@@ -118,6 +118,19 @@ def is_same_story(a: Fingerprint, b: Fingerprint) -> bool:
     return similarity(a, b) >= SAME_STORY_THRESHOLD
 
 
+def match_encoded(new: bytes, candidate: bytes) -> float | None:
+    """Similarity of two stored fingerprints if they are the same story, else None.
+
+    This is the story matcher storage is given: a candidate stored in an older format
+    cannot be compared and simply does not match.
+    """
+    try:
+        score = similarity(decode(new), decode(candidate))
+    except ValueError:
+        return None
+    return score if score >= SAME_STORY_THRESHOLD else None
+
+
 def encode(fp: Fingerprint) -> bytes:
     """Compact storage form: format version, shingle count, then the minima (517 bytes).
 

@@ -6,19 +6,23 @@ This package imports nothing from ``ingest`` or ``summarise``: it stores plain d
 from storage.store import (
     ItemData,
     Outcome,
+    SaveResult,
     SourceState,
     SourceUpdate,
     Storage,
     StoredItem,
+    StoryRow,
     SummaryData,
 )
 
 __all__ = [
     "ItemData",
     "Outcome",
+    "SaveResult",
     "SourceState",
     "SourceUpdate",
     "Storage",
     "StoredItem",
+    "StoryRow",
     "SummaryData",
 ]

@@ -7,11 +7,13 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -72,6 +74,10 @@ class Source(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retired_reason: Mapped[str | None] = mapped_column(Text)
+    # Several workers: a feed being fetched is leased to one of them until a deadline,
+    # so a crashed worker's feeds return to the pool when the lease runs out.
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     items: Mapped[list[Item]] = relationship(back_populates="source")
 
@@ -81,6 +87,9 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "guid", name="uq_items_source_guid"),
         Index("ix_items_first_seen_at", "first_seen_at"),
+        Index("ix_items_canonical_url", "canonical_url"),
+        Index("ix_items_content_hash", "content_hash"),
+        Index("ix_items_story_id", "story_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -96,6 +105,11 @@ class Item(Base):
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", name="fk_items_story_id", ondelete="SET NULL")
+    )
 
     source: Mapped[Source] = relationship(back_populates="items")
     summary: Mapped[Summary | None] = relationship(
@@ -138,3 +152,40 @@ class Worker(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Story(Base):
+    """Items that carry the same story (syndicated copies, retitled reposts) share one.
+
+    ``first_seen_at`` is when its first item arrived: the story belongs to that day's
+    digest. ``lead_item_id`` is the item whose title and summary the digest shows.
+    """
+
+    __tablename__ = "stories"
+    __table_args__ = (Index("ix_stories_first_seen_at", "first_seen_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lead_item_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ItemBand(Base):
+    """One LSH band key of an item's fingerprint: near-duplicate candidates are the items
+    sharing any key, an indexed lookup whatever the number of items."""
+
+    __tablename__ = "item_bands"
+    __table_args__ = (Index("ix_item_bands_item_id", "item_id"),)
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Tombstone(Base):
+    """The hash of a deleted item's identity or canonical URL: it never comes back."""
+
+    __tablename__ = "tombstones"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

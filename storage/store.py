@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, func, null, select
+from sqlalchemy import Engine, delete, func, null, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from storage import database
-from storage.models import Digest, Item, Source, Summary, Worker
+from storage import database, stories
+from storage.models import Digest, Item, Source, Story, Summary, Worker
+from storage.stories import StoryMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,9 @@ class ItemData:
     author: str | None = None
     published_at: datetime | None = None
     language: str | None = None
+    canonical_url: str | None = None
+    fingerprint: bytes | None = None  # opaque to storage; compared by the StoryMatcher
+    band_keys: tuple[int, ...] = ()  # LSH keys: items sharing one are candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,8 @@ class StoredItem:
     content_hash: str
     version: int
     summary: tuple[str, ...]
+    canonical_url: str | None = None
+    story_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +112,23 @@ class Outcome(enum.StrEnum):
     NEW = "new"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    BURIED = "buried"  # deleted or pruned before: its tombstone keeps it out
+
+
+class SaveResult(NamedTuple):
+    outcome: Outcome
+    first_seen: datetime
+    story_id: int | None = None
+    linked: bool = False  # joined a story that other items already carry
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """One digest entry: the story's lead item and every item that carried it."""
+
+    id: int
+    lead: StoredItem
+    items: tuple[StoredItem, ...]
 
 
 class Storage:
@@ -112,16 +138,23 @@ class Storage:
     or not at all, so a crash never leaves an item without its summary.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, matcher: StoryMatcher | None = None) -> None:
         self.engine = engine
+        self.matcher = matcher
         self._session = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Storage:
+    def open(
+        cls, url: str, *, migrate: bool = True, matcher: StoryMatcher | None = None
+    ) -> Storage:
         engine = database.create_database_engine(url)
         if migrate:
             database.upgrade(engine)
-        return cls(engine)
+        return cls(engine, matcher=matcher)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
 
     def close(self) -> None:
         self.engine.dispose()
@@ -180,15 +213,63 @@ class Storage:
             limit=limit,
         )
 
+    def claim_due_feeds(
+        self, worker: str, now: datetime, lease: timedelta, limit: int
+    ) -> list[SourceState]:
+        """Lease up to *limit* due feeds to *worker* until ``now + lease``.
+
+        On PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets several workers claim at once
+        without waiting on or taking each other's rows; a worker that dies keeps its
+        feeds only until the lease runs out. Storing the feed's new state ends the lease.
+        """
+        query = (
+            select(Source)
+            .where(
+                Source.kind == "feed",
+                Source.retired_at.is_(None),
+                (Source.next_check_at.is_(None)) | (Source.next_check_at <= now),
+                (Source.lease_until.is_(None)) | (Source.lease_until <= now),
+            )
+            .order_by(Source.next_check_at, Source.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with self._session.begin() as session:
+            claimed = list(session.scalars(query))
+            for source in claimed:
+                source.lease_owner = worker
+                source.lease_until = now + lease
+            return [_state(source, None) for source in claimed]
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Whether this process holds the cluster-wide lock *name* (PostgreSQL advisory
+        lock); always True on SQLite, where only one ``run`` can hold the database."""
+        if self.dialect != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as connection:
+            held = bool(connection.scalar(select(func.pg_try_advisory_lock(key))))
+            try:
+                yield held
+            finally:
+                if held:
+                    connection.scalar(select(func.pg_advisory_unlock(key)))
+                connection.commit()
+
+    def digest_generated_at(self, day: date) -> datetime | None:
+        with self._session() as session:
+            return session.scalar(select(Digest.generated_at).where(Digest.day == day))
+
     def recent_published(self, source_id: int, since: datetime) -> list[datetime]:
         """When the source's recent items were published (or first seen), for its
         adaptive polling interval."""
         moment = func.coalesce(Item.published_at, Item.first_seen_at)
         with self._session() as session:
             return list(
-                session.scalars(
-                    select(moment).where(Item.source_id == source_id, moment >= since)
-                )
+                session.scalars(select(moment).where(Item.source_id == source_id, moment >= since))
             )
 
     def update_source(self, source_id: int, update: SourceUpdate) -> None:
@@ -242,37 +323,59 @@ class Storage:
         items: Sequence[tuple[ItemData, SummaryData]],
         update: SourceUpdate | None = None,
         now: datetime | None = None,
-    ) -> list[tuple[Outcome, datetime]]:
+    ) -> list[SaveResult]:
         """Insert or update items with their summaries, and the source's new state, in
         one transaction: a crash leaves all of it or none of it.
 
-        Returns, per item, the outcome and the item's first-seen time (the day whose
-        digest shows it).
+        Returns, per item, the outcome, the item's first-seen time (the day whose
+        digest shows it) and its story.
         """
         now = now or (update.checked_at if update else None)
         if now is None:
             raise ValueError("save_items needs now= or an update")
         with self._session.begin() as session:
-            results = [_save(session, source_id, data, summary, now) for data, summary in items]
+            source = session.get_one(Source, source_id)
+            results = [
+                _save(session, source, data, summary, now, self.matcher) for data, summary in items
+            ]
             if update is not None:
-                _apply(session.get_one(Source, source_id), update)
+                _apply(source, update)
             return results
 
     def save_item(
         self, source_id: int, data: ItemData, summary: SummaryData, now: datetime
-    ) -> tuple[Outcome, datetime]:
+    ) -> SaveResult:
         [result] = self.save_items(source_id, [(data, summary)], now=now)
         return result
 
-    def items_first_seen(self, start: datetime, end: datetime) -> list[StoredItem]:
-        """Items first seen in ``[start, end)``, oldest first (ties by id: deterministic)."""
-        query = (
-            self._item_query()
-            .where(Item.first_seen_at >= start, Item.first_seen_at < end)
-            .order_by(Item.first_seen_at, Item.id)
-        )
+    def stories_first_seen(self, start: datetime, end: datetime) -> list[StoryRow]:
+        """Stories whose first item arrived in ``[start, end)``, oldest first, each with
+        its lead item and every item (from any source, at any time) that carried it."""
         with self._session() as session:
-            return [_stored(item) for item in session.scalars(query)]
+            found = list(
+                session.scalars(
+                    select(Story)
+                    .where(Story.first_seen_at >= start, Story.first_seen_at < end)
+                    .order_by(Story.first_seen_at, Story.id)
+                )
+            )
+            members: dict[int, list[StoredItem]] = {story.id: [] for story in found}
+            ids = list(members)
+            for offset in range(0, len(ids), _IN_BATCH):
+                query = (
+                    self._item_query()
+                    .where(Item.story_id.in_(ids[offset : offset + _IN_BATCH]))
+                    .order_by(Item.first_seen_at, Item.id)
+                )
+                for item in session.scalars(query):
+                    members[item.story_id].append(_stored(item))  # type: ignore[index]
+        rows = []
+        for story in found:
+            items = members[story.id]
+            if items:
+                lead = next((i for i in items if i.id == story.lead_item_id), items[0])
+                rows.append(StoryRow(id=story.id, lead=lead, items=tuple(items)))
+        return rows
 
     def iter_items(self, since: datetime | None = None, batch: int = 500) -> Iterator[StoredItem]:
         """Every item (first seen at or after *since*), by id, in batches of *batch*."""
@@ -287,6 +390,35 @@ class Storage:
                 return
             yield from rows
             last_id = rows[-1].id
+
+    def prune(self, before: datetime, now: datetime, batch: int = 1000) -> int:
+        """Delete items first seen before *before*, with their summaries, in batches of
+        *batch* (one transaction each), leaving tombstones so they never come back.
+        Stories left without items go too; digest files on disk are not touched."""
+        deleted = 0
+        while True:
+            with self._session.begin() as session:
+                rows = session.execute(
+                    select(Item.id, Source.url, Item.guid, Item.canonical_url)
+                    .join(Source, Item.source_id == Source.id)
+                    .where(Item.first_seen_at < before)
+                    .order_by(Item.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    break
+                keys = [
+                    key
+                    for _, url, guid, canonical in rows
+                    for key in stories.tombstone_keys(url, guid, canonical)
+                ]
+                stories.bury(session, keys, now)
+                session.execute(delete(Item).where(Item.id.in_([row[0] for row in rows])))
+                deleted += len(rows)
+        with self._session.begin() as session:
+            orphan = ~select(Item.id).where(Item.story_id == Story.id).exists()
+            session.execute(delete(Story).where(Story.first_seen_at < before, orphan))
+        return deleted
 
     def count_items(self) -> int:
         with self._session() as session:
@@ -341,30 +473,27 @@ _IN_BATCH = 500
 
 
 def _save(
-    session: Session, source_id: int, data: ItemData, summary: SummaryData, now: datetime
-) -> tuple[Outcome, datetime]:
-    item = session.scalar(
-        select(Item)
-        .where(Item.source_id == source_id, Item.guid == data.guid)
-        .options(joinedload(Item.summary))
-    )
+    session: Session,
+    source: Source,
+    data: ItemData,
+    summary: SummaryData,
+    now: datetime,
+    matcher: StoryMatcher | None,
+) -> SaveResult:
+    item = _find(session, source.id, data.guid)
     if item is not None and item.content_hash == data.content_hash:
-        return Outcome.UNCHANGED, item.first_seen_at
+        return SaveResult(Outcome.UNCHANGED, item.first_seen_at, item.story_id)
+    linked = False
     if item is None:
-        item = Item(source_id=source_id, guid=data.guid, first_seen_at=now, version=1)
-        session.add(item)
-        outcome = Outcome.NEW
+        keys = stories.tombstone_keys(source.url, data.guid, data.canonical_url)
+        if stories.is_tombstoned(session, keys):
+            return SaveResult(Outcome.BURIED, now)
+        item = _insert(session, source.id, data, now)
+    if item.version == 0:
+        item.version, outcome = 1, Outcome.NEW
     else:
-        item.version += 1
-        outcome = Outcome.UPDATED
-    item.url = data.url
-    item.title = data.title
-    item.author = data.author
-    item.published_at = data.published_at
-    item.language = data.language
-    item.text = data.text
-    item.content_hash = data.content_hash
-    item.updated_at = now
+        item.version, outcome = item.version + 1, Outcome.UPDATED
+    _fill(item, data, now)
     item.summary = Summary(
         algorithm=summary.algorithm,
         sentences=list(summary.sentences),
@@ -372,7 +501,60 @@ def _save(
         created_at=now,
     )
     session.flush()
-    return outcome, item.first_seen_at
+    if outcome is Outcome.NEW:
+        linked = stories.link_story(session, item, data.band_keys, matcher, item.first_seen_at)
+    stories.set_bands(session, item, data.band_keys)
+    session.flush()
+    return SaveResult(outcome, item.first_seen_at, item.story_id, linked)
+
+
+def _find(session: Session, source_id: int, guid: str) -> Item | None:
+    return session.scalar(
+        select(Item)
+        .where(Item.source_id == source_id, Item.guid == guid)
+        .options(joinedload(Item.summary))
+    )
+
+
+def _insert(session: Session, source_id: int, data: ItemData, now: datetime) -> Item:
+    """Insert the item's row, or find the row another worker inserted a moment ago.
+
+    The savepoint makes the insert idempotent on both backends: a unique-constraint
+    conflict rolls back only this row, and the existing one is updated instead.
+    """
+    try:
+        with session.begin_nested():
+            item = Item(
+                source_id=source_id,
+                guid=data.guid,
+                first_seen_at=now,
+                updated_at=now,
+                title=data.title,
+                text=data.text,
+                content_hash="",
+                version=0,
+            )
+            session.add(item)
+            session.flush()
+            return item
+    except IntegrityError:
+        existing = _find(session, source_id, data.guid)
+        if existing is None:
+            raise
+        return existing
+
+
+def _fill(item: Item, data: ItemData, now: datetime) -> None:
+    item.url = data.url
+    item.canonical_url = data.canonical_url
+    item.title = data.title
+    item.author = data.author
+    item.published_at = data.published_at
+    item.language = data.language
+    item.text = data.text
+    item.content_hash = data.content_hash
+    item.fingerprint = data.fingerprint
+    item.updated_at = now
 
 
 def _apply(source: Source, update: SourceUpdate) -> None:
@@ -401,6 +583,8 @@ def _apply(source: Source, update: SourceUpdate) -> None:
     if update.retired_reason is not None:
         source.retired_at = update.checked_at
         source.retired_reason = update.retired_reason
+    source.lease_owner = None
+    source.lease_until = None
 
 
 def _state(source: Source, items: int | None) -> SourceState:
@@ -443,4 +627,6 @@ def _stored(item: Item) -> StoredItem:
         content_hash=item.content_hash,
         version=item.version,
         summary=tuple(item.summary.sentences) if item.summary else (),
+        canonical_url=item.canonical_url,
+        story_id=item.story_id,
     )

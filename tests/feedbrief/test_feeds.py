@@ -29,12 +29,24 @@ SECOND = (
 )
 
 
+# Stories other than the tram one: distinct texts, so they are distinct stories.
+OTHER = {
+    "b": (
+        "Harbour authorities published plans for a new ferry terminal on Monday. The "
+        "building would replace the sheds on the north quay and open in three years.",
+        "Fishermen asked for guarantees that the moorings they use every winter would stay, "
+        "and the authority promised a separate consultation with them next month.",
+    ),
+}
+
+
 def rss(items: list[tuple[str, str]], title: str = "Local News", ttl: int | None = None) -> str:
     entries = "".join(
         f"<item><guid>{guid}</guid><title>{heading}</title><link>/news/{guid}</link>"
         f"<pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate>"
-        f"<description><![CDATA[<p>{heading}. {PARAGRAPH}</p><p>{SECOND}</p>]]></description>"
-        "</item>"
+        "<description><![CDATA[{}]]></description></item>".format(
+            "".join(f"<p>{p}</p>" for p in OTHER.get(guid, (f"{heading}. {PARAGRAPH}", SECOND)))
+        )
         for guid, heading in items
     )
     ttl_tag = f"<ttl>{ttl}</ttl>" if ttl else ""

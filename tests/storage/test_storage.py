@@ -46,9 +46,9 @@ def test_opening_twice_is_a_no_op_upgrade(database_url: str) -> None:
 
 def test_same_guid_twice_is_unchanged_and_stores_one_row(store: Storage) -> None:
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
-    assert store.save_item(source, item(), SUMMARY, T0) == (Outcome.NEW, T0)
+    assert store.save_item(source, item(), SUMMARY, T0)[:2] == (Outcome.NEW, T0)
     later = T0 + timedelta(hours=1)
-    assert store.save_item(source, item(), SUMMARY, later) == (Outcome.UNCHANGED, T0)
+    assert store.save_item(source, item(), SUMMARY, later)[:2] == (Outcome.UNCHANGED, T0)
     assert store.count_items() == 1
 
 
@@ -57,7 +57,7 @@ def test_changed_content_updates_in_place_and_keeps_first_seen(store: Storage) -
     store.save_item(source, item(), SUMMARY, T0)
     later = T0 + timedelta(days=2)
     new_summary = SummaryData(algorithm="default", sentences=("Edited.",))
-    outcome, first_seen = store.save_item(source, item(text="Edited."), new_summary, later)
+    outcome, first_seen, *_ = store.save_item(source, item(text="Edited."), new_summary, later)
     assert (outcome, first_seen) == (Outcome.UPDATED, T0)
     [stored] = list(store.iter_items())
     assert stored.version == 2
@@ -95,13 +95,13 @@ def test_datetimes_come_back_aware_utc(store: Storage) -> None:
     assert stored.source_title == "Example"
 
 
-def test_items_first_seen_is_half_open_and_ordered(store: Storage) -> None:
+def test_stories_first_seen_is_half_open_and_ordered(store: Storage) -> None:
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
     times = [T0 + timedelta(hours=h) for h in (3, 0, 1, 24)]
     for number, moment in enumerate(times):
         store.save_item(source, item(guid=f"g{number}", title=str(number)), SUMMARY, moment)
-    found = store.items_first_seen(T0, T0 + timedelta(hours=24))
-    assert [i.guid for i in found] == ["g1", "g2", "g0"]
+    found = store.stories_first_seen(T0, T0 + timedelta(hours=24))
+    assert [row.lead.guid for row in found] == ["g1", "g2", "g0"]
 
 
 def test_iter_items_pages_through_everything_and_filters_by_since(store: Storage) -> None:
