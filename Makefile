@@ -21,7 +21,13 @@ $(VENV)/.installed-runtime: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-runtime
 	$(BIN)/feedbrief run
 
-test: $(VENV)/.installed-test
+# The browser test opens the HTML digest in Debian's headless Chromium.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+test: $(VENV)/.installed-test $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
