@@ -143,6 +143,8 @@ def _measure(
     articles: Sequence[BenchArticle],
     summarise: Callable[[BenchArticle], list[str]],
 ) -> BenchResult:
+    if articles:
+        summarise(articles[0])  # warm-up, for both sides alike: imports, caches, weights
     predictions = []
     elapsed = 0.0
     for article in articles:

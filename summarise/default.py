@@ -2,14 +2,21 @@
 
 Classic graph summarisers ignore the strongest signal in news, that reporters put the
 point first; Lead-k ignores everything else. This one scores each sentence with a small
-logistic model over a handful of cheap features (position, centrality against the
-document centroid, overlap with the title, length), then selects with maximal marginal
-relevance so the summary does not say the same thing twice. Weights come from
-``default_weights.json``, fitted by ``bench/train_summariser.py``.
+logistic model over cheap features (position, centrality, overlap with the rest of the
+article and with the title, length, quotes), then selects with maximal marginal
+relevance so the summary does not say the same thing twice.
 
-Every step is linear in the document's words except MMR, which compares each candidate
-with the sentences already chosen through an inverted index, and is capped at
-:data:`MMR_STEPS` picks; the remaining order falls back to the plain score.
+What makes a sentence worth keeping depends on how much of the article the summary
+keeps. A three-sentence summary of a long story is its lead with the weakest sentence
+swapped for a better one; a summary keeping half the sentences is the ones that carry
+the most shared content. So there are two models, one fitted where summaries are short
+(CNN/DailyMail highlights) and one where they are long (the BBC extracts), blended by
+the share of sentences the summary keeps. Weights come from ``default_weights.json``,
+fitted by ``bench/train_summariser.py``.
+
+Every step is linear in the document's words except MMR, which compares each pick with
+the other sentences through an inverted index, and orders only as many sentences as the
+summary takes (at most :data:`MMR_STEPS`); the rest follow by relevance.
 """
 
 from __future__ import annotations
@@ -29,15 +36,15 @@ from sumy.summarizers._summarizer import AbstractSummarizer
 __all__ = [
     "FEATURES",
     "MMR_STEPS",
-    "SENTENCE_FEATURES",
     "DefaultSummarizer",
+    "Model",
     "Weights",
     "model_inputs",
     "rank_sentences",
     "sentence_features",
 ]
 
-SENTENCE_FEATURES: tuple[str, ...] = (
+FEATURES: tuple[str, ...] = (
     "lead",  # 1 / (1 + position): the reporter's ordering
     "first",  # first sentence of the article
     "paragraph_start",  # first sentence of its paragraph
@@ -47,30 +54,54 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     "position",  # position / number of sentences
     "quote",  # contains a quotation mark: quotes rarely summarise
     "question",  # ends with a question mark
+    "overlap",  # sentences sharing each of its terms, summed, over the document's maximum
+    "names",  # share of its words, past the first, that are capitalised
+    "number",  # contains a digit
+    "words",  # log word count / 4
     "in_lead",  # among the first k sentences, k the summary's length: the Lead-k prior
-)
-# How much of the article the summary keeps changes what matters: a three-sentence
-# summary of a long story is mostly its lead, a summary keeping half the sentences is
-# mostly its central ones. So each feature also enters multiplied by that share.
-FEATURES: tuple[str, ...] = (
-    *SENTENCE_FEATURES,
-    *(f"{name}*share" for name in SENTENCE_FEATURES),
-    "share",
 )
 MMR_STEPS = 256
 _VECTORISE_ABOVE = 150
 _QUOTE = re.compile('["“”«»„]')
+_DIGIT = re.compile(r"\d")
 _CLOSERS = "\"'”’»)] "
 _WEIGHTS_FILE = "default_weights.json"
 
 
 @dataclass(frozen=True)
-class Weights:
-    """A logistic model over :data:`FEATURES` plus the MMR redundancy penalty."""
+class Model:
+    """A logistic model over :data:`FEATURES`, and the MMR penalty that goes with it."""
 
     coefficients: tuple[float, ...]
     intercept: float
     redundancy: float
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> Model:
+        if len(raw["coefficients"]) != len(FEATURES):
+            raise ValueError(f"expected {len(FEATURES)} coefficients, got {raw['coefficients']}")
+        return cls(
+            tuple(map(float, raw["coefficients"])),
+            float(raw["intercept"]),
+            float(raw["redundancy"]),
+        )
+
+    def probability(self, features: Sequence[float]) -> float:
+        logit = self.intercept + sum(
+            c * f for c, f in zip(self.coefficients, features, strict=True)
+        )
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The short- and long-summary models and the shares of sentences between which
+    the first hands over to the second."""
+
+    short: Model
+    long: Model
+    share_from: float
+    share_to: float
 
     @classmethod
     def shipped(cls) -> Weights:
@@ -83,16 +114,16 @@ class Weights:
         if names != FEATURES:
             raise ValueError(f"weights are for features {names}, expected {FEATURES}")
         return cls(
-            tuple(map(float, raw["coefficients"])),
-            float(raw["intercept"]),
-            float(raw["redundancy"]),
+            Model.from_dict(raw["short"]),
+            Model.from_dict(raw["long"]),
+            float(raw["gate"]["share_from"]),
+            float(raw["gate"]["share_to"]),
         )
 
-    def relevance(self, features: Sequence[float]) -> float:
-        logit = self.intercept + sum(
-            c * f for c, f in zip(self.coefficients, features, strict=True)
-        )
-        return 1.0 / (1.0 + math.exp(-logit))
+    def blend(self, share: float) -> float:
+        """How much the long-summary model counts when the summary keeps ``share``."""
+        span = self.share_to - self.share_from
+        return min(1.0, max(0.0, (share - self.share_from) / span)) if span > 0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -114,14 +145,8 @@ class _Vectors:
 def model_inputs(
     features: Sequence[Sequence[float]], summary_sentences: int
 ) -> list[tuple[float, ...]]:
-    """:data:`FEATURES` from :data:`SENTENCE_FEATURES` (without ``in_lead``) and length k."""
-    count = len(features)
-    share = min(1.0, summary_sentences / count) if count else 1.0
-    rows = []
-    for i, row in enumerate(features):
-        base = (*row, 1.0 if i < summary_sentences else 0.0)
-        rows.append((*base, *(f * share for f in base), share))
-    return rows
+    """:data:`FEATURES` rows: :func:`sentence_features` plus ``in_lead`` for length k."""
+    return [(*row, 1.0 if i < summary_sentences else 0.0) for i, row in enumerate(features)]
 
 
 def sentence_features(
@@ -129,7 +154,7 @@ def sentence_features(
     stem: Callable[[str], str],
     stop_words: frozenset[str],
 ) -> tuple[list[tuple[float, ...]], _Vectors]:
-    """The :data:`SENTENCE_FEATURES` of each sentence but ``in_lead``, and tf-idf vectors.
+    """The :data:`FEATURES` of each sentence but ``in_lead``, and their tf-idf vectors.
 
     ``in_lead`` depends on the summary's length; :func:`model_inputs` adds it.
     """
@@ -140,6 +165,9 @@ def sentence_features(
     for vector in vectors.vectors:
         centroid.update(vector)
     centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+    postings = vectors.postings
+    overlaps = [sum(len(postings[t]) - 1 for t in vector) for vector in vectors.vectors]
+    most_overlap = max(overlaps, default=0) or 1
     title = _title_terms(document, stem, stop_words)
     lengths = [math.log1p(len(s.words)) for s in sentences]
     mean_length = (sum(lengths) / len(lengths)) if lengths else 1.0
@@ -150,6 +178,7 @@ def sentence_features(
         centrality = sum(w * centroid[t] for t, w in vector.items()) / centroid_norm
         title_share = len(title.intersection(bag)) / len(title) if title else 0.0
         text = str(sentences[i])
+        later_words = text.split()[1:]
         features.append(
             (
                 1.0 / (1.0 + i),
@@ -161,6 +190,12 @@ def sentence_features(
                 i / count,
                 1.0 if _QUOTE.search(text) else 0.0,
                 1.0 if text.rstrip(_CLOSERS).endswith("?") else 0.0,
+                overlaps[i] / most_overlap,
+                sum(w[:1].isupper() for w in later_words) / len(later_words)
+                if later_words
+                else 0.0,
+                1.0 if _DIGIT.search(text) else 0.0,
+                lengths[i] / 4,
             )
         )
     return features, vectors
@@ -211,7 +246,7 @@ def _paragraph_starts(document: ObjectDocumentModel) -> frozenset[int]:
 
 
 class DefaultSummarizer(AbstractSummarizer):
-    """Position prior + centrality + title overlap, selected with MMR; sumy-compatible.
+    """Position prior, centrality and overlap, selected with MMR; sumy-compatible.
 
     ``sentences_count`` is anything sumy accepts (a number, "20%", or a callable that
     takes the rated sentences best first), so length control works as for sumy's own.
@@ -256,8 +291,8 @@ class DefaultSummarizer(AbstractSummarizer):
 def _planned_sentences(sentences_count, total: int) -> int:
     """How many sentences sumy's ``count`` will keep (an int, "N%", or a callable).
 
-    A callable may say so in a ``planned_sentences`` attribute; otherwise MMR orders
-    :data:`MMR_STEPS` sentences and the lead prior assumes three.
+    A callable may say so in a ``planned_sentences`` attribute; otherwise the models
+    assume three.
     """
     if isinstance(sentences_count, int | float):
         return max(1, int(sentences_count))
@@ -277,9 +312,19 @@ def rank_sentences(
     MMR orders only as many sentences as the summary will take (plus a few, so the
     caller may still skip some), and never more than :data:`MMR_STEPS`.
     """
-    relevance = [weights.relevance(f) for f in model_inputs(features, summary_sentences)]
+    if not features:
+        return []
+    long_weight = weights.blend(min(1.0, summary_sentences / len(features)))
+    rows = model_inputs(features, summary_sentences)
+    relevance = [0.0] * len(rows)
+    redundancy = 0.0
+    for model, weight in ((weights.short, 1 - long_weight), (weights.long, long_weight)):
+        if weight > 0:
+            scores = (model.probability(row) for row in rows)
+            relevance = [r + weight * p for r, p in zip(relevance, scores, strict=True)]
+            redundancy += weight * model.redundancy
     steps = min(MMR_STEPS, summary_sentences + 2)
-    order = _mmr_order(relevance, vectors, weights.redundancy, steps)
+    order = _mmr_order(relevance, vectors, redundancy, steps)
     picked = set(order)
     rest = [i for i in range(len(relevance)) if i not in picked]
     rest.sort(key=relevance.__getitem__, reverse=True)
