@@ -277,6 +277,20 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10) ->
         time.sleep(0.02)
 
 
+def waiting_on_locks(storage: Storage) -> int:
+    """Sessions of this database waiting for another transaction's lock."""
+    with storage.engine.connect() as connection:
+        return int(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+            or 0
+        )
+
+
 @postgres_only
 def test_an_insert_that_loses_the_race_on_the_unique_guid_joins_the_winners_row(
     pg_stores: list[Storage],
@@ -294,17 +308,7 @@ def test_an_insert_that_loses_the_race_on_the_unique_guid_joins_the_winners_row(
             second.save_items, source, [(item("g1", "Edited text."), SUMMARY)], None, later
         )
 
-        def blocked_on_a_lock() -> bool:
-            with observer.engine.connect() as connection:
-                waiting = connection.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-            return bool(waiting)
-
-        wait_until(blocked_on_a_lock, "the second insert to wait for the first")
+        wait_until(lambda: waiting_on_locks(observer) > 0, "the second insert to wait")
         release.set()
         [won] = winner.result(timeout=10)
         [lost] = loser.result(timeout=10)
@@ -314,3 +318,27 @@ def test_an_insert_that_loses_the_race_on_the_unique_guid_joins_the_winners_row(
     assert_one_row_with_summary_per_guid(observer, 1)
     [stored] = observer.iter_items()
     assert stored.text == "Edited text."
+
+
+@postgres_only
+@pytest.mark.xfail(
+    strict=True,
+    reason="storage/store.py record_digest: get-then-insert of the day's row; a second "
+    "worker inserting the same day before the first commits fails with UniqueViolation",
+)
+def test_two_workers_recording_the_same_days_digest_at_once_both_succeed(
+    pg_stores: list[Storage],
+) -> None:
+    first, second, observer = pg_stores[:3]
+    reached, release = hold_commits(first)
+    day = NOW.date()
+    with ThreadPoolExecutor(2) as pool:
+        earlier = pool.submit(first.record_digest, day, NOW, "UTC", 3)
+        assert reached.wait(timeout=10), "the first record never reached its commit"
+        later = pool.submit(second.record_digest, day, NOW + timedelta(seconds=1), "UTC", 4)
+        wait_until(lambda: waiting_on_locks(observer) > 0, "the second record to wait")
+        release.set()
+        earlier.result(timeout=10)
+        later.result(timeout=10)
+    assert observer.digest_days() == [day]
+    assert observer.digest_generated_at(day) == NOW + timedelta(seconds=1)
