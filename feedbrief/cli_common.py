@@ -15,7 +15,9 @@ from feedbrief.logs import configure_logging
 from feedbrief.settings import ConfigError, load_settings
 
 out = Console()
-err = Console(stderr=True)
+# soft_wrap: messages are never folded (a service's stderr has no width, and a wrapped
+# path in an error message cannot be copied back).
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,

@@ -76,11 +76,14 @@ class DigestWriter:
         )
 
     def write(self, day: date) -> list[Path]:
-        digest = self.build(day)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        paths = write_digest(digest, self.directory)
-        self.storage.record_digest(day, digest.generated_at, self.tz_name, len(digest.stories))
-        self._write_feed()
+        # Workers take turns per day and build inside the lock, so the file left on
+        # disk is built from the newest state, never overtaken by an older build.
+        with self.storage.exclusive(f"feedbrief:digest:{day.isoformat()}", wait=True):
+            digest = self.build(day)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            paths = write_digest(digest, self.directory)
+            self.storage.record_digest(day, digest.generated_at, self.tz_name, len(digest.stories))
+            self._write_feed()
         log.info("digest written", day=day.isoformat(), stories=len(digest.stories))
         return paths
 

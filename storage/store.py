@@ -243,15 +243,20 @@ class Storage:
             return [_state(source, None) for source in claimed]
 
     @contextmanager
-    def exclusive(self, name: str) -> Iterator[bool]:
+    def exclusive(self, name: str, *, wait: bool = False) -> Iterator[bool]:
         """Whether this process holds the cluster-wide lock *name* (PostgreSQL advisory
-        lock); always True on SQLite, where only one ``run`` can hold the database."""
+        lock), waiting for it if *wait*; always True on SQLite, where only one ``run``
+        can hold the database."""
         if self.dialect != "postgresql":
             yield True
             return
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         with self.engine.connect() as connection:
-            held = bool(connection.scalar(select(func.pg_try_advisory_lock(key))))
+            if wait:
+                connection.scalar(select(func.pg_advisory_lock(key)))
+                held = True
+            else:
+                held = bool(connection.scalar(select(func.pg_try_advisory_lock(key))))
             try:
                 yield held
             finally:
@@ -431,16 +436,21 @@ class Storage:
     # -- digests ---------------------------------------------------------------------
 
     def record_digest(self, day: date, generated_at: datetime, tz: str, stories: int) -> None:
+        """Note that *day*'s digest was written; two workers may race to note it first."""
         with self._session.begin() as session:
-            digest = session.get(Digest, day) or Digest(day=day)
+            digest = session.get(Digest, day)
+            if digest is None:
+                try:
+                    with session.begin_nested():
+                        digest = Digest(day=day, generated_at=generated_at, timezone=tz)
+                        digest.story_count = stories
+                        session.add(digest)
+                        return
+                except IntegrityError:
+                    digest = session.get_one(Digest, day, populate_existing=True)
             digest.generated_at = generated_at
             digest.timezone = tz
             digest.story_count = stories
-            session.add(digest)
-
-    def digest_days(self) -> list[date]:
-        with self._session() as session:
-            return list(session.scalars(select(Digest.day).order_by(Digest.day)))
 
     # -- workers ---------------------------------------------------------------------
 

@@ -318,11 +318,6 @@ def test_a_second_run_on_a_sqlite_file_refuses_and_names_the_lock(
     assert "service stopped" in first.log.read_text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feedbrief/cli.py run: err.print wraps at 80 columns when stderr is not a "
-    "terminal, splitting the lock path across lines (needs soft_wrap=True)",
-)
 def test_the_refusal_names_the_lock_on_one_line(sqlite_url: str, tmp_path: Path) -> None:
     """Logs are read with grep and paths copied from them: the path must stay whole."""
     lock = lock_path(sqlite_url)
