@@ -264,6 +264,11 @@ class Storage:
                     connection.scalar(select(func.pg_advisory_unlock(key)))
                 connection.commit()
 
+    def digest_days(self) -> list[date]:
+        """Days whose digest has been written, oldest first."""
+        with self._session() as session:
+            return list(session.scalars(select(Digest.day).order_by(Digest.day)))
+
     def digest_generated_at(self, day: date) -> datetime | None:
         with self._session() as session:
             return session.scalar(select(Digest.generated_at).where(Digest.day == day))
@@ -339,6 +344,11 @@ class Storage:
         if now is None:
             raise ValueError("save_items needs now= or an update")
         with self._session.begin() as session:
+            if items and self.dialect == "postgresql":
+                # Story linking reads other items to decide; two workers linking copies of
+                # one story at once would each miss the other's uncommitted rows. Taking
+                # turns (until commit) costs little: summaries are made before this.
+                session.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
             source = session.get_one(Source, source_id)
             results = [
                 _save(session, source, data, summary, now, self.matcher) for data, summary in items
@@ -477,6 +487,8 @@ class Storage:
         """A raw session, for tests and one-off maintenance only."""
         return self._session()
 
+
+_STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], "big", signed=True)
 
 # Bound on the number of values in one IN (...) list; SQLite allows 32,766 variables.
 _IN_BATCH = 500

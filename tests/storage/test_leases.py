@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event, func, select, text
 
 from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
-from storage.models import Digest, Item, Source, Summary
+from storage.models import Item, Source, Summary
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
@@ -335,6 +335,5 @@ def test_two_workers_recording_the_same_days_digest_at_once_both_succeed(
         release.set()
         earlier.result(timeout=10)
         later.result(timeout=10)
-    with observer.session() as session:
-        assert session.scalars(select(Digest.day)).all() == [day]
+    assert observer.digest_days() == [day]
     assert observer.digest_generated_at(day) == NOW + timedelta(seconds=1)

@@ -136,14 +136,6 @@ def test_copies_saved_in_concurrent_transactions_share_a_story(
     """Two feeds stored at once by two workers: the copy's transaction runs while the
     original's has linked it but not yet committed. The second must still find the first
     (by waiting for it), or a copy is left in a story of its own."""
-    if store.dialect == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="PostgreSQL, READ COMMITTED: save_items does not serialise story "
-                "linking, so concurrent transactions miss each other's near-duplicates",
-            )
-        )
     a, b = sources(store, "a", "b")
     title, paragraphs = seed()
     text = "\n\n".join(paragraphs)
