@@ -22,16 +22,18 @@ summary takes (at most :data:`MMR_STEPS`); the rest follow by relevance.
 from __future__ import annotations
 
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
+from itertools import chain, compress
 
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer
+
+from summarise.tokenizer import lower_words
 
 __all__ = [
     "FEATURES",
@@ -61,9 +63,11 @@ FEATURES: tuple[str, ...] = (
     "in_lead",  # among the first k sentences, k the summary's length: the Lead-k prior
 )
 MMR_STEPS = 256
-_VECTORISE_ABOVE = 150
+# Above this many sentence x term cells the tf-idf matrix is kept sparse.
+_DENSE_CELLS = 1_000_000
 _QUOTE = re.compile('["“”«»„]')
 _DIGIT = re.compile(r"\d")
+_CAPITALISED = re.compile(r"(?<= )[\"'“‘(]?[A-ZÀ-ÖØ-ÞĀ-ŽΑ-ΩА-Я]")
 _CLOSERS = "\"'”’»)] "
 _WEIGHTS_FILE = "default_weights.json"
 
@@ -86,11 +90,10 @@ class Model:
             float(raw["redundancy"]),
         )
 
-    def probability(self, features: Sequence[float]) -> float:
-        logit = self.intercept + sum(
-            c * f for c, f in zip(self.coefficients, features, strict=True)
-        )
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """The model's probability for each row of ``inputs`` (sentences x features)."""
+        logits = inputs @ np.asarray(self.coefficients) + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
 
 
 @dataclass(frozen=True)
@@ -126,123 +129,154 @@ class Weights:
         return min(1.0, max(0.0, (share - self.share_from) / span)) if span > 0 else 1.0
 
 
-@dataclass(frozen=True)
 class _Vectors:
-    """tf-idf vectors of the sentences, unit length, and an index from term to sentences."""
+    """Unit-length tf-idf vectors of the sentences, for cosine similarities.
 
-    vectors: list[dict[str, float]]
-    postings: dict[str, list[tuple[int, float]]]
+    The matrix is built on the first request (MMR may need none), dense while it is
+    small (every news article), sparse beyond; only the rows of the sentences MMR picks
+    are ever multiplied out, so a long document needs no matrix of its square.
+    """
 
-    def similarities(self, index: int) -> dict[int, float]:
-        """Cosine similarity of sentence ``index`` with every sentence sharing a term."""
-        sims: dict[int, float] = {}
-        for term, weight in self.vectors[index].items():
-            for other, other_weight in self.postings[term]:
-                sims[other] = sims.get(other, 0.0) + weight * other_weight
-        return sims
+    def __init__(
+        self, rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, shape: tuple[int, int]
+    ) -> None:
+        self._triples = (weights, (rows, columns))
+        self._shape = shape
+
+    @cached_property
+    def _matrix(self):
+        weights, (rows, columns) = self._triples
+        if self._shape[0] * self._shape[1] > _DENSE_CELLS:
+            from scipy.sparse import csr_matrix
+
+            return csr_matrix(self._triples, shape=self._shape)
+        dense = np.zeros(self._shape)
+        dense[rows, columns] = weights
+        return dense
+
+    def similarities(self, index: int) -> np.ndarray:
+        """Cosine similarity of sentence ``index`` with every sentence."""
+        matrix = self._matrix
+        if isinstance(matrix, np.ndarray):
+            return matrix @ matrix[index]
+        return (matrix @ matrix[index].T).toarray().ravel()
 
 
-def model_inputs(
-    features: Sequence[Sequence[float]], summary_sentences: int
-) -> list[tuple[float, ...]]:
+def model_inputs(features: np.ndarray, summary_sentences: int) -> np.ndarray:
     """:data:`FEATURES` rows: :func:`sentence_features` plus ``in_lead`` for length k."""
-    return [(*row, 1.0 if i < summary_sentences else 0.0) for i, row in enumerate(features)]
+    in_lead = (np.arange(len(features)) < summary_sentences).astype(float)
+    return np.column_stack([features, in_lead]) if len(features) else features
 
 
 def sentence_features(
     document: ObjectDocumentModel,
     stem: Callable[[str], str],
     stop_words: frozenset[str],
-) -> tuple[list[tuple[float, ...]], _Vectors]:
+) -> tuple[np.ndarray, _Vectors]:
     """The :data:`FEATURES` of each sentence but ``in_lead``, and their tf-idf vectors.
 
-    ``in_lead`` depends on the summary's length; :func:`model_inputs` adds it.
+    ``in_lead`` depends on the summary's length; :func:`model_inputs` adds it. All
+    term statistics are computed at once over (sentence, term, count) triples.
     """
     sentences = document.sentences
-    bags = [_content_terms(s.words, stem, stop_words) for s in sentences]
-    vectors = _tfidf_vectors(bags)
-    centroid: Counter[str] = Counter()
-    for vector in vectors.vectors:
-        centroid.update(vector)
-    centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-    postings = vectors.postings
-    overlaps = [sum(len(postings[t]) - 1 for t in vector) for vector in vectors.vectors]
-    most_overlap = max(overlaps, default=0) or 1
-    title = _title_terms(document, stem, stop_words)
-    lengths = [math.log1p(len(s.words)) for s in sentences]
-    mean_length = (sum(lengths) / len(lengths)) if lengths else 1.0
-    starts = _paragraph_starts(document)
     count = len(sentences)
-    features = []
-    for i, (bag, vector) in enumerate(zip(bags, vectors.vectors, strict=True)):
-        centrality = sum(w * centroid[t] for t, w in vector.items()) / centroid_norm
-        title_share = len(title.intersection(bag)) / len(title) if title else 0.0
-        text = str(sentences[i])
-        later_words = text.split()[1:]
-        features.append(
-            (
-                1.0 / (1.0 + i),
-                1.0 if i == 0 else 0.0,
-                1.0 if i in starts else 0.0,
-                centrality,
-                title_share,
-                lengths[i] / mean_length if mean_length else 0.0,
-                i / count,
-                1.0 if _QUOTE.search(text) else 0.0,
-                1.0 if text.rstrip(_CLOSERS).endswith("?") else 0.0,
-                overlaps[i] / most_overlap,
-                sum(w[:1].isupper() for w in later_words) / len(later_words)
-                if later_words
-                else 0.0,
-                1.0 if _DIGIT.search(text) else 0.0,
-                lengths[i] / 4,
-            )
-        )
-    return features, vectors
+    words = [s.words for s in sentences]
+    terms = _Terms(stem, stop_words)
+    rows, columns, tf = terms.occurrences(words)
+    vocabulary = len(terms.vocabulary)
+
+    df = np.bincount(columns, minlength=vocabulary)
+    raw = tf * np.log1p(count / np.maximum(df, 1))[columns]
+    norms = np.sqrt(_sums(rows, raw * raw, count))
+    weights = raw / norms[rows] if len(rows) else raw
+    centroid = _sums(columns, weights, vocabulary)
+    centrality = _sums(rows, weights * centroid[columns], count)
+    centrality /= np.linalg.norm(centroid) or 1.0
+    overlap = _sums(rows, df[columns] - 1.0, count)
+    overlap /= overlap.max(initial=0.0) or 1.0
+    title = {t for heading in document.headings for t in terms.content(heading.words)}
+    in_title = np.zeros(vocabulary, dtype=bool)
+    in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
+    title_share = _sums(rows, in_title[columns], count) / (len(title) or 1)
+
+    features = np.zeros((count, len(FEATURES) - 1))
+    positions = np.arange(count, dtype=float)
+    lengths = np.log1p([len(w) for w in words])
+    texts = [str(s) for s in sentences]
+    features[:, 0] = 1.0 / (1.0 + positions)
+    features[:1, 1] = 1.0
+    features[_paragraph_starts(document), 2] = 1.0
+    features[:, 3] = centrality
+    features[:, 4] = title_share
+    features[:, 5] = lengths / (lengths.mean() if count else 1.0)
+    features[:, 6] = positions / max(count, 1)
+    features[:, 7] = [_QUOTE.search(t) is not None for t in texts]
+    features[:, 8] = [t.rstrip(_CLOSERS).endswith("?") for t in texts]
+    features[:, 9] = overlap
+    features[:, 10] = [_capitalised_share(t) for t in texts]
+    features[:, 11] = [_DIGIT.search(t) is not None for t in texts]
+    features[:, 12] = lengths / 4
+    return features, _Vectors(rows, columns, weights, (count, vocabulary))
 
 
-def _content_terms(
-    words: Iterable[str], stem: Callable[[str], str], stop_words: frozenset[str]
-) -> Counter[str]:
-    lowered = (w.lower() for w in words)
-    return Counter(stem(w) for w in lowered if w not in stop_words)
+def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``values`` per ``index`` value, as floats even when there are none."""
+    return np.bincount(index, values, minlength=size).astype(float)
 
 
-def _tfidf_vectors(bags: list[Counter[str]]) -> _Vectors:
-    document_frequency: Counter[str] = Counter()
-    for bag in bags:
-        document_frequency.update(bag.keys())
-    count = len(bags)
-    idf = {t: math.log1p(count / df) for t, df in document_frequency.items()}
-    vectors: list[dict[str, float]] = []
-    postings: dict[str, list[tuple[int, float]]] = {}
-    for index, bag in enumerate(bags):
-        raw = {t: tf * idf[t] for t, tf in bag.items()}
-        norm = math.sqrt(sum(v * v for v in raw.values())) or 1.0
-        vector = {t: v / norm for t, v in raw.items()}
-        vectors.append(vector)
-        for term, weight in vector.items():
-            postings.setdefault(term, []).append((index, weight))
-    return _Vectors(vectors, postings)
+def _capitalised_share(text: str) -> float:
+    """Share of the words after the first that start with a capital: names, places."""
+    words = text.count(" ")
+    return len(_CAPITALISED.findall(text)) / words if words else 0.0
 
 
-def _title_terms(
-    document: ObjectDocumentModel, stem: Callable[[str], str], stop_words: frozenset[str]
-) -> frozenset[str]:
-    terms: set[str] = set()
-    for heading in document.headings:
-        terms.update(_content_terms(heading.words, stem, stop_words))
-    return frozenset(terms)
+class _Terms:
+    """Content terms (lower-cased, stop words out, stemmed), numbered as they come.
+
+    The language's stemmer caches its own results, so stemming a frequent word again
+    costs a lookup.
+    """
+
+    def __init__(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> None:
+        self._stem = stem
+        self._stop_words = stop_words
+        self.vocabulary: dict[str, int] = {}
+
+    def content(self, words: Iterable[str]) -> list[str]:
+        """The stems of the words that are not stop words, in order."""
+        stop_words = self._stop_words
+        return list(map(self._stem, [w for w in map(str.lower, words) if w not in stop_words]))
+
+    def occurrences(
+        self, sentences: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sentence, term, count) of every term of every sentence, as three arrays.
+
+        All words are handled in one pass rather than sentence by sentence, which in
+        Python is what keeps this cheap.
+        """
+        lowered = lower_words(list(chain.from_iterable(sentences)))
+        content = [w not in self._stop_words for w in lowered]
+        vocabulary = self.vocabulary
+        ids = [
+            vocabulary.setdefault(t, len(vocabulary))
+            for t in map(self._stem, compress(lowered, content))
+        ]
+        sentence_of = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
+        keys = sentence_of[np.asarray(content, dtype=bool)] * len(vocabulary) + ids
+        pairs, counts = np.unique(keys, return_counts=True)
+        width = max(len(vocabulary), 1)
+        return pairs // width, pairs % width, counts.astype(float)
 
 
-def _paragraph_starts(document: ObjectDocumentModel) -> frozenset[int]:
-    starts = set()
+def _paragraph_starts(document: ObjectDocumentModel) -> list[int]:
+    starts = []
     position = 0
     for paragraph in document.paragraphs:
         if paragraph.sentences:
-            starts.add(position)
+            starts.append(position)
             position += len(paragraph.sentences)
-    return frozenset(starts)
+    return starts
 
 
 class DefaultSummarizer(AbstractSummarizer):
@@ -302,7 +336,7 @@ def _planned_sentences(sentences_count, total: int) -> int:
 
 
 def rank_sentences(
-    features: Sequence[Sequence[float]],
+    features: np.ndarray,
     vectors: _Vectors,
     weights: Weights,
     summary_sentences: int,
@@ -312,63 +346,37 @@ def rank_sentences(
     MMR orders only as many sentences as the summary will take (plus a few, so the
     caller may still skip some), and never more than :data:`MMR_STEPS`.
     """
-    if not features:
+    count = len(features)
+    if not count:
         return []
-    long_weight = weights.blend(min(1.0, summary_sentences / len(features)))
-    rows = model_inputs(features, summary_sentences)
-    relevance = [0.0] * len(rows)
+    long_weight = weights.blend(min(1.0, summary_sentences / count))
+    inputs = model_inputs(features, summary_sentences)
+    relevance = np.zeros(count)
     redundancy = 0.0
     for model, weight in ((weights.short, 1 - long_weight), (weights.long, long_weight)):
         if weight > 0:
-            scores = (model.probability(row) for row in rows)
-            relevance = [r + weight * p for r, p in zip(relevance, scores, strict=True)]
+            relevance += weight * model.probabilities(inputs)
             redundancy += weight * model.redundancy
-    steps = min(MMR_STEPS, summary_sentences + 2)
-    order = _mmr_order(relevance, vectors, redundancy, steps)
-    picked = set(order)
-    rest = [i for i in range(len(relevance)) if i not in picked]
-    rest.sort(key=relevance.__getitem__, reverse=True)
-    return [*order, *rest]
+    by_relevance = np.argsort(-relevance, kind="stable")
+    if redundancy <= 0:
+        return by_relevance.tolist()
+    order = _mmr_order(relevance, vectors, redundancy, min(MMR_STEPS, summary_sentences + 2))
+    rest = np.ones(count, dtype=bool)
+    rest[order] = False
+    return [*order, *by_relevance[rest[by_relevance]].tolist()]
 
 
 def _mmr_order(
-    relevance: list[float], vectors: _Vectors, redundancy: float, steps: int
+    relevance: np.ndarray, vectors: _Vectors, redundancy: float, steps: int
 ) -> list[int]:
-    """Greedy maximal-marginal-relevance order of the first ``steps`` picks.
-
-    Each pick compares only with the sentences sharing a term with it, so a step costs
-    the postings of one sentence's terms, plus a pass over the candidates to find the
-    best: in Python for short documents, vectorised for long ones.
-    """
-    if len(relevance) > _VECTORISE_ABOVE:
-        return _mmr_order_vectorised(relevance, vectors, redundancy, steps)
-    penalty = [0.0] * len(relevance)
-    remaining = set(range(len(relevance)))
-    order: list[int] = []
-    while remaining and len(order) < steps:
-        best = max(remaining, key=lambda i: (relevance[i] - redundancy * penalty[i], -i))
-        order.append(best)
-        remaining.discard(best)
-        for other, similarity in vectors.similarities(best).items():
-            if similarity > penalty[other]:
-                penalty[other] = similarity
-    return order
-
-
-def _mmr_order_vectorised(
-    relevance: list[float], vectors: _Vectors, redundancy: float, steps: int
-) -> list[int]:
-    gains = np.asarray(relevance, dtype=float)
+    """Greedy maximal-marginal-relevance order of the first ``steps`` picks."""
     penalty = np.zeros(len(relevance))
     available = np.ones(len(relevance), dtype=bool)
     order: list[int] = []
     for _ in range(min(steps, len(relevance))):
-        scores = np.where(available, gains - redundancy * penalty, -np.inf)
+        scores = np.where(available, relevance - redundancy * penalty, -np.inf)
         best = int(np.argmax(scores))  # the first of equals: the earlier sentence
         order.append(best)
         available[best] = False
-        similar = vectors.similarities(best)
-        others = np.fromiter(similar.keys(), dtype=np.intp, count=len(similar))
-        values = np.fromiter(similar.values(), dtype=float, count=len(similar))
-        penalty[others] = np.maximum(penalty[others], values)
+        np.maximum(penalty, vectors.similarities(best), out=penalty)
     return order

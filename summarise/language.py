@@ -74,6 +74,7 @@ _SCRIPT_LANGUAGES = {
     "ARMENIAN": "hy",
 }
 _DETECTION_SAMPLE = 2000
+_STEM_CACHE = 1 << 17  # distinct words remembered per language: a few MB
 # Languages for which sumy's stemmer is NLTK's Snowball stemmer.
 _NLTK_SNOWBALL = frozenset(SnowballStemmer.languages) - {"porter"}
 
@@ -190,7 +191,7 @@ def _stemmer(name: str) -> Callable[[str], str]:
             fallback="pystemmer" if fallback else "lower-casing",
         )
         return fallback or str.lower
-    return lru_cache(maxsize=65536)(stem)
+    return lru_cache(maxsize=_STEM_CACHE)(stem)
 
 
 def _pystemmer(name: str) -> Callable[[str], str] | None:
@@ -200,4 +201,5 @@ def _pystemmer(name: str) -> Callable[[str], str] | None:
         return None
     if name not in pystemmer.algorithms():
         return None
-    return pystemmer.Stemmer(name).stemWord
+    # PyStemmer's own cache thrashes once news vocabulary outgrows it; functools' does not.
+    return lru_cache(maxsize=_STEM_CACHE)(pystemmer.Stemmer(name, 0).stemWord)

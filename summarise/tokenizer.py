@@ -1,27 +1,33 @@
 """The project's word and sentence tokenizer, in the shape sumy expects.
 
 sumy's own ``Tokenizer`` needs NLTK's punkt data, which we do not ship. This one uses
-:func:`summarise.sentences.split_sentences` and a regular expression for words, and
-handles scripts written without spaces (Chinese, Japanese, Thai...) by turning each run
-of such characters into overlapping character bigrams, which is what keyword overlap
-between sentences needs and costs no dictionary.
+:func:`summarise.sentences.split_sentences`, and for words the text between spaces with
+punctuation trimmed from both ends ("U.S.", "£3.20" and "e-mail" stay whole), which is
+several times faster than a word regular expression. Scripts written without spaces
+(Chinese, Japanese, Thai...) have each run of such characters turned into overlapping
+character bigrams, which is what keyword overlap between sentences needs and costs no
+dictionary.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import string
+from collections.abc import Sequence
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
 from summarise.language import language_profile
 from summarise.sentences import split_paragraphs, split_sentences
 
-__all__ = ["NEAR_DUPLICATE", "Tokenizer", "build_document", "word_count"]
+__all__ = ["NEAR_DUPLICATE", "Tokenizer", "build_document", "lower_words", "word_count"]
 
 # Sentences sharing this share of their distinct words (Jaccard) say the same thing.
 NEAR_DUPLICATE = 0.8
 
+_PUNCTUATION = string.punctuation + "“”‘’«»‹›„‚—–…•·¡¿"
+# Words in text mixing spaced and unspaced scripts, where punctuation need not be spaced.
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 # Han, kana, Thai, Lao, Khmer, Myanmar: scripts that do not separate words with spaces.
 _UNSPACED = (
@@ -51,11 +57,15 @@ class Tokenizer:
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
         if sentence.isascii() or not _UNSPACED_RUN.search(sentence):
-            return tuple(_WORD.findall(sentence))
+            return tuple(_spaced_words(sentence))
         words: list[str] = []
         for token in _WORD.findall(sentence):
             words.extend(_split_unspaced(token))
         return tuple(words)
+
+
+def _spaced_words(text: str) -> list[str]:
+    return [word for word in (token.strip(_PUNCTUATION) for token in text.split()) if word]
 
 
 def _split_unspaced(token: str) -> list[str]:
@@ -125,8 +135,9 @@ class _NearDuplicates:
     near linear. With each word set sorted the same way, two sets that are at least
     ``threshold`` similar must share a word among their first
     ``len - ceil(threshold * len) + 1``, so only sentences sharing such a word are
-    compared. Sorting long words first puts rare words in those prefixes, so few
-    sentences share one.
+    compared. Ordering long words first puts rare words in those prefixes, so few
+    sentences share one; all words as long as the shortest one needed are taken, which
+    makes the order of equally long words irrelevant and saves sorting the words.
     """
 
     def __init__(self, threshold: float) -> None:
@@ -142,10 +153,10 @@ class _NearDuplicates:
             new = key not in self._wordless
             self._wordless.add(key)
             return new
-        word_set = frozenset(map(str.lower, words))
+        word_set = frozenset(lower_words(words))
         keep = len(word_set) - math.ceil(self._threshold * len(word_set)) + 1
-        # Longest (rarest) words first, ties alphabetical: two stable C-level sorts.
-        prefix = sorted(sorted(word_set), key=len, reverse=True)[:keep]
+        shortest = sorted(map(len, word_set), reverse=True)[keep - 1]
+        prefix = [word for word in word_set if len(word) >= shortest]
         candidates = {i for word in prefix for i in self._by_prefix_word.get(word, ())}
         for index in candidates:
             other = self._sets[index]
@@ -158,8 +169,16 @@ class _NearDuplicates:
         return True
 
 
+def lower_words(words: Sequence[str]) -> list[str]:
+    """``words`` lower-cased: one C-level pass over the joined words when they allow it."""
+    lowered = " ".join(words).lower().split(" ")
+    return lowered if len(lowered) == len(words) else [w.lower() for w in words]
+
+
 def word_count(text: str) -> int:
     """Words in ``text`` as a reader counts them: each unspaced-script character is one."""
+    if text.isascii() or not _UNSPACED_RUN.search(text):
+        return len(_spaced_words(text))
     count = 0
     for token in _WORD.findall(text):
         unspaced = sum(len(run) for run in _UNSPACED_RUN.findall(token))

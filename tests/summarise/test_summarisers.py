@@ -162,6 +162,13 @@ def test_title_steers_edmundson_towards_matching_sentences() -> None:
     assert summary == ["Insurers said claims could reach £20m."]
 
 
+@pytest.mark.parametrize("name", ALGORITHMS)
+def test_title_words_absent_from_the_article_are_harmless(name: str) -> None:
+    title = "Zebras waltz quietly; nobody mentions them"
+    summary = summarise_text(ARTICLE, algorithm=name, language="en", title=title)
+    assert len(summary) == 3
+
+
 def test_empty_text_gives_an_empty_summary() -> None:
     for name in ALGORITHMS:
         assert summarise_text("", algorithm=name, language="en") == []
