@@ -42,6 +42,9 @@ REFRESH_SECONDS = 30.0
 TIGHT_FEEDS = {"connect_timeout": 2, "read_timeout": 2, "total_timeout": 5}
 DATA = Path(__file__).resolve().parents[1] / "data" / "hostile"
 
+# Over Python's 4,300-digit limit for int(): json.loads raises a plain ValueError.
+HUGE_NUMBER = "1" * 5000
+
 VICTIM = "/victim.xml"
 BYSTANDER = "/bystander.xml"
 

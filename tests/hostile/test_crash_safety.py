@@ -31,7 +31,7 @@ from tests.hostile.conftest import HostileHandler, HostileServer, document, news
 
 FEEDS = 40
 ITEMS = 10
-KILLS = 4
+KILLS = 3
 # Long enough for any one complete run of the farm on a loaded two-core machine.
 RUN_SECONDS = 120
 # "Exits within a few seconds" of SIGTERM or SIGINT.

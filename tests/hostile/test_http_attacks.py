@@ -32,7 +32,7 @@ from tests.hostile.conftest import (
 TOTAL_TIMEOUT = 3
 # What a refresh cut off by the total timeout may take beyond it: the other feed, the
 # digest, and a busy machine.
-SLACK = 5.0
+SLACK = 3.0
 # When the child gives up on a trickling refresh: a hang fails in seconds, not minutes.
 TRICKLE_LIMIT = TOTAL_TIMEOUT + SLACK + 1
 
