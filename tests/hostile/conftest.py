@@ -262,7 +262,8 @@ def _refresh_child(
 _context: multiprocessing.context.ForkServerContext | None = None
 
 
-def _forkserver() -> multiprocessing.context.ForkServerContext:
+def forkserver() -> multiprocessing.context.ForkServerContext:
+    """Children forked from a process that has imported feedbrief already."""
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
@@ -291,7 +292,7 @@ def refresh_in_child(
     workdir.mkdir(parents=True, exist_ok=True)
     out, log = workdir / "result.json", workdir / "child.log"
     out.unlink(missing_ok=True)
-    child = _forkserver().Process(
+    child = forkserver().Process(
         target=_refresh_child, args=(settings, feeds, limit, str(out), str(log)), daemon=True
     )
     child.start()

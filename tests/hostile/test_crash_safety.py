@@ -18,16 +18,22 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from feedbrief.app import App
-from feedbrief.settings import load_settings
+from feedbrief.settings import Settings, load_settings
 from tests.conftest import REPO
-from tests.hostile.conftest import HostileHandler, HostileServer, document, news_feed
+from tests.hostile.conftest import (
+    HostileHandler,
+    HostileServer,
+    document,
+    forkserver,
+    news_feed,
+)
 
 FEEDS = 40
 ITEMS = 10
@@ -264,3 +270,40 @@ def test_sigint_during_a_slow_fetch_exits_0_within_seconds(
     run.process.send_signal(signal.SIGINT)
 
     assert run.wait(STOP_SECONDS) == 0
+
+
+def _digest_write_killed_before_the_json_rename(settings: dict[str, object], day: date) -> None:
+    """In a child: write a day's digest and die by SIGKILL just as its JSON file is about
+    to be renamed into place, as a kill at the worst moment would."""
+    rename = os.replace
+
+    def killed_at_json(source: str, target: str) -> None:
+        if str(target).endswith(".json"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        rename(source, target)
+
+    os.replace = killed_at_json  # type: ignore[assignment]
+    App(Settings.model_validate(settings)).digests.write(day)
+
+
+def test_temp_files_of_a_killed_digest_write_are_ignored(sqlite_url: str, tmp_path: Path) -> None:
+    """The temp file a killed write_atomic leaves must not be taken for a digest by the
+    feed, which is rebuilt from the digests on disk."""
+    digests = tmp_path / "digests"
+    settings = {"database": {"url": sqlite_url}, "digest": {"dir": str(digests)}}
+    child = forkserver().Process(
+        target=_digest_write_killed_before_the_json_rename, args=(settings, date(2026, 11, 24))
+    )
+    child.start()
+    child.join(RUN_SECONDS)
+    assert child.exitcode == -signal.SIGKILL
+    app = App(Settings.model_validate(settings))
+
+    app.digests.write(date(2026, 11, 25))
+    app.close()
+
+    [leftover] = assert_digests_whole(digests)
+    assert leftover.startswith(".2026-11-24.json.")
+    assert not (digests / "2026-11-24.json").exists()
+    feed = feedparser.parse((digests / "feed.xml").read_bytes())
+    assert len(feed.entries) == 1
