@@ -15,7 +15,9 @@ import math
 import re
 import string
 from collections.abc import Sequence
+from itertools import chain
 
+import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
 from summarise.language import language_profile
@@ -25,6 +27,8 @@ __all__ = ["NEAR_DUPLICATE", "Tokenizer", "build_document", "lower_words", "word
 
 # Sentences sharing this share of their distinct words (Jaccard) say the same thing.
 NEAR_DUPLICATE = 0.8
+# Above this many sentence x word cells, near-duplicates are found without a matrix.
+_DENSE_CELLS = 2_000_000
 
 _PUNCTUATION = string.punctuation + "“”‘’«»‹›„‚—–…•·¡¿"
 # Words in text mixing spaced and unspaced scripts, where punctuation need not be spaced.
@@ -110,22 +114,59 @@ def build_document(
     one (see :data:`NEAR_DUPLICATE`) is left out before any summariser sees it: none of
     them should spend the summary's length saying the same thing twice.
     """
-    duplicates = _NearDuplicates(NEAR_DUPLICATE)
+    blocks = [
+        [(sentence, tokenizer.to_words(sentence)) for sentence in tokenizer.to_sentences(block)]
+        for block in split_paragraphs(text)
+    ]
+    keep = iter(_first_occurrences([item for block in blocks for item in block]))
     paragraphs: list[Paragraph] = []
     heading = [Sentence(title, tokenizer, is_heading=True)] if title and title.strip() else []
-    for block in split_paragraphs(text):
-        sentences: list[Sentence] = []
-        for sentence in tokenizer.to_sentences(block):
-            words = tokenizer.to_words(sentence)
-            if not duplicates.is_new(sentence, words):
-                continue
-            sentences.append(_TokenizedSentence(sentence, tokenizer, words))
+    for block in blocks:
+        sentences: list[Sentence] = [
+            _TokenizedSentence(sentence, tokenizer, words)
+            for sentence, words in block
+            if next(keep)
+        ]
         if sentences:
             paragraphs.append(Paragraph([*heading, *sentences]))
             heading = []
     if heading:
         paragraphs.append(Paragraph(heading))
     return ObjectDocumentModel(paragraphs)
+
+
+def _first_occurrences(sentences: list[tuple[str, tuple[str, ...]]]) -> list[bool]:
+    """For each (sentence, words), whether it nearly repeats no earlier kept sentence.
+
+    An article's worth of sentences is compared all pairs at once: word-set
+    intersections are one product of a small sentence x word matrix. Documents too big
+    for that matrix go through :class:`_NearDuplicates` one sentence at a time.
+    """
+    lowered = lower_words(list(chain.from_iterable(words for _, words in sentences)))
+    vocabulary = {word: i for i, word in enumerate(dict.fromkeys(lowered))}
+    ids = np.fromiter(map(vocabulary.__getitem__, lowered), dtype=np.intp, count=len(lowered))
+    count = len(sentences)
+    if count * len(vocabulary) > _DENSE_CELLS:
+        duplicates = _NearDuplicates(NEAR_DUPLICATE)
+        return [duplicates.is_new(sentence, words) for sentence, words in sentences]
+    incidence = np.zeros((count, len(vocabulary)), dtype=np.float32)
+    incidence[np.repeat(np.arange(count), [len(w) for _, w in sentences]), ids] = 1.0
+    # einsum rather than @: BLAS's thread pool costs more than it saves at this size,
+    # the more so on a busy machine.
+    shared = np.einsum("ik,jk->ij", incidence, incidence)
+    sizes = np.diag(shared)
+    union = sizes[:, None] + sizes[None, :] - shared
+    similar = np.triu((shared >= NEAR_DUPLICATE * union) & (union > 0), k=1)
+    keep = [True] * count
+    for earlier, later in zip(*np.nonzero(similar), strict=True):
+        if keep[earlier]:
+            keep[later] = False  # pairs come in order of the earlier sentence
+    seen_wordless: set[str] = set()
+    for index, (sentence, words) in enumerate(sentences):
+        if not words:
+            keep[index] = sentence.lower() not in seen_wordless
+            seen_wordless.add(sentence.lower())
+    return keep
 
 
 class _NearDuplicates:
