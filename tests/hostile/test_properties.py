@@ -24,8 +24,7 @@ from ingest.clean import clean_paragraphs, html_to_paragraphs
 from ingest.jsonfeed import JsonFeed, JsonFeedError, parse_json_feed
 from ingest.seeds import SeedDocument, SeedError, load_seed
 from summarise.sentences import split_sentences
-from tests.hostile.conftest import HUGE_NUMBER
-from tests.ingest.test_clean_properties import bodies
+from tests.hostile.conftest import HUGE_NUMBER, article_paragraphs
 
 PROPERTIES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -76,6 +75,10 @@ def html_trees(draw: st.DrawFn, paragraphs: list[str]) -> str:
     return "<div>" * depth + "\n".join(blocks) + "</div>" * depth
 
 
+# Ordinary article paragraphs, no two alike: nothing in them is noise to the cleaner.
+bodies = st.lists(st.integers(0, 10**6), min_size=1, max_size=8, unique=True).map(
+    lambda keys: [article_paragraphs(f"body-{key}", 1)[0] for key in keys]
+)
 word_paragraphs = st.lists(st.lists(WORDS, min_size=1, max_size=12).map(" ".join), max_size=8)
 
 
