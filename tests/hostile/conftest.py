@@ -4,8 +4,11 @@ feed it, and a refresh pass run in a child process whose memory and time are mea
 Memory is measured in a child because a test process holds the server, hypothesis and
 every earlier test's garbage; only a process that does nothing but the refresh says what
 a refresh costs. The children fork from a multiprocessing forkserver that has imported
-feedbrief once, so each costs a fork rather than a second of imports, and their RSS still
-counts every imported module, as a real ``feedbrief run`` would.
+feedbrief once, so each costs a fork rather than seconds of imports, and their RSS still
+counts every imported module, as a real ``feedbrief run`` would. The peak is the larger of
+the child's own ``ru_maxrss`` and its VmRSS as polled by the parent (which kills it past
+the limit); ``RUSAGE_CHILDREN`` would not do, as it keeps the maximum over every child
+the test process ever waited for.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import faulthandler
 import json
 import multiprocessing
 import random
+import resource
 import sys
 import threading
 import time
@@ -30,6 +34,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from feedbrief.app import App
+from feedbrief.logs import configure_logging
 from feedbrief.settings import Settings
 from storage import SourceState, StoredItem
 
@@ -234,10 +239,6 @@ def _refresh_child(
     and its result, with its own peak RSS, to *out*. A pass still running after *limit*
     seconds dumps every thread's stack to the log and exits, so a hang shows where it
     hangs."""
-    import resource
-
-    from feedbrief.logs import configure_logging
-
     sys.stderr = open(log, "w", buffering=1)  # noqa: SIM115 - the child's stderr until it exits
     configure_logging("INFO", json=True)
     app = App(Settings.model_validate(settings))
@@ -298,7 +299,7 @@ def refresh_in_child(
     child.start()
     assert child.pid is not None
     peak, killed = 0, None
-    # The child's own timer ends a stuck pass; this deadline only covers start-up too.
+    # A backstop: the child's own timer ends a stuck pass, this a stuck start-up too.
     deadline = time.monotonic() + limit + 60
     while child.is_alive():
         peak = max(peak, _resident(child.pid))

@@ -35,7 +35,7 @@ from tests.hostile.conftest import (
     news_feed,
 )
 
-FEEDS = 40
+FEEDS = 30
 ITEMS = 10
 KILLS = 3
 # Long enough for any one complete run of the farm on a loaded two-core machine.
