@@ -267,7 +267,7 @@ NUL_FEEDS = {
 
 
 @pytest.mark.parametrize("kind", sorted(NUL_FEEDS))
-def test_nul_bytes_neither_break_the_pass_nor_get_stored(
+def test_nul_bytes_do_not_break_the_pass(
     arena_any_database: Arena, kind: str, request: pytest.FixtureRequest
 ) -> None:
     arena = arena_any_database
