@@ -83,8 +83,8 @@ class Model:
 
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """The model's probability for each row of ``inputs`` (sentences x features)."""
-        # einsum rather than @: BLAS's thread pool costs more than it saves at this size.
-        logits = np.einsum("ij,j->i", inputs, self.coefficients) + self.intercept
+        # A sum of products rather than @: BLAS's thread pool costs more than it saves here.
+        logits = (inputs * self.coefficients).sum(axis=1) + self.intercept
         return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
 
 
@@ -150,14 +150,16 @@ class _Vectors:
         """Cosine similarity of sentence ``index`` with every sentence."""
         matrix = self._matrix
         if isinstance(matrix, np.ndarray):
-            return np.einsum("ij,j->i", matrix, matrix[index])  # no BLAS threads, as above
+            return (matrix * matrix[index]).sum(axis=1)  # no BLAS threads, as above
         return (matrix @ matrix[index].T).toarray().ravel()
 
 
 def model_inputs(features: np.ndarray, summary_sentences: int) -> np.ndarray:
     """:data:`FEATURES` rows: :func:`sentence_features` plus ``in_lead`` for length k."""
-    in_lead = (np.arange(len(features)) < summary_sentences).astype(float)
-    return np.column_stack([features, in_lead]) if len(features) else features
+    inputs = np.zeros((len(features), len(FEATURES)))
+    inputs[:, :-1] = features
+    inputs[:summary_sentences, -1] = 1.0
+    return inputs
 
 
 def sentence_features(
@@ -183,9 +185,9 @@ def sentence_features(
     weights = raw / norms[rows] if len(rows) else raw
     centroid = _sums(columns, weights, vocabulary)
     centrality = _sums(rows, weights * centroid[columns], count)
-    centrality /= np.linalg.norm(centroid) or 1.0
+    centrality /= np.sqrt(np.dot(centroid, centroid)) or 1.0
     overlap = _sums(rows, df[columns] - 1.0, count)
-    overlap /= overlap.max(initial=0.0) or 1.0
+    overlap /= max(overlap.tolist(), default=0.0) or 1.0
     title = {t for heading in document.headings for t in terms.content(heading.words)}
     in_title = np.zeros(vocabulary, dtype=bool)
     in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
@@ -193,24 +195,21 @@ def sentence_features(
 
     positions = np.arange(count, dtype=float)
     lengths = np.log1p([len(w) for w in words])
-    features = np.column_stack(
-        [
-            1.0 / (1.0 + positions),
-            positions == 0,
-            centrality,
-            title_share,
-            lengths / (lengths.mean() if count else 1.0),
-            positions / max(count, 1),
-            overlap,
-            lengths / 4,
-        ]
-    )
-    return features.astype(float), _Vectors(rows, columns, weights, (count, vocabulary))
+    features = np.empty((count, len(FEATURES) - 1))
+    features[:, 0] = 1.0 / (1.0 + positions)
+    features[:, 1] = positions == 0
+    features[:, 2] = centrality
+    features[:, 3] = title_share
+    features[:, 4] = lengths / ((lengths.sum() / count) if count else 1.0)
+    features[:, 5] = positions / max(count, 1)
+    features[:, 6] = overlap
+    features[:, 7] = lengths / 4
+    return features, _Vectors(rows, columns, weights, (count, vocabulary))
 
 
 def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Sum of ``values`` per ``index`` value, as floats even when there are none."""
-    return np.bincount(index, values, minlength=size).astype(float)
+    return np.bincount(index, values, minlength=size).astype(float, copy=False)
 
 
 class _Terms:
@@ -246,8 +245,13 @@ class _Terms:
         ids = np.fromiter(map(self.vocabulary.__getitem__, stems), dtype=np.intp, count=len(stems))
         sentence_of = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
         keys = sentence_of[~stop] * len(self.vocabulary) + ids
-        pairs, counts = np.unique(keys, return_counts=True)
         width = max(len(self.vocabulary), 1)
+        if len(sentences) * width <= _DENSE_CELLS:
+            counts = np.bincount(keys, minlength=len(sentences) * width)
+            pairs = np.flatnonzero(counts)
+            counts = counts[pairs]
+        else:  # too many cells to count in a dense array
+            pairs, counts = np.unique(keys, return_counts=True)
         return pairs // width, pairs % width, counts.astype(float)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from sumy.models.dom import ObjectDocumentModel, Sentence
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer, SentenceInfo
 from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.summarizers.kl import KLSummarizer
@@ -31,7 +31,14 @@ from summarise.language import (
 )
 from summarise.tokenizer import Tokenizer, build_document, word_count
 
-__all__ = ["ALGORITHMS", "LeadSummarizer", "Length", "get_summariser", "summarise_text"]
+__all__ = [
+    "ALGORITHMS",
+    "SENTENCE_LIMITS",
+    "LeadSummarizer",
+    "Length",
+    "get_summariser",
+    "summarise_text",
+]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -92,6 +99,19 @@ class LeadSummarizer(AbstractSummarizer):
         return self._get_best_sentences(sentences, sentences_count, ratings)
 
 
+# sumy's graph, matrix and divergence summarisers do quadratic (KL: cubic) work in the
+# number of sentences. Past these many they would take over half a second, so they see
+# only the article's first sentences; news puts what matters there. (default, lead and
+# edmundson need no limit: a 2,000-sentence document takes them well under a second.)
+SENTENCE_LIMITS: dict[str, int] = {
+    "kl": 60,
+    "lsa": 120,
+    "lexrank": 150,
+    "textrank": 300,
+    "luhn": 500,
+    "sumbasic": 500,
+}
+
 ALGORITHMS: tuple[str, ...] = (
     "default",
     "lead",
@@ -138,8 +158,22 @@ def summarise_text(
         summariser.bonus_words = _BONUS_WORDS.union(w.lower() for w in title_words)
     else:
         summariser = _shared_summariser(algorithm, code)
-    picked = summariser(document, _Selection(length, document.sentences))
-    return [str(sentence) for sentence in picked]
+    selection = _Selection(length, document.sentences)
+    limit = SENTENCE_LIMITS.get(algorithm)
+    if limit is not None and len(document.sentences) > limit:
+        document = _leading_sentences(document, limit)
+    return [str(sentence) for sentence in summariser(document, selection)]
+
+
+def _leading_sentences(document: ObjectDocumentModel, limit: int) -> ObjectDocumentModel:
+    """``document`` cut after its first ``limit`` sentences, headings kept."""
+    paragraphs = []
+    for paragraph in document.paragraphs:
+        kept = paragraph.sentences[:limit]
+        limit -= len(kept)
+        if kept or paragraph.headings:
+            paragraphs.append(Paragraph([*paragraph.headings, *kept]))
+    return ObjectDocumentModel(paragraphs)
 
 
 @lru_cache(maxsize=64)

@@ -31,6 +31,10 @@ NEAR_DUPLICATE = 0.8
 _DENSE_CELLS = 2_000_000
 
 _PUNCTUATION = string.punctuation + "“”‘’«»‹›„‚—–…•·¡¿"
+# A run of non-space characters, less any punctuation at either end.
+_SPACED_WORD = re.compile(
+    f"[^\\s{re.escape(_PUNCTUATION)}](?:\\S*[^\\s{re.escape(_PUNCTUATION)}])?"
+)
 # Words in text mixing spaced and unspaced scripts, where punctuation need not be spaced.
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 # Han, kana, Thai, Lao, Khmer, Myanmar: scripts that do not separate words with spaces.
@@ -69,7 +73,7 @@ class Tokenizer:
 
 
 def _spaced_words(text: str) -> list[str]:
-    return [word for word in (token.strip(_PUNCTUATION) for token in text.split()) if word]
+    return _SPACED_WORD.findall(text)
 
 
 def _split_unspaced(token: str) -> list[str]:

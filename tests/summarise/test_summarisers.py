@@ -11,7 +11,13 @@ from sumy.summarizers._summarizer import AbstractSummarizer
 
 from summarise.default import DefaultSummarizer
 from summarise.sentences import split_sentences
-from summarise.summarisers import ALGORITHMS, Length, get_summariser, summarise_text
+from summarise.summarisers import (
+    ALGORITHMS,
+    SENTENCE_LIMITS,
+    Length,
+    get_summariser,
+    summarise_text,
+)
 from summarise.tokenizer import Tokenizer, build_document, word_count
 from tests.conftest import shared_path
 
@@ -187,13 +193,27 @@ def test_lead_takes_the_first_sentences() -> None:
     assert summary == split_sentences(ARTICLE)[:3]
 
 
+def _long_document(sentences: int) -> str:
+    rng = random.Random(0)
+    vocabulary = [f"word{i}" for i in range(3000)]
+    lines = [" ".join(["The", *rng.sample(vocabulary, 14)]) + "." for _ in range(sentences)]
+    return "\n\n".join(" ".join(lines[i : i + 10]) for i in range(0, sentences, 10))
+
+
+@pytest.mark.parametrize("name", sorted(SENTENCE_LIMITS))
+def test_quadratic_sumy_algorithms_see_only_the_leading_sentences(name: str) -> None:
+    limit = SENTENCE_LIMITS[name]
+    text = _long_document(limit + 40)
+    summary = summarise_text(text, length=Length(sentences=5), algorithm=name, language="en")
+    leading = split_sentences(text)[:limit]
+    assert len(summary) == 5
+    assert all(s in leading for s in summary)
+
+
 @pytest.mark.slow
 def test_two_thousand_sentence_document_completes_quickly() -> None:
     """Bounded cost: the guard is generous; the benchmark measures the real figure."""
-    rng = random.Random(0)
-    vocabulary = [f"word{i}" for i in range(3000)]
-    sentences = [" ".join(["The", *rng.sample(vocabulary, 14)]) + "." for _ in range(2000)]
-    text = "\n\n".join(" ".join(sentences[i : i + 10]) for i in range(0, 2000, 10))
+    text = _long_document(2000)
     start = time.perf_counter()
     summary = summarise_text(text, length=Length(ratio=0.3), language="en")
     elapsed = time.perf_counter() - start
