@@ -52,7 +52,7 @@ class App:
 
     @cached_property
     def fetcher(self) -> Fetcher:
-        return Fetcher(fetch_limits(self.settings.feeds), user_agent=USER_AGENT)
+        return Fetcher(fetch_limits(self.settings.feeds), user_agent=USER_AGENT, stop=self.stop)
 
     @cached_property
     def feeds(self) -> FeedUpdater:

@@ -9,9 +9,9 @@ from pathlib import Path
 import structlog
 
 from feedbrief.pipeline import Clock
+from feedbrief.publish import write_digest, write_feed
 from storage import Storage, StoredItem, StoryRow
 from summarise.digest import Digest, DigestStory, SourceRef, load_recent_digests
-from summarise.render import write_digest, write_feed
 
 log = structlog.get_logger(__name__)
 

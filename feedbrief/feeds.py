@@ -99,6 +99,20 @@ class FeedUpdater:
             return list(pool.map(self.refresh, feeds))
 
     def refresh(self, feed: SourceState) -> RefreshResult:
+        """Refresh one feed; whatever goes wrong is recorded on this feed alone."""
+        try:
+            return self._refresh(feed)
+        except Exception as exc:  # one feed's surprise must not end the pass: logged, recorded
+            log.exception("feed refresh crashed", feed=feed.url)
+            error = f"internal error: {type(exc).__name__}: {exc}"[:500]
+            now = self.clock()
+            next_at = self._next_check(feed, now, errors=feed.error_count + 1)
+            self.storage.update_source(
+                feed.id, SourceUpdate(checked_at=now, error=error, next_check_at=next_at)
+            )
+            return RefreshResult(feed.url, "error", error=error)
+
+    def _refresh(self, feed: SourceState) -> RefreshResult:
         feed_log = log.bind(feed=feed.url)
         if self.pipeline.stop.is_set():
             return RefreshResult(feed.url, "error", error="stopped before fetching")
@@ -119,7 +133,12 @@ class FeedUpdater:
             self.storage.update_source(feed.id, update)
             feed_log.info("feed not modified")
             return RefreshResult(feed.url, "not-modified")
-        parsed = parse_feed(result.content or b"", url=result.url, headers=result.headers)
+        parsed = parse_feed(
+            result.content or b"",
+            url=result.url,
+            headers=result.headers,
+            max_entries=self.settings.max_entries,
+        )
         if not parsed.is_feed:
             return self._failed(
                 feed, result, "not a feed (an HTML page or unknown format)", feed_log
@@ -138,13 +157,6 @@ class FeedUpdater:
         feed_log: structlog.typing.FilteringBoundLogger,
     ) -> RefreshResult:
         entries = list(parsed.entries)
-        if len(entries) > self.settings.max_entries:
-            feed_log.warning(
-                "feed has too many entries; keeping the first",
-                entries=len(entries),
-                kept=self.settings.max_entries,
-            )
-            entries = entries[: self.settings.max_entries]
         if feed.full_text:
             entries = self._with_full_text(feed, entries)
         now = self.clock()
@@ -159,6 +171,7 @@ class FeedUpdater:
         try:
             results = self.pipeline.store_articles(feed.id, entries, update)
         except Stopped:
+            self.storage.release_leases(feed.id)
             feed_log.info("stopped: this feed's items were not stored and will be fetched again")
             return RefreshResult(feed.url, "error", error="stopped")
         new = sum(1 for result in results if result.outcome is Outcome.NEW)

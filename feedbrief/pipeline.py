@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief import metrics
 from ingest.canonical import canonical_url
@@ -101,6 +102,16 @@ class Pipeline:
 
     def replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
         """Run one seed file through the whole pipeline; errors become a table row."""
+        try:
+            return self._replay_seed(path, seeds_dir)
+        except (Stopped, SQLAlchemyError):
+            raise
+        except Exception as exc:  # one seed's surprise must not stop the rest: logged
+            name = seed_name(path, seeds_dir)
+            log.exception("seed crashed the pipeline", seed=name)
+            return ReplayRow(name, "error", "", f"internal error: {type(exc).__name__}: {exc}")
+
+    def _replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
         name = seed_name(path, seeds_dir)
         seed_log = log.bind(seed=name)
         try:

@@ -78,7 +78,14 @@ class Service:
             if pruned:
                 log.info("items pruned", items=pruned, days=self.app.settings.retention_days)
 
+    def release_stale_leases(self) -> None:
+        """On SQLite the run lock proves no other service is alive: leases left by a
+        killed run are stale, and would hide their feeds until they expire."""
+        if self.app.storage.dialect == "sqlite":
+            self.app.storage.release_leases()
+
     def run_once(self) -> None:
+        self._guarded("leases", self.release_stale_leases)
         self._guarded("heartbeat", self.heartbeat)
         self._guarded("subscriptions", self.app.sync_subscriptions)
         self._guarded("seeds", self.scan_seeds)

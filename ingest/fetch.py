@@ -24,10 +24,11 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 
 import brotli
+import httpcore
 import httpx
 import structlog
 
-from feedbrief import USER_AGENT
+from ingest.deadline import DeadlineBackend
 
 logger = structlog.get_logger(__name__)
 
@@ -119,12 +120,20 @@ class Fetcher:
     with many feeds on one host should size their pool accordingly.
     """
 
-    def __init__(self, limits: FetchLimits | None = None, *, user_agent: str = USER_AGENT) -> None:
+    def __init__(
+        self,
+        limits: FetchLimits | None = None,
+        *,
+        user_agent: str,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.limits = limits or FetchLimits()
+        self._backend = DeadlineBackend(stop)
         self._client = httpx.Client(
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+            transport=_transport(self._backend),
         )
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
@@ -213,14 +222,14 @@ class Fetcher:
             raise _FetchFailed(f"invalid URL: {exc}") from exc
         if parsed.scheme not in ("http", "https"):
             raise _FetchFailed(f"unsupported URL scheme {parsed.scheme!r}")
-        with self._host_slot(parsed.host):
+        with self._host_slot(parsed.host), self._backend.deadline(budget.remaining()):
             timeouts = self._timeouts(budget)
             request = self._client.build_request("GET", parsed, headers=headers, timeout=timeouts)
             try:
                 response = self._client.send(request, stream=True)
             except httpx.TimeoutException as exc:
                 raise _FetchFailed(
-                    self._timeout_message(exc, timeouts, "waiting for response")
+                    self._timeout_message(exc, timeouts, budget, "waiting for response")
                 ) from exc
             except httpx.TransportError as exc:
                 raise _FetchFailed(f"connection failed: {exc or type(exc).__name__}") from exc
@@ -254,7 +263,9 @@ class Fetcher:
                     raise _FetchFailed(f"timeout after {self.limits.total_timeout:g}s in total")
                 parts.append(piece)
         except httpx.TimeoutException as exc:
-            raise _FetchFailed(self._timeout_message(exc, timeouts, "reading body")) from exc
+            raise _FetchFailed(
+                self._timeout_message(exc, timeouts, budget, "reading body")
+            ) from exc
         except httpx.TransportError as exc:
             reason = str(exc) or type(exc).__name__
             raise _FetchFailed(f"connection broken reading body: {reason}") from exc
@@ -271,7 +282,13 @@ class Fetcher:
         read = min(self.limits.read_timeout, remaining)
         return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
 
-    def _timeout_message(self, exc: httpx.TimeoutException, used: httpx.Timeout, doing: str) -> str:
+    def _timeout_message(
+        self, exc: httpx.TimeoutException, used: httpx.Timeout, budget: _Budget, doing: str
+    ) -> str:
+        if self._backend.stop.is_set():
+            return "fetch abandoned: stop requested"
+        if budget.remaining() <= 0:
+            return f"timeout after {self.limits.total_timeout:g}s in total"
         if isinstance(exc, httpx.ConnectTimeout):
             configured, actual, doing = self.limits.connect_timeout, used.connect, "connecting"
         elif isinstance(exc, httpx.PoolTimeout):
@@ -291,6 +308,19 @@ class Fetcher:
             if slot is None:
                 slot = self._slots[host] = threading.BoundedSemaphore(self.limits.per_host)
             return slot
+
+
+def _transport(backend: DeadlineBackend) -> httpx.HTTPTransport:
+    """httpx's own transport, over sockets that honour the fetch deadline.
+
+    httpx has no public hook for an httpcore network backend, so its connection pool is
+    replaced by an identical one built with ours.
+    """
+    transport = httpx.HTTPTransport()
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), network_backend=backend
+    )
+    return transport
 
 
 class _Budget:

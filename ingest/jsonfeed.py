@@ -54,7 +54,8 @@ def parse_json_feed(content: bytes) -> JsonFeed:
     """Parse a JSON Feed document; raise :class:`JsonFeedError` when it is not one."""
     try:
         document = json.loads(content)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: JSONDecodeError, and integers too long to convert (over 4,300 digits).
+    except (UnicodeDecodeError, ValueError) as exc:
         raise JsonFeedError(f"invalid JSON: {exc}") from exc
     except RecursionError as exc:
         raise JsonFeedError("invalid JSON: nested too deeply") from exc

@@ -15,6 +15,8 @@ as feedparser applied it and then against the feed's URL.
 from __future__ import annotations
 
 import io
+import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +33,18 @@ from ingest.jsonfeed import JsonFeedError, JsonFeedItem, parse_json_feed
 from ingest.records import Article
 
 logger = structlog.get_logger(__name__)
+
+DEFAULT_MAX_ENTRIES = 1000
+
+# An entry's content beyond this is cut before cleaning and summarising: a long news
+# feature is ~50,000 characters of HTML, and a 20 MB item would otherwise be cleaned,
+# fingerprinted and summarised whole (~900 MB of memory).
+MAX_CONTENT_CHARS = 1_000_000
+
+_PROLOG_BYTES = 64 * 1024
+_SUBSET_END = re.compile(rb"\]\s*>")
+_ENTRY_START = re.compile(rb"<(?:item|entry)[\s>/]")
+_ENTRY_END = re.compile(rb"</(?:item|entry)\s*>")
 
 # Entries without a title borrow the start of their text (microblog posts have none);
 # long enough to recognise the post, short enough for a digest heading.
@@ -59,17 +73,24 @@ class ParsedFeed:
     is_feed: bool
 
 
-def parse_feed(content: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed:
+def parse_feed(
+    content: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str],
+    max_entries: int = DEFAULT_MAX_ENTRIES,
+) -> ParsedFeed:
     """Parse a fetched feed. ``url`` is where it was fetched from (the base for relative
-    links); ``headers`` are the HTTP response headers, any case."""
+    links); ``headers`` are the HTTP response headers, any case. Only the first
+    ``max_entries`` entries are read: a feed of 100,000 items costs what 1,000 do."""
     headers = {name.lower(): value for name, value in headers.items()}
     log = logger.bind(feed=url)
     if not content.strip():
         parsed = _not_a_feed("empty body")
     elif _is_json(content, headers.get("content-type", "")):
-        parsed = _parse_json(content, url)
+        parsed = _parse_json(content, url, max_entries)
     else:
-        parsed = _parse_xml(content, url, headers)
+        parsed = _parse_xml(content, url, headers, max_entries)
     log.debug(
         "feed.parsed",
         is_feed=parsed.is_feed,
@@ -92,7 +113,12 @@ def _is_json(content: bytes, content_type: str) -> bool:
 # --- RSS and Atom through feedparser ----------------------------------------------------
 
 
-def _parse_xml(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
+def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: int) -> ParsedFeed:
+    content = _without_entity_declarations(content)
+    cut = _first_entries(content, max_entries)
+    if len(cut) < len(content):
+        logger.warning("feed.truncated", feed=url, kept=max_entries)
+    content = cut
     headers = dict(headers)
     base = resolve_url(headers.pop("content-location", None), url) or url
     # Without a Content-Type feedparser assumes ISO-8859-1 (an old HTTP default) unless the
@@ -120,9 +146,49 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str]) -> ParsedFeed:
         language=feed_language,
         ttl_seconds=_ttl_seconds(feed.get("ttl")),
         bozo_reason=bozo_reason,
-        entries=tuple(_entry_article(entry, base, feed_language) for entry in parsed.entries),
+        entries=tuple(
+            _entry_article(entry, base, feed_language) for entry in parsed.entries[:max_entries]
+        ),
         is_feed=True,
     )
+
+
+def _without_entity_declarations(content: bytes) -> bytes:
+    """The document without its internal DTD subset when that declares entities.
+
+    expat refuses entity amplification, but feedparser then falls back to a loose parser
+    that expands the entities itself: 140 KB of feed became ~1 GB. Feeds have no
+    legitimate use for their own entity declarations; the references left behind are
+    reported as undefined (bozo) and the entries are still read.
+    """
+    start = content.find(b"<!DOCTYPE", 0, _PROLOG_BYTES)
+    if start < 0:
+        return content
+    bracket = content.find(b"[", start)
+    close = content.find(b">", start)
+    if bracket < 0 or close < bracket:
+        return content  # no internal subset
+    end = _SUBSET_END.search(content, bracket)
+    if end is None or b"<!ENTITY" not in content[bracket : end.start()]:
+        return content
+    return content[:start] + content[end.end() :]
+
+
+def _first_entries(content: bytes, limit: int) -> bytes:
+    """The document cut after its first *limit* items or entries, closing tags kept.
+
+    Cutting the bytes before feedparser sees them bounds its time and memory as well as
+    ours. UTF-16/32 documents (no ASCII tags to find) are left whole.
+    """
+    if content[:2] in (b"\xff\xfe", b"\xfe\xff") or content[:1] == b"\x00":
+        return content
+    starts = [m.start() for m in itertools.islice(_ENTRY_START.finditer(content), limit + 1)]
+    if len(starts) <= limit:
+        return content
+    ends = list(_ENTRY_END.finditer(content))
+    if not ends:
+        return content
+    return content[: starts[limit]] + content[ends[-1].end() :]
 
 
 def _entry_article(entry: Any, base: str, feed_language: str | None) -> Article:
@@ -204,11 +270,13 @@ def _ttl_seconds(value: object) -> int | None:
 # --- JSON Feed --------------------------------------------------------------------------
 
 
-def _parse_json(content: bytes, url: str) -> ParsedFeed:
+def _parse_json(content: bytes, url: str, max_entries: int) -> ParsedFeed:
     try:
         feed = parse_json_feed(content)
     except JsonFeedError as exc:
         return _not_a_feed(str(exc))
+    if len(feed.items) > max_entries:
+        logger.warning("feed.truncated", feed=url, kept=max_entries)
     bozo_reason = None
     if feed.skipped:
         bozo_reason = f"{feed.skipped} item(s) that are not JSON objects skipped"
@@ -218,7 +286,7 @@ def _parse_json(content: bytes, url: str) -> ParsedFeed:
         language=feed.language,
         ttl_seconds=None,
         bozo_reason=bozo_reason,
-        entries=tuple(_json_article(item, url) for item in feed.items),
+        entries=tuple(_json_article(item, url) for item in feed.items[:max_entries]),
         is_feed=True,
     )
 
@@ -257,6 +325,9 @@ def _not_a_feed(reason: str) -> ParsedFeed:
 
 
 def _paragraphs(content: str, content_type: str) -> list[str]:
+    if len(content) > MAX_CONTENT_CHARS:
+        logger.warning("entry.content_truncated", chars=len(content), kept=MAX_CONTENT_CHARS)
+        content = content[:MAX_CONTENT_CHARS]
     if content_type in _HTML_TYPES:
         return clean_paragraphs(html_to_paragraphs(content))
     return clean_paragraphs(split_paragraphs(content))

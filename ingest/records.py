@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+
+# C0 controls and DEL, but tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +31,12 @@ class Article:
     content_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
+        # Control characters are never content, and PostgreSQL refuses NUL in text:
+        # strip them from every field, whichever parser let them through.
+        for name in ("guid", "title", "text", "url", "author", "language"):
+            value = getattr(self, name)
+            if value is not None and _CONTROL.search(value):
+                object.__setattr__(self, name, _CONTROL.sub("", value))
         # The hash covers what a reader sees, so an edited title or body is an update
         # while a re-fetch of identical content is not.
         digest = hashlib.sha256(f"{self.title}\n\n{self.text}".encode()).hexdigest()

@@ -21,6 +21,7 @@ from ingest.clean import (
     html_to_paragraphs,
     split_paragraphs,
 )
+from ingest.parse import MAX_CONTENT_CHARS
 from ingest.records import Article
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -134,7 +135,7 @@ def _article(
 
 
 def _text_article(text: str, name: str, *, markdown: bool) -> Article:
-    first, _, rest = text.strip().partition("\n")
+    first, _, rest = text[:MAX_CONTENT_CHARS].strip().partition("\n")
     title = first.lstrip("#").strip() if markdown else first.strip()
     return _article(name, title, split_paragraphs(rest))
 
@@ -180,8 +181,11 @@ def _json_objects(text: str, *, lines: bool) -> list[tuple[str, dict[str, Any]]]
             document = json.loads(text)
             items = document if isinstance(document, list) else [document]
             values = [(f"object {number}", value) for number, value in enumerate(items, 1)]
-    except json.JSONDecodeError as exc:
+    # ValueError: JSONDecodeError, and integers too long to convert.
+    except ValueError as exc:
         raise SeedError(f"invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise SeedError("invalid JSON: nested too deeply") from exc
     for where, value in values:
         if not isinstance(value, dict):
             raise SeedError(f"{where}: expected a JSON object, got {type(value).__name__}")
@@ -201,9 +205,9 @@ def _json_article(obj: dict[str, Any], guid: str, where: str) -> Article:
     text = _optional_str(obj, "text", where)
     html = _optional_str(obj, "html", where)
     if text:
-        paragraphs = split_paragraphs(text)
+        paragraphs = split_paragraphs(text[:MAX_CONTENT_CHARS])
     elif html:
-        paragraphs = html_to_paragraphs(html)
+        paragraphs = html_to_paragraphs(html[:MAX_CONTENT_CHARS])
     else:
         raise SeedError(f"{where}: needs a non-empty 'text' or 'html'")
     return _article(
@@ -232,8 +236,8 @@ def _parse_published(value: Any, where: str) -> datetime | None:
         raise SeedError(f"{where}: 'published' must be an ISO 8601 string")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise SeedError(f"{where}: 'published' is not an ISO 8601 date: {value!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise SeedError(f"{where}: 'published' is not a usable date: {value!r}") from exc

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, delete, func, null, select
+from sqlalchemy import Engine, delete, func, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
@@ -241,6 +241,15 @@ class Storage:
                 source.lease_owner = worker
                 source.lease_until = now + lease
             return [_state(source, None) for source in claimed]
+
+    def release_leases(self, source_id: int | None = None) -> None:
+        """End the leases of one feed, or of all feeds (when the caller knows that no
+        other worker is alive, as under SQLite's run lock)."""
+        query = update(Source).values(lease_owner=None, lease_until=None)
+        if source_id is not None:
+            query = query.where(Source.id == source_id)
+        with self._session.begin() as session:
+            session.execute(query)
 
     @contextmanager
     def exclusive(self, name: str, *, wait: bool = False) -> Iterator[bool]:

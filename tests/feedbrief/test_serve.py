@@ -26,10 +26,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
 from feedbrief.metrics import scrape_registry
+from feedbrief.publish import write_digest, write_feed
 from feedbrief.serve import STALE_AFTER, DigestServer, server_for
 from storage import SourceUpdate, Storage
 from summarise.digest import Digest, DigestStory
-from summarise.render import write_digest, write_feed
 from summarise.render_html import CONTENT_SECURITY_POLICY
 from tests.conftest import REPO
 

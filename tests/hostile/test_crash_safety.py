@@ -206,12 +206,6 @@ def test_runs_killed_mid_ingest_then_one_complete_run_store_everything_once(
     print(f"feeds stored after each kill: {stored}; temp files left: {leftovers}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a feed claimed by a killed `run` keeps its lease (feeds.lease, 10 min by "
-    "default) although on SQLite the run lock proves its holder is dead; the next "
-    "`run --once` skips it",
-)
 def test_feeds_claimed_by_a_killed_run_are_refreshed_by_the_next_run(
     farm: list[str], tmp_path: Path
 ) -> None:
@@ -245,11 +239,6 @@ def test_sigterm_during_a_large_ingest_exits_0_promptly_with_whole_feeds_only(
     assert_digests_whole(tmp_path / "digests")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a stop request is checked between feeds and items only; a fetch in "
-    "progress runs on until feeds.total_timeout (60 s by default) before `run` exits",
-)
 def test_sigint_during_a_slow_fetch_exits_0_within_seconds(
     server: HostileServer, tmp_path: Path
 ) -> None:

@@ -12,8 +12,6 @@ import itertools
 import zlib
 from collections.abc import Iterator
 
-import pytest
-
 from tests.hostile.conftest import (
     BYSTANDER,
     VICTIM,
@@ -104,12 +102,6 @@ def test_slowloris_body_is_cut_off_by_the_total_timeout(arena: Arena) -> None:
     assert_failed_clearly(outcome, arena, f"timeout after {TOTAL_TIMEOUT:g}s in total")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ingest/fetch.py enforces total_timeout only between body pieces; a server "
-    "trickling its response *headers* a byte a second (under read_timeout) holds the fetch "
-    "for ever, since httpx's per-read timeouts never fire",
-)
 def test_slowloris_headers_are_cut_off_by_the_total_timeout(arena: Arena) -> None:
     primed = arena.prime()
 

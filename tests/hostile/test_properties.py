@@ -278,22 +278,11 @@ def test_text_seed_keeps_every_ordinary_paragraph(
 # --- crashes these properties found ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ingest/jsonfeed.py catches JSONDecodeError but not the plain ValueError "
-    "json.loads raises for an integer over 4,300 digits; it escapes parse_feed and "
-    "FeedUpdater.refresh",
-)
 def test_json_feed_with_a_huge_number_is_a_json_feed_error() -> None:
     with pytest.raises(JsonFeedError):
         parse_json_feed(f'{{"items": [], "n": {HUGE_NUMBER}}}'.encode())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ingest/seeds.py _json_objects catches only JSONDecodeError; deep nesting "
-    "(RecursionError) and a 5,000-digit integer (ValueError) escape load_seed",
-)
 @pytest.mark.parametrize(
     ("name", "content"),
     [
@@ -309,11 +298,6 @@ def test_hostile_json_seed_is_a_seed_error(seeds_dir: Path, name: str, content: 
         load_seed(path, seeds_dir)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ingest/seeds.py _parse_published calls astimezone(UTC) unguarded; "
-    "'9999-12-31T23:59:59-23:59' raises OverflowError instead of SeedError",
-)
 def test_seed_date_past_the_representable_range_is_a_seed_error(seeds_dir: Path) -> None:
     path = seeds_dir / "late.json"
     path.write_text('{"text": "Hello there.", "published": "9999-12-31T23:59:59-23:59"}')

@@ -76,12 +76,6 @@ QUADRATIC = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ingest/parse.py hands feedparser internal DTD entities; when expat refuses "
-    "the amplification, feedparser's loose parser expands a 'safe' entity itself "
-    "(quadratic blowup: ~1 GB from 140 KB)",
-)
 def test_quadratic_entity_blowup_stays_within_memory(arena: Arena) -> None:
     primed = arena.prime()
 

@@ -11,10 +11,14 @@ SAME_PAGE = [
     ("https://news.example/a?fbclid=IwAR0x&gclid=Cj0K", "https://news.example/a"),
     ("https://news.example/a?mc_cid=1a2b&mc_eid=3c4d", "https://news.example/a"),
     ("https://news.example/a?igshid=MzRl&ref=twitter", "https://news.example/a"),
-    ("https://www.bbc.co.uk/news/x?at_medium=RSS&at_campaign=KARANGA",
-     "https://www.bbc.co.uk/news/x"),
-    ("http://syndicated.news3.example/3/4/bbc-tech-001?utm_source=farm&utm_medium=rss",
-     "http://syndicated.news3.example/3/4/bbc-tech-001"),
+    (
+        "https://www.bbc.co.uk/news/x?at_medium=RSS&at_campaign=KARANGA",
+        "https://www.bbc.co.uk/news/x",
+    ),
+    (
+        "http://syndicated.news3.example/3/4/bbc-tech-001?utm_source=farm&utm_medium=rss",
+        "http://syndicated.news3.example/3/4/bbc-tech-001",
+    ),
     # the remaining parameters are kept, sorted by name; repeated names keep their order
     ("https://news.example/search?q=rates&page=2", "https://news.example/search?page=2&q=rates"),
     ("https://news.example/a?tag=b&tag=a&utm_source=x", "https://news.example/a?tag=b&tag=a"),

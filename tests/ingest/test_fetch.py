@@ -60,7 +60,9 @@ def http(server: HTTPServer) -> Iterator[HTTPServer]:
 
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
-    with Fetcher(FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=10)) as fetcher:
+    with Fetcher(
+        FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=10), user_agent=USER_AGENT
+    ) as fetcher:
         yield fetcher
 
 
@@ -225,8 +227,8 @@ def test_too_many_redirects_is_a_clear_error(http: HTTPServer) -> None:
     http.expect_request("/4").respond_with_data(FEED)
 
     with (
-        Fetcher(FetchLimits(max_redirects=3)) as strict,
-        Fetcher(FetchLimits(max_redirects=4)) as lax,
+        Fetcher(FetchLimits(max_redirects=3), user_agent=USER_AGENT) as strict,
+        Fetcher(FetchLimits(max_redirects=4), user_agent=USER_AGENT) as lax,
     ):
         assert strict.fetch_feed(http.url_for("/0")).error == "too many redirects (more than 3)"
         assert lax.fetch_feed(http.url_for("/0")).content == FEED
@@ -287,7 +289,7 @@ def test_connection_refused_is_a_value() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with Fetcher() as fetcher:
+    with Fetcher(user_agent=USER_AGENT) as fetcher:
         result = fetcher.fetch_feed(f"http://127.0.0.1:{port}/feed")
     assert result.status is None
     assert result.error is not None and result.error.startswith("connection failed")
@@ -301,7 +303,7 @@ def test_connection_refused_is_a_value() -> None:
     ],
 )
 def test_non_http_urls_are_refused_without_a_request(url: str, error: str) -> None:
-    with Fetcher() as fetcher:
+    with Fetcher(user_agent=USER_AGENT) as fetcher:
         assert fetcher.fetch_feed(url).error == error
 
 
@@ -362,7 +364,7 @@ def silent_server() -> Iterator[str]:
 
 
 def test_server_that_never_answers_times_out(silent_server: str) -> None:
-    with Fetcher(FetchLimits(read_timeout=0.3, total_timeout=5)) as fetcher:
+    with Fetcher(FetchLimits(read_timeout=0.3, total_timeout=5), user_agent=USER_AGENT) as fetcher:
         started = time.monotonic()
         result = fetcher.fetch_feed(silent_server)
 
@@ -378,7 +380,7 @@ def test_total_timeout_is_enforced_while_streaming(http: HTTPServer) -> None:
 
     http.expect_request("/slow").respond_with_handler(lambda request: Response(trickle()))
 
-    with Fetcher(FetchLimits(read_timeout=1, total_timeout=0.5)) as fetcher:
+    with Fetcher(FetchLimits(read_timeout=1, total_timeout=0.5), user_agent=USER_AGENT) as fetcher:
         started = time.monotonic()
         result = fetcher.fetch_feed(http.url_for("/slow"))
 
@@ -436,7 +438,7 @@ def streaming_server() -> Iterator[_StreamingServer]:
 _MEASURE_FETCH = """
 import json, sys, tracemalloc
 from ingest.fetch import Fetcher
-with Fetcher() as fetcher:
+with Fetcher(user_agent="feedbrief-test") as fetcher:
     tracemalloc.start()
     result = fetcher.fetch_feed(sys.argv[1])
     peak = tracemalloc.get_traced_memory()[1]
@@ -486,7 +488,7 @@ def test_50_mb_body_is_aborted_at_the_cap_with_bounded_memory(
 def test_declared_oversize_body_is_refused_before_reading(http: HTTPServer) -> None:
     http.expect_request("/big").respond_with_data(b"x" * 2048)
 
-    with Fetcher(FetchLimits(max_body_bytes=1024)) as fetcher:
+    with Fetcher(FetchLimits(max_body_bytes=1024), user_agent=USER_AGENT) as fetcher:
         assert fetcher.fetch_feed(http.url_for("/big")).error == "body exceeds 1 KiB cap"
 
 
@@ -581,7 +583,10 @@ def test_per_host_limit_is_honoured(http: HTTPServer) -> None:
     probe = _ConcurrencyProbe()
     http.expect_request("/feed").respond_with_handler(probe)
 
-    with Fetcher(FetchLimits(per_host=2)) as fetcher, ThreadPoolExecutor(6) as pool:
+    with (
+        Fetcher(FetchLimits(per_host=2), user_agent=USER_AGENT) as fetcher,
+        ThreadPoolExecutor(6) as pool,
+    ):
         results = list(
             pool.map(lambda n: fetcher.fetch_feed(http.url_for(f"/feed?n={n}")), range(6))
         )
@@ -599,7 +604,10 @@ def test_different_hosts_are_fetched_in_parallel(http: HTTPServer) -> None:
         for n in range(2)
     ]
 
-    with Fetcher(FetchLimits(per_host=1)) as fetcher, ThreadPoolExecutor(4) as pool:
+    with (
+        Fetcher(FetchLimits(per_host=1), user_agent=USER_AGENT) as fetcher,
+        ThreadPoolExecutor(4) as pool,
+    ):
         results = list(pool.map(fetcher.fetch_feed, urls))
 
     assert all(result.ok for result in results)

@@ -58,8 +58,15 @@ def test_fingerprint_is_the_same_in_another_process_with_another_hash_seed() -> 
     )
     text = "\n\n".join(seed_paragraphs())
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    result = subprocess.run([sys.executable, "-c", script], input=text, capture_output=True,
-                            text=True, cwd=REPO, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        check=True,
+    )
     assert bytes.fromhex(result.stdout.strip()) == encode(fp(text))
 
 

@@ -99,7 +99,7 @@ def test_json_seed_may_be_one_object_or_a_list(tmp_path: Path) -> None:
         ("broken.json", '{"title": "x", "text": ', "invalid JSON"),
         ("list.jsonl", '["not", "an", "object"]\n', "expected a JSON object"),
         ("notext.jsonl", '{"title": "x"}\n', "needs a non-empty 'text' or 'html'"),
-        ("date.jsonl", '{"text": "x.", "published": "yesterday"}\n', "not an ISO 8601 date"),
+        ("date.jsonl", '{"text": "x.", "published": "yesterday"}\n', "not a usable date"),
         ("dupe.jsonl", '{"id": 1, "text": "a."}\n{"id": 1, "text": "b."}\n', "duplicate id"),
     ],
 )

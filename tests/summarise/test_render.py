@@ -14,10 +14,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from feedbrief.publish import write_digest, write_feed
 from summarise.atom import render_atom
 from summarise.digest import Digest, DigestStory, SourceRef, load_digest_json, render_json
 from summarise.display import plain
-from summarise.render import write_digest, write_feed
 from summarise.render_html import render_html
 from summarise.render_markdown import render_markdown
 

@@ -1,8 +1,8 @@
 """Writing a day's digest and the feed to the directory they are published from.
 
-Each file is replaced atomically, so a web server or feed reader never sees half a file.
-Names are fixed: ``YYYY-MM-DD.md``, ``YYYY-MM-DD.html``, ``YYYY-MM-DD.json`` and ``feed.xml``.
-The renderers are re-exported here so callers need only this module.
+``summarise`` renders text; writing files is this composition layer's job. Each file is
+replaced atomically, so a web server or feed reader never sees half a file. Names are
+fixed: ``YYYY-MM-DD.md``, ``YYYY-MM-DD.html``, ``YYYY-MM-DD.json`` and ``feed.xml``.
 """
 
 from __future__ import annotations
@@ -17,15 +17,6 @@ from summarise.atom import render_atom
 from summarise.digest import Digest, render_json
 from summarise.render_html import render_html
 from summarise.render_markdown import render_markdown
-
-__all__ = [
-    "render_atom",
-    "render_html",
-    "render_json",
-    "render_markdown",
-    "write_digest",
-    "write_feed",
-]
 
 log = structlog.get_logger(__name__)
 
