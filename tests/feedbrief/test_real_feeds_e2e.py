@@ -38,7 +38,7 @@ from ingest.parse import parse_feed
 from storage import SourceState
 from tests.conftest import shared_path
 
-# About 50 s on two cores: 7,100 items fetched, parsed, summarised and stored.
+# 50 to 110 s on two cores: 7,100 items fetched, parsed, summarised and stored.
 pytestmark = pytest.mark.slow
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
