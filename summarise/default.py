@@ -23,17 +23,16 @@ rather than sentence by sentence: in Python that is what makes it cheap.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
-from itertools import chain, filterfalse
 
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer
 
-from summarise.tokenizer import lower_words
+from summarise.tokenizer import ContentTerms, TokenizedDocument, content_terms
 
 __all__ = [
     "FEATURES",
@@ -175,9 +174,12 @@ def sentence_features(
     sentences = document.sentences
     count = len(sentences)
     words = [s.words for s in sentences]
-    terms = _Terms(stem, stop_words)
-    rows, columns, tf = terms.occurrences(words)
+    if isinstance(document, TokenizedDocument):
+        terms = document.content_terms(stem, stop_words)
+    else:
+        terms = content_terms(words, stem, stop_words)
     vocabulary = len(terms.vocabulary)
+    rows, columns, tf = _term_counts(terms, count)
 
     df = np.bincount(columns, minlength=vocabulary)
     raw = tf * np.log1p(count / np.maximum(df, 1))[columns]
@@ -188,7 +190,7 @@ def sentence_features(
     centrality /= np.sqrt(np.dot(centroid, centroid)) or 1.0
     overlap = _sums(rows, df[columns] - 1.0, count)
     overlap /= max(overlap.tolist(), default=0.0) or 1.0
-    title = {t for heading in document.headings for t in terms.content(heading.words)}
+    title = set(content_terms([h.words for h in document.headings], stem, stop_words).vocabulary)
     in_title = np.zeros(vocabulary, dtype=bool)
     in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
     title_share = _sums(rows, in_title[columns], count) / (len(title) or 1)
@@ -212,47 +214,17 @@ def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(index, values, minlength=size).astype(float, copy=False)
 
 
-class _Terms:
-    """Content terms (lower-cased, stop words out, stemmed), numbered as they come.
-
-    The language's stemmer caches its own results, so stemming a frequent word again
-    costs a lookup.
-    """
-
-    def __init__(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> None:
-        self._stem = stem
-        self._stop_words = stop_words
-        self.vocabulary: dict[str, int] = {}
-
-    def content(self, words: Iterable[str]) -> list[str]:
-        """The stems of the words that are not stop words, in order."""
-        stop_words = self._stop_words
-        return list(map(self._stem, [w for w in map(str.lower, words) if w not in stop_words]))
-
-    def occurrences(
-        self, sentences: Sequence[Sequence[str]]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(sentence, term, count) of every term of every sentence, as three arrays.
-
-        All words are handled in one pass rather than sentence by sentence, which in
-        Python is what keeps this cheap.
-        """
-        lowered = lower_words(list(chain.from_iterable(sentences)))
-        is_stop_word = self._stop_words.__contains__
-        stop = np.fromiter(map(is_stop_word, lowered), dtype=bool, count=len(lowered))
-        stems = list(map(self._stem, filterfalse(is_stop_word, lowered)))
-        self.vocabulary = {term: i for i, term in enumerate(dict.fromkeys(stems))}
-        ids = np.fromiter(map(self.vocabulary.__getitem__, stems), dtype=np.intp, count=len(stems))
-        sentence_of = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
-        keys = sentence_of[~stop] * len(self.vocabulary) + ids
-        width = max(len(self.vocabulary), 1)
-        if len(sentences) * width <= _DENSE_CELLS:
-            counts = np.bincount(keys, minlength=len(sentences) * width)
-            pairs = np.flatnonzero(counts)
-            counts = counts[pairs]
-        else:  # too many cells to count in a dense array
-            pairs, counts = np.unique(keys, return_counts=True)
-        return pairs // width, pairs % width, counts.astype(float)
+def _term_counts(terms: ContentTerms, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sentence, term, occurrences) for each term of each sentence."""
+    width = max(len(terms.vocabulary), 1)
+    keys = terms.sentence * width + terms.term
+    if count * width <= _DENSE_CELLS:
+        counts = np.bincount(keys, minlength=count * width)
+        pairs = np.flatnonzero(counts)
+        counts = counts[pairs]
+    else:  # too many cells to count in a dense array
+        pairs, counts = np.unique(keys, return_counts=True)
+    return pairs // width, pairs % width, counts.astype(float)
 
 
 class DefaultSummarizer(AbstractSummarizer):
@@ -269,7 +241,7 @@ class DefaultSummarizer(AbstractSummarizer):
         weights: Weights | None = None,
     ) -> None:
         super().__init__(stemmer)
-        self._stop_words = frozenset(w.lower() for w in stop_words)
+        self._stop_words = _lower_case_set(stop_words)
         self._weights = weights or Weights.shipped()
 
     @property
@@ -278,7 +250,7 @@ class DefaultSummarizer(AbstractSummarizer):
 
     @stop_words.setter
     def stop_words(self, words: Iterable[str]) -> None:
-        self._stop_words = frozenset(w.lower() for w in words)
+        self._stop_words = _lower_case_set(words)
 
     def __call__(self, document: ObjectDocumentModel, sentences_count) -> tuple[Sentence, ...]:
         sentences = document.sentences
@@ -296,6 +268,14 @@ class DefaultSummarizer(AbstractSummarizer):
         ranking = rank_sentences(features, vectors, self._weights, summary_sentences)
         sentences = document.sentences
         return {sentences[i]: float(len(ranking) - rank) for rank, i in enumerate(ranking)}
+
+
+def _lower_case_set(words: Iterable[str]) -> frozenset[str]:
+    """``words`` as a lower-cased set; a set that already is one is kept, not copied, so
+    documents whose terms were made with it are recognised (see ``ContentTerms``)."""
+    if isinstance(words, frozenset) and all(w == w.lower() for w in words):
+        return words
+    return frozenset(w.lower() for w in words)
 
 
 def _planned_sentences(sentences_count, total: int) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-__all__ = ["split_paragraphs", "split_sentences"]
+__all__ = ["split_paragraph", "split_paragraphs", "split_sentences"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -80,14 +80,15 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
     ``language`` only switches on the Greek question mark (``;``), which elsewhere is a
     semicolon; every other rule is script-driven and applies to any language.
     """
-    greek = bool(language) and language.lower().startswith(("el", "gr"))
     sentences: list[str] = []
     for paragraph in split_paragraphs(text):
-        sentences.extend(_split_paragraph(paragraph, greek=greek))
+        sentences.extend(split_paragraph(paragraph, language))
     return sentences
 
 
-def _split_paragraph(paragraph: str, *, greek: bool) -> list[str]:
+def split_paragraph(paragraph: str, language: str | None = None) -> list[str]:
+    """Sentences of one paragraph as :func:`split_paragraphs` returns them (tidy spaces)."""
+    greek = bool(language) and language.lower().startswith(("el", "gr"))
     ends = [end for start, end in _candidates(paragraph) if _is_boundary(paragraph, start, end)]
     if greek:
         ends = sorted({*ends, *(m.end() for m in _GREEK_QUESTION.finditer(paragraph))})

@@ -11,24 +11,32 @@ dictionary.
 
 from __future__ import annotations
 
-import math
 import re
 import string
-from collections.abc import Sequence
-from itertools import chain
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import chain, compress, filterfalse
 
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
 from summarise.language import language_profile
-from summarise.sentences import split_paragraphs, split_sentences
+from summarise.sentences import split_paragraph, split_paragraphs, split_sentences
 
-__all__ = ["NEAR_DUPLICATE", "Tokenizer", "build_document", "lower_words", "word_count"]
+__all__ = [
+    "NEAR_DUPLICATE",
+    "ContentTerms",
+    "TokenizedDocument",
+    "Tokenizer",
+    "build_document",
+    "content_terms",
+    "lower_words",
+    "word_count",
+]
 
-# Sentences sharing this share of their distinct words (Jaccard) say the same thing.
+# Sentences sharing this share of their distinct words (Jaccard) say the same thing:
+# one word changed in a sentence of ten words or more.
 NEAR_DUPLICATE = 0.8
-# Above this many sentence x word cells, near-duplicates are found without a matrix.
-_DENSE_CELLS = 2_000_000
 
 _PUNCTUATION = string.punctuation + "“”‘’«»‹›„‚—–…•·¡¿"
 # A run of non-space characters, less any punctuation at either end.
@@ -54,11 +62,16 @@ class Tokenizer:
 
     def __init__(self, language: str | None = None) -> None:
         self._code = language
-        self._language = language_profile(language).sumy_name
+        self.profile = language_profile(language)
 
     @property
     def language(self) -> str:
-        return self._language
+        return self.profile.sumy_name
+
+    @property
+    def code(self) -> str | None:
+        """The ISO 639-1 code the tokenizer was made for, if any."""
+        return self._code
 
     def to_sentences(self, paragraph: str) -> tuple[str, ...]:
         return tuple(split_sentences(paragraph, self._code))
@@ -108,9 +121,86 @@ class _TokenizedSentence(Sentence):
         return self._words
 
 
-def build_document(
-    text: str, tokenizer: Tokenizer, title: str | None = None
-) -> ObjectDocumentModel:
+@dataclass(frozen=True)
+class ContentTerms:
+    """Every content term of a document's sentences: one entry per occurrence.
+
+    Content terms are words lower-cased, stemmed, stop words left out, numbered in the
+    order they first appear (``vocabulary``). ``stem`` and ``stop_words`` say how they
+    were made, so a summariser can tell whether they are the terms it would make.
+    """
+
+    sentence: np.ndarray
+    term: np.ndarray
+    vocabulary: dict[str, int]
+    stem: Callable[[str], str]
+    stop_words: frozenset[str]
+
+    def made_with(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> bool:
+        return self.stem is stem and (
+            self.stop_words is stop_words or self.stop_words == stop_words
+        )
+
+
+def content_terms(
+    sentences: Sequence[Sequence[str]], stem: Callable[[str], str], stop_words: frozenset[str]
+) -> ContentTerms:
+    """The :class:`ContentTerms` of sentences given as their words.
+
+    All words are handled in one pass rather than sentence by sentence, which in Python
+    is what keeps this cheap. The stemmer caches its results, so a word seen before
+    costs a lookup.
+    """
+    lengths = [len(s) for s in sentences]
+    return _content_terms(
+        lower_words(list(chain.from_iterable(sentences))), lengths, stem, stop_words
+    )
+
+
+def _content_terms(
+    lowered: list[str],
+    lengths: list[int],
+    stem: Callable[[str], str],
+    stop_words: frozenset[str],
+) -> ContentTerms:
+    is_stop_word = stop_words.__contains__
+    stop = np.fromiter(map(is_stop_word, lowered), dtype=bool, count=len(lowered))
+    stems = list(map(stem, filterfalse(is_stop_word, lowered)))
+    vocabulary = _numbering(stems)
+    ids = np.fromiter(map(vocabulary.__getitem__, stems), dtype=np.intp, count=len(stems))
+    sentence_of = np.repeat(np.arange(len(lengths)), lengths)[~stop]
+    return ContentTerms(sentence_of, ids, vocabulary, stem, stop_words)
+
+
+def _numbering(items: list[str]) -> dict[str, int]:
+    """Each distinct item numbered in order of first appearance."""
+    return {item: i for i, item in enumerate(dict.fromkeys(items))}
+
+
+class TokenizedDocument(ObjectDocumentModel):
+    """A sumy document that keeps its sentences' words lower-cased, for reuse.
+
+    Tokenising is the costliest step of summarising a news article in Python, so the
+    lower-cased words that near-duplicate removal needed are kept, and the content terms
+    made from them on first request (only the default summariser asks).
+    """
+
+    def __init__(
+        self, paragraphs: Sequence[Paragraph], lowered: list[str], lengths: list[int]
+    ) -> None:
+        super().__init__(paragraphs)
+        self._lowered = lowered
+        self._lengths = lengths
+        self._terms: ContentTerms | None = None
+
+    def content_terms(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> ContentTerms:
+        """The sentences' :class:`ContentTerms` made with ``stem`` and ``stop_words``."""
+        if self._terms is None or not self._terms.made_with(stem, stop_words):
+            self._terms = _content_terms(self._lowered, self._lengths, stem, stop_words)
+        return self._terms
+
+
+def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) -> TokenizedDocument:
     """A sumy document of ``text``, one paragraph per blank-line-separated block.
 
     The title becomes a heading, which sumy keeps out of ``document.sentences`` but
@@ -119,10 +209,20 @@ def build_document(
     them should spend the summary's length saying the same thing twice.
     """
     blocks = [
-        [(sentence, tokenizer.to_words(sentence)) for sentence in tokenizer.to_sentences(block)]
+        [
+            (sentence, tokenizer.to_words(sentence))
+            for sentence in split_paragraph(block, tokenizer.code)
+        ]
         for block in split_paragraphs(text)
     ]
-    keep = iter(_first_occurrences([item for block in blocks for item in block]))
+    flat = [item for block in blocks for item in block]
+    lengths = [len(words) for _, words in flat]
+    lowered = lower_words(list(chain.from_iterable(words for _, words in flat)))
+    words = _numbering(lowered)
+    word_ids = np.fromiter(map(words.__getitem__, lowered), dtype=np.intp, count=len(lowered))
+    sentence_of = np.repeat(np.arange(len(flat)), lengths)
+    kept = _first_occurrences([sentence for sentence, _ in flat], sentence_of, word_ids).tolist()
+    keep = iter(kept)
     paragraphs: list[Paragraph] = []
     heading = [Sentence(title, tokenizer, is_heading=True)] if title and title.strip() else []
     for block in blocks:
@@ -136,82 +236,72 @@ def build_document(
             heading = []
     if heading:
         paragraphs.append(Paragraph(heading))
-    return ObjectDocumentModel(paragraphs)
+    kept_lowered = list(compress(lowered, (kept[i] for i in sentence_of.tolist())))
+    kept_lengths = list(compress(lengths, kept))
+    return TokenizedDocument(paragraphs, kept_lowered, kept_lengths)
 
 
-def _first_occurrences(sentences: list[tuple[str, tuple[str, ...]]]) -> list[bool]:
-    """For each (sentence, words), whether it nearly repeats no earlier kept sentence.
+def _first_occurrences(
+    sentences: list[str], sentence_of: np.ndarray, word_ids: np.ndarray
+) -> np.ndarray:
+    """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets).
 
-    An article's worth of sentences is compared all pairs at once: word-set
-    intersections are one product of a small sentence x word matrix. Documents too big
-    for that matrix go through :class:`_NearDuplicates` one sentence at a time.
+    ``sentence_of`` and ``word_ids`` give the sentence and the word of every word
+    occurrence. Comparing all pairs of sentences would be quadratic; prefix filtering
+    avoids it. With words ordered rarest first, two sentences at least
+    :data:`NEAR_DUPLICATE` similar must share one of their first
+    ``size - ceil(NEAR_DUPLICATE * size) + 1`` words, so only sentences sharing such a
+    word are compared, and rare words are shared by few. Sentences without words are
+    compared by their text.
     """
-    lowered = lower_words(list(chain.from_iterable(words for _, words in sentences)))
-    vocabulary = {word: i for i, word in enumerate(dict.fromkeys(lowered))}
-    ids = np.fromiter(map(vocabulary.__getitem__, lowered), dtype=np.intp, count=len(lowered))
     count = len(sentences)
-    if count * len(vocabulary) > _DENSE_CELLS:
-        duplicates = _NearDuplicates(NEAR_DUPLICATE)
-        return [duplicates.is_new(sentence, words) for sentence, words in sentences]
-    incidence = np.zeros((count, len(vocabulary)), dtype=np.float32)
-    incidence[np.repeat(np.arange(count), [len(w) for _, w in sentences]), ids] = 1.0
-    # einsum rather than @: BLAS's thread pool costs more than it saves at this size,
-    # the more so on a busy machine.
-    shared = np.einsum("ik,jk->ij", incidence, incidence)
-    sizes = np.diag(shared)
-    union = sizes[:, None] + sizes[None, :] - shared
-    similar = np.triu((shared >= NEAR_DUPLICATE * union) & (union > 0), k=1)
-    keep = [True] * count
-    for earlier, later in zip(*np.nonzero(similar), strict=True):
-        if keep[earlier]:
-            keep[later] = False  # pairs come in order of the earlier sentence
-    seen_wordless: set[str] = set()
-    for index, (sentence, words) in enumerate(sentences):
-        if not words:
-            keep[index] = sentence.lower() not in seen_wordless
-            seen_wordless.add(sentence.lower())
+    distinct = np.unique(word_ids * count + sentence_of)
+    word, sentence = distinct // count, distinct % count
+    sizes = np.bincount(sentence, minlength=count)
+    rarity = np.bincount(word)[word]
+    order = np.lexsort((word, rarity, sentence))  # by sentence, then rarest word first
+    first = np.cumsum(sizes) - sizes
+    rank = np.arange(len(order)) - first[sentence[order]]
+    prefix_size = sizes - np.ceil(NEAR_DUPLICATE * sizes).astype(int) + 1
+    in_prefix = order[rank < prefix_size[sentence[order]]]
+    prefix_words, prefix_sentences = word[in_prefix], sentence[in_prefix]
+    # A word in only one sentence's prefix pairs it with no other sentence.
+    repeated = (np.bincount(prefix_words) > 1)[prefix_words]
+    words_by_sentence = word[order]
+    keep = np.ones(count, dtype=bool)
+    for earlier, later in _sharing_pairs(prefix_words[repeated], prefix_sentences[repeated], count):
+        if keep[earlier] and keep[later]:
+            mine = set(words_by_sentence[first[earlier] : first[earlier] + sizes[earlier]].tolist())
+            theirs = set(words_by_sentence[first[later] : first[later] + sizes[later]].tolist())
+            if len(mine & theirs) >= NEAR_DUPLICATE * len(mine | theirs):
+                keep[later] = False
+    seen: set[str] = set()
+    for index in np.flatnonzero(sizes == 0).tolist():
+        key = sentences[index].lower()
+        keep[index] = key not in seen
+        seen.add(key)
     return keep
 
 
-class _NearDuplicates:
-    """Which sentences nearly repeat an earlier one: Jaccard similarity of word sets.
+def _sharing_pairs(word: np.ndarray, sentence: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """Distinct (earlier, later) pairs of sentences sharing a word, earlier first.
 
-    Comparing every pair would be quadratic in the sentences; prefix filtering keeps it
-    near linear. With each word set sorted the same way, two sets that are at least
-    ``threshold`` similar must share a word among their first
-    ``len - ceil(threshold * len) + 1``, so only sentences sharing such a word are
-    compared. Ordering long words first puts rare words in those prefixes, so few
-    sentences share one; all words as long as the shortest one needed are taken, which
-    makes the order of equally long words irrelevant and saves sorting the words.
+    ``word`` and ``sentence`` list (word, sentence) occurrences; the pairs are those
+    within each word's group, made with array arithmetic rather than loops.
     """
-
-    def __init__(self, threshold: float) -> None:
-        self._threshold = threshold
-        self._sets: list[frozenset[str]] = []
-        self._by_prefix_word: dict[str, list[int]] = {}
-        self._wordless: set[str] = set()
-
-    def is_new(self, sentence: str, words: tuple[str, ...]) -> bool:
-        """Whether ``sentence`` repeats no earlier one; if so it is remembered."""
-        if not words:
-            key = sentence.lower()
-            new = key not in self._wordless
-            self._wordless.add(key)
-            return new
-        word_set = frozenset(lower_words(words))
-        keep = len(word_set) - math.ceil(self._threshold * len(word_set)) + 1
-        shortest = sorted(map(len, word_set), reverse=True)[keep - 1]
-        prefix = [word for word in word_set if len(word) >= shortest]
-        candidates = {i for word in prefix for i in self._by_prefix_word.get(word, ())}
-        for index in candidates:
-            other = self._sets[index]
-            if len(word_set & other) >= self._threshold * len(word_set | other):
-                return False
-        index = len(self._sets)
-        self._sets.append(word_set)
-        for word in prefix:
-            self._by_prefix_word.setdefault(word, []).append(index)
-        return True
+    if not len(word):
+        return []
+    order = np.lexsort((sentence, word))
+    word, sentence = word[order], sentence[order]
+    group_start = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+    group_size = np.diff(np.r_[group_start, len(word)])
+    partners = np.repeat(group_size, group_size)  # per occurrence: its group's size
+    left = np.repeat(np.arange(len(word)), partners)
+    offset = np.arange(len(left)) - np.repeat(np.cumsum(partners) - partners, partners)
+    right = np.repeat(np.repeat(group_start, group_size), partners) + offset
+    a, b = sentence[left], sentence[right]
+    pairs = np.unique(a[a < b] * count + b[a < b])
+    return list(zip((pairs // count).tolist(), (pairs % count).tolist(), strict=True))
 
 
 def lower_words(words: Sequence[str]) -> list[str]:
