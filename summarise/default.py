@@ -32,7 +32,7 @@ import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer
 
-from summarise.tokenizer import ContentTerms, TokenizedDocument, content_terms
+from summarise.tokenizer import ContentTerms, TokenizedDocument, content_terms, lower_words
 
 __all__ = [
     "FEATURES",
@@ -190,7 +190,8 @@ def sentence_features(
     centrality /= np.sqrt(np.dot(centroid, centroid)) or 1.0
     overlap = _sums(rows, df[columns] - 1.0, count)
     overlap /= max(overlap.tolist(), default=0.0) or 1.0
-    title = set(content_terms([h.words for h in document.headings], stem, stop_words).vocabulary)
+    heading_words = lower_words([w for heading in document.headings for w in heading.words])
+    title = {stem(w) for w in heading_words if w not in stop_words}
     in_title = np.zeros(vocabulary, dtype=bool)
     in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
     title_share = _sums(rows, in_title[columns], count) / (len(title) or 1)
@@ -299,8 +300,8 @@ def rank_sentences(
 ) -> list[int]:
     """Sentence indices, best first: MMR order for the first picks, then by relevance.
 
-    MMR orders only as many sentences as the summary will take (plus a few, so the
-    caller may still skip some), and never more than :data:`MMR_STEPS`.
+    MMR orders only as many sentences as the summary will take, and never more than
+    :data:`MMR_STEPS`.
     """
     count = len(features)
     if not count:
@@ -314,9 +315,10 @@ def rank_sentences(
             relevance += weight * model.probabilities(inputs)
             redundancy += weight * model.redundancy
     by_relevance = np.argsort(-relevance, kind="stable")
-    if redundancy <= 0:
-        return by_relevance.tolist()
-    order = _mmr_order(relevance, vectors, redundancy, min(MMR_STEPS, summary_sentences + 2))
+    steps = min(MMR_STEPS, summary_sentences)
+    if redundancy <= 0 or steps <= 1:
+        return by_relevance.tolist()  # MMR would pick in this order
+    order = _mmr_order(relevance, vectors, redundancy, steps)
     rest = np.ones(count, dtype=bool)
     rest[order] = False
     return [*order, *by_relevance[rest[by_relevance]].tolist()]
@@ -329,10 +331,11 @@ def _mmr_order(
     penalty = np.zeros(len(relevance))
     available = np.ones(len(relevance), dtype=bool)
     order: list[int] = []
-    for _ in range(min(steps, len(relevance))):
+    for step in range(min(steps, len(relevance))):
+        if step:
+            np.maximum(penalty, vectors.similarities(order[-1]), out=penalty)
         scores = np.where(available, relevance - redundancy * penalty, -np.inf)
         best = int(np.argmax(scores))  # the first of equals: the earlier sentence
         order.append(best)
         available[best] = False
-        np.maximum(penalty, vectors.similarities(best), out=penalty)
     return order

@@ -236,9 +236,10 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
             heading = []
     if heading:
         paragraphs.append(Paragraph(heading))
-    kept_lowered = list(compress(lowered, (kept[i] for i in sentence_of.tolist())))
-    kept_lengths = list(compress(lengths, kept))
-    return TokenizedDocument(paragraphs, kept_lowered, kept_lengths)
+    if not all(kept):
+        lowered = list(compress(lowered, np.asarray(kept)[sentence_of].tolist()))
+        lengths = list(compress(lengths, kept))
+    return TokenizedDocument(paragraphs, lowered, lengths)
 
 
 def _first_occurrences(
