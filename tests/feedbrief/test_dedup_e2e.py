@@ -222,11 +222,8 @@ def test_every_farm_copy_joins_its_original_and_no_originals_merge(
 ) -> None:
     shared_path("tools", "feedfarm.py")
     data = [shared_path("data", name) for name in ("summ-dev-bbc.jsonl", "summ-dev-xsum.jsonl")]
-    # On PostgreSQL, feeds stored at once can still miss each other's copies; that race
-    # is pinned by test_copies_saved_in_concurrent_transactions_share_a_story, so here
-    # one feed at a time measures the linking itself.
-    concurrency = 1 if database_url.startswith("postgresql") else 8
-    application = App(settings(database_url, tmp_path, concurrency), clock=clock)
+    # Eight feeds stored at once: copies and originals meet in concurrent transactions.
+    application = App(settings(database_url, tmp_path, concurrency=8), clock=clock)
     try:
         with Farm(data, feeds=20, items=6, extra_args=["--overlap", "0.2"]) as farm:
             for url in farm.feed_urls():
