@@ -27,10 +27,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from operator import attrgetter
 
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Sentence
-from sumy.summarizers._summarizer import AbstractSummarizer
+from sumy.summarizers._summarizer import AbstractSummarizer, SentenceInfo
+from sumy.utils import ItemsCount
 
 from summarise.tokenizer import ContentTerms, TokenizedDocument, content_terms, lower_words
 
@@ -258,17 +260,14 @@ class DefaultSummarizer(AbstractSummarizer):
         if not sentences:
             return ()
         planned = _planned_sentences(sentences_count, len(sentences))
-        ratings = self.rate_sentences(document, planned)
-        return self._get_best_sentences(sentences, sentences_count, ratings)
-
-    def rate_sentences(
-        self, document: ObjectDocumentModel, summary_sentences: int
-    ) -> dict[Sentence, float]:
-        """A rating per sentence for a summary of about ``summary_sentences``; higher first."""
         features, vectors = sentence_features(document, self._stemmer, self._stop_words)
-        ranking = rank_sentences(features, vectors, self._weights, summary_sentences)
-        sentences = document.sentences
-        return {sentences[i]: float(len(ranking) - rank) for rank, i in enumerate(ranking)}
+        ranking = rank_sentences(features, vectors, self._weights, planned)
+        # sumy's _get_best_sentences, minus rating each sentence through a dict again.
+        count = sentences_count if callable(sentences_count) else ItemsCount(sentences_count)
+        rated = [
+            SentenceInfo(sentences[i], i, float(len(ranking) - r)) for r, i in enumerate(ranking)
+        ]
+        return tuple(info.sentence for info in sorted(count(rated), key=attrgetter("order")))
 
 
 def _lower_case_set(words: Iterable[str]) -> frozenset[str]:

@@ -34,6 +34,8 @@ __all__ = [
     "word_count",
 ]
 
+# Below this many possible (sentence, word) keys, counting beats sorting.
+_DENSE_KEYS = 1 << 20
 # Sentences sharing this share of their distinct words (Jaccard) say the same thing:
 # one word changed in a sentence of ten words or more.
 NEAR_DUPLICATE = 0.8
@@ -256,11 +258,13 @@ def _first_occurrences(
     compared by their text.
     """
     count = len(sentences)
-    distinct = np.unique(word_ids * count + sentence_of)
+    distinct = _distinct(word_ids * count + sentence_of)
     word, sentence = distinct // count, distinct % count
     sizes = np.bincount(sentence, minlength=count)
     rarity = np.bincount(word)[word]
-    order = np.lexsort((word, rarity, sentence))  # by sentence, then rarest word first
+    # By sentence, then rarest word first: one integer key sorts faster than lexsort.
+    width = int(word.max(initial=0)) + 1
+    order = np.argsort((sentence * (count + 1) + rarity) * width + word, kind="stable")
     first = np.cumsum(sizes) - sizes
     rank = np.arange(len(order)) - first[sentence[order]]
     prefix_size = sizes - np.ceil(NEAR_DUPLICATE * sizes).astype(int) + 1
@@ -284,6 +288,13 @@ def _first_occurrences(
     return keep
 
 
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of non-negative ``keys``, sorted; counted densely when small."""
+    if len(keys) and keys.max() < _DENSE_KEYS:
+        return np.flatnonzero(np.bincount(keys))
+    return np.unique(keys)
+
+
 def _sharing_pairs(word: np.ndarray, sentence: np.ndarray, count: int) -> list[tuple[int, int]]:
     """Distinct (earlier, later) pairs of sentences sharing a word, earlier first.
 
@@ -292,16 +303,16 @@ def _sharing_pairs(word: np.ndarray, sentence: np.ndarray, count: int) -> list[t
     """
     if not len(word):
         return []
-    order = np.lexsort((sentence, word))
+    order = np.argsort(word, kind="stable")
     word, sentence = word[order], sentence[order]
-    group_start = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
-    group_size = np.diff(np.r_[group_start, len(word)])
+    group_start = np.flatnonzero(np.concatenate(([True], word[1:] != word[:-1])))
+    group_size = np.diff(np.append(group_start, len(word)))
     partners = np.repeat(group_size, group_size)  # per occurrence: its group's size
     left = np.repeat(np.arange(len(word)), partners)
     offset = np.arange(len(left)) - np.repeat(np.cumsum(partners) - partners, partners)
     right = np.repeat(np.repeat(group_start, group_size), partners) + offset
     a, b = sentence[left], sentence[right]
-    pairs = np.unique(a[a < b] * count + b[a < b])
+    pairs = _distinct(a[a < b] * count + b[a < b])
     return list(zip((pairs // count).tolist(), (pairs % count).tolist(), strict=True))
 
 
