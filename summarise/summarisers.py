@@ -2,8 +2,9 @@
 
 Every algorithm is a sumy-compatible summariser (``summariser(document, count)``), fed
 documents built with the project's tokenizer, so the choice of algorithm changes only the
-ranking: length control, de-duplication and article order are applied the same way to
-all of them through the callable ``count`` sumy accepts.
+ranking: near-duplicates are dropped from the document before any of them sees it, and
+length control and article order come the same way to all of them through the callable
+``count`` sumy accepts.
 """
 
 from __future__ import annotations

@@ -1,19 +1,22 @@
-"""The project's word and sentence tokenizer, in the shape sumy expects.
+"""The project's tokenizer in the shape sumy expects, and the documents built with it.
 
 sumy's own ``Tokenizer`` needs NLTK's punkt data, which we do not ship. This one uses
-:func:`summarise.sentences.split_sentences`, and for words the text between spaces with
-punctuation trimmed from both ends ("U.S.", "£3.20" and "e-mail" stay whole), which is
-several times faster than a word regular expression. Scripts written without spaces
-(Chinese, Japanese, Thai...) have each run of such characters turned into overlapping
-character bigrams, which is what keyword overlap between sentences needs and costs no
-dictionary.
+:func:`summarise.sentences.split_sentences`, and for words each run of non-space
+characters with punctuation trimmed from both ends ("U.S.", "£3.20" and "e-mail" stay
+whole). Scripts written without spaces (Chinese, Japanese, Thai...) have each run of
+such characters turned into overlapping character bigrams, which is what keyword overlap
+between sentences needs and costs no dictionary.
+
+:func:`build_document` makes the sumy document every summariser gets: near-duplicate
+sentences left out, the title as a heading, and the lower-cased words kept so the
+default summariser need not tokenise again.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, filterfalse
 
@@ -147,58 +150,75 @@ class ContentTerms:
 def content_terms(
     sentences: Sequence[Sequence[str]], stem: Callable[[str], str], stop_words: frozenset[str]
 ) -> ContentTerms:
-    """The :class:`ContentTerms` of sentences given as their words.
-
-    All words are handled in one pass rather than sentence by sentence, which in Python
-    is what keeps this cheap. The stemmer caches its results, so a word seen before
-    costs a lookup.
-    """
-    lengths = [len(s) for s in sentences]
-    return _content_terms(
-        lower_words(list(chain.from_iterable(sentences))), lengths, stem, stop_words
-    )
+    """The :class:`ContentTerms` of sentences given as their words."""
+    words = _Words.of([list(words) for words in sentences])
+    return words.content_terms(stem, stop_words)
 
 
-def _content_terms(
-    lowered: list[str],
-    lengths: list[int],
-    stem: Callable[[str], str],
-    stop_words: frozenset[str],
-) -> ContentTerms:
-    is_stop_word = stop_words.__contains__
-    stop = np.fromiter(map(is_stop_word, lowered), dtype=bool, count=len(lowered))
-    stems = list(map(stem, filterfalse(is_stop_word, lowered)))
-    vocabulary = _numbering(stems)
-    ids = np.fromiter(map(vocabulary.__getitem__, stems), dtype=np.intp, count=len(stems))
-    sentence_of = np.repeat(np.arange(len(lengths)), lengths)[~stop]
-    return ContentTerms(sentence_of, ids, vocabulary, stem, stop_words)
-
-
-def _numbering(items: list[str]) -> dict[str, int]:
+def _numbering(items: Iterable[str]) -> dict[str, int]:
     """Each distinct item numbered in order of first appearance."""
     return {item: i for i, item in enumerate(dict.fromkeys(items))}
 
 
+@dataclass(frozen=True)
+class _Words:
+    """The lower-cased words of some sentences: each distinct word once, and for every
+    word occurrence its number and the length of each sentence."""
+
+    distinct: list[str]
+    ids: np.ndarray
+    lengths: list[int]
+
+    @classmethod
+    def of(cls, sentences: Sequence[Sequence[str]]) -> _Words:
+        lowered = lower_words(list(chain.from_iterable(sentences)))
+        numbers = _numbering(lowered)
+        ids = np.fromiter(map(numbers.__getitem__, lowered), dtype=np.intp, count=len(lowered))
+        return cls(list(numbers), ids, [len(s) for s in sentences])
+
+    @property
+    def sentence_of(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.lengths)), self.lengths)
+
+    def only(self, kept: list[bool]) -> _Words:
+        """The words of the sentences where ``kept`` is true."""
+        mask = np.asarray(kept)[self.sentence_of]
+        return _Words(self.distinct, self.ids[mask], list(compress(self.lengths, kept)))
+
+    def content_terms(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> ContentTerms:
+        """Stop words out and stems numbered, working on distinct words, not occurrences:
+        in Python, that is what keeps this cheap. The stemmer caches its results."""
+        stop = np.fromiter(
+            map(stop_words.__contains__, self.distinct), dtype=bool, count=len(self.distinct)
+        )
+        stems = list(map(stem, filterfalse(stop_words.__contains__, self.distinct)))
+        vocabulary = _numbering(stems)
+        term_of_word = np.full(len(self.distinct), -1, dtype=np.intp)
+        term_of_word[~stop] = np.fromiter(
+            map(vocabulary.__getitem__, stems), dtype=np.intp, count=len(stems)
+        )
+        terms = term_of_word[self.ids]
+        content = terms >= 0
+        return ContentTerms(self.sentence_of[content], terms[content], vocabulary, stem, stop_words)
+
+
 class TokenizedDocument(ObjectDocumentModel):
-    """A sumy document that keeps its sentences' words lower-cased, for reuse.
+    """A sumy document that keeps its sentences' words lower-cased and numbered.
 
     Tokenising is the costliest step of summarising a news article in Python, so the
-    lower-cased words that near-duplicate removal needed are kept, and the content terms
-    made from them on first request (only the default summariser asks).
+    words that near-duplicate removal needed are kept, and the content terms made from
+    them on first request (only the default summariser asks).
     """
 
-    def __init__(
-        self, paragraphs: Sequence[Paragraph], lowered: list[str], lengths: list[int]
-    ) -> None:
+    def __init__(self, paragraphs: Sequence[Paragraph], words: _Words) -> None:
         super().__init__(paragraphs)
-        self._lowered = lowered
-        self._lengths = lengths
+        self._words = words
         self._terms: ContentTerms | None = None
 
     def content_terms(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> ContentTerms:
         """The sentences' :class:`ContentTerms` made with ``stem`` and ``stop_words``."""
         if self._terms is None or not self._terms.made_with(stem, stop_words):
-            self._terms = _content_terms(self._lowered, self._lengths, stem, stop_words)
+            self._terms = self._words.content_terms(stem, stop_words)
         return self._terms
 
 
@@ -218,12 +238,8 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
         for block in split_paragraphs(text)
     ]
     flat = [item for block in blocks for item in block]
-    lengths = [len(words) for _, words in flat]
-    lowered = lower_words(list(chain.from_iterable(words for _, words in flat)))
-    words = _numbering(lowered)
-    word_ids = np.fromiter(map(words.__getitem__, lowered), dtype=np.intp, count=len(lowered))
-    sentence_of = np.repeat(np.arange(len(flat)), lengths)
-    kept = _first_occurrences([sentence for sentence, _ in flat], sentence_of, word_ids).tolist()
+    lowered = _Words.of([words for _, words in flat])
+    kept = _first_occurrences([sentence for sentence, _ in flat], lowered).tolist()
     keep = iter(kept)
     paragraphs: list[Paragraph] = []
     heading = [Sentence(title, tokenizer, is_heading=True)] if title and title.strip() else []
@@ -238,19 +254,13 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
             heading = []
     if heading:
         paragraphs.append(Paragraph(heading))
-    if not all(kept):
-        lowered = list(compress(lowered, np.asarray(kept)[sentence_of].tolist()))
-        lengths = list(compress(lengths, kept))
-    return TokenizedDocument(paragraphs, lowered, lengths)
+    return TokenizedDocument(paragraphs, lowered if all(kept) else lowered.only(kept))
 
 
-def _first_occurrences(
-    sentences: list[str], sentence_of: np.ndarray, word_ids: np.ndarray
-) -> np.ndarray:
+def _first_occurrences(sentences: list[str], words: _Words) -> np.ndarray:
     """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets).
 
-    ``sentence_of`` and ``word_ids`` give the sentence and the word of every word
-    occurrence. Comparing all pairs of sentences would be quadratic; prefix filtering
+    Comparing all pairs of sentences would be quadratic; prefix filtering
     avoids it. With words ordered rarest first, two sentences at least
     :data:`NEAR_DUPLICATE` similar must share one of their first
     ``size - ceil(NEAR_DUPLICATE * size) + 1`` words, so only sentences sharing such a
@@ -258,7 +268,7 @@ def _first_occurrences(
     compared by their text.
     """
     count = len(sentences)
-    distinct = _distinct(word_ids * count + sentence_of)
+    distinct = _distinct(words.ids * count + words.sentence_of)
     word, sentence = distinct // count, distinct % count
     sizes = np.bincount(sentence, minlength=count)
     rarity = np.bincount(word)[word]
