@@ -40,6 +40,10 @@ DEFAULT_MAX_ENTRIES = 1000
 # feature is ~50,000 characters of HTML, and a 20 MB item would otherwise be cleaned,
 # fingerprinted and summarised whole (~900 MB of memory).
 MAX_CONTENT_CHARS = 1_000_000
+# An entry larger than this in the feed's bytes is skipped before parsing (with an
+# error logged): feedparser would hold several copies of it.
+MiB = 1024 * 1024
+MAX_ENTRY_BYTES = 4 * MiB
 
 _PROLOG_BYTES = 64 * 1024
 _SUBSET_END = re.compile(rb"\]\s*>")
@@ -118,7 +122,14 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
     cut = _first_entries(content, max_entries)
     if len(cut) < len(content):
         logger.warning("feed.truncated", feed=url, kept=max_entries)
-    content = cut
+    content, oversized = _without_oversized_entries(cut)
+    if oversized:
+        logger.error(
+            "entry too large; skipped",
+            feed=url,
+            entries=oversized,
+            limit_bytes=MAX_ENTRY_BYTES,
+        )
     headers = dict(headers)
     base = resolve_url(headers.pop("content-location", None), url) or url
     # Without a Content-Type feedparser assumes ISO-8859-1 (an old HTTP default) unless the
@@ -136,6 +147,9 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
     if parsed.bozo:
         exception = parsed.get("bozo_exception")
         bozo_reason = f"{type(exception).__name__}: {exception}" if exception else "malformed"
+    if oversized:
+        too_large = f"{oversized} entry(ies) too large (over {MAX_ENTRY_BYTES // MiB} MiB) skipped"
+        bozo_reason = f"{bozo_reason}; {too_large}" if bozo_reason else too_large
     if not parsed.get("version") and not parsed.entries:
         return _not_a_feed(bozo_reason or "no feed found")
     feed = parsed.feed
@@ -174,13 +188,40 @@ def _without_entity_declarations(content: bytes) -> bytes:
     return content[:start] + content[end.end() :]
 
 
+def _without_oversized_entries(content: bytes) -> tuple[bytes, int]:
+    """The document without any item or entry larger than :data:`MAX_ENTRY_BYTES`, and
+    how many were dropped: such an entry fails alone, and the feed's others are read."""
+    if len(content) <= MAX_ENTRY_BYTES or not _is_ascii_compatible(content):
+        return content, 0
+    kept: list[bytes] = []
+    position, dropped = 0, 0
+    for start in _ENTRY_START.finditer(content):
+        if start.start() < position:
+            continue
+        end = _ENTRY_END.search(content, start.end())
+        if end is None:
+            break
+        if end.end() - start.start() > MAX_ENTRY_BYTES:
+            kept.append(content[position : start.start()])
+            position = end.end()
+            dropped += 1
+    if not dropped:
+        return content, 0
+    kept.append(content[position:])
+    return b"".join(kept), dropped
+
+
+def _is_ascii_compatible(content: bytes) -> bool:
+    return not (content[:2] in (b"\xff\xfe", b"\xfe\xff") or content[:1] == b"\x00")
+
+
 def _first_entries(content: bytes, limit: int) -> bytes:
     """The document cut after its first *limit* items or entries, closing tags kept.
 
     Cutting the bytes before feedparser sees them bounds its time and memory as well as
     ours. UTF-16/32 documents (no ASCII tags to find) are left whole.
     """
-    if content[:2] in (b"\xff\xfe", b"\xfe\xff") or content[:1] == b"\x00":
+    if not _is_ascii_compatible(content):
         return content
     starts = [m.start() for m in itertools.islice(_ENTRY_START.finditer(content), limit + 1)]
     if len(starts) <= limit:
