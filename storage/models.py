@@ -112,6 +112,7 @@ class Item(Base):
     )
 
     source: Mapped[Source] = relationship(back_populates="items")
+    story: Mapped[Story | None] = relationship()
     summary: Mapped[Summary | None] = relationship(
         back_populates="item", cascade="all, delete-orphan", uselist=False
     )
@@ -158,7 +159,8 @@ class Story(Base):
     """Items that carry the same story (syndicated copies, retitled reposts) share one.
 
     ``first_seen_at`` is when its first item arrived: the story belongs to that day's
-    digest. ``lead_item_id`` is the item whose title and summary the digest shows.
+    digest. ``lead_item_id`` is the item whose title and summary the digest shows; when
+    it is unset (or pruned) the story's earliest remaining item leads.
     """
 
     __tablename__ = "stories"

@@ -359,8 +359,10 @@ class Storage:
                 # turns (until commit) costs little: summaries are made before this.
                 session.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
             source = session.get_one(Source, source_id)
+            existing = _existing(session, source_id, [data.guid for data, _ in items])
             results = [
-                _save(session, source, data, summary, now, self.matcher) for data, summary in items
+                _save(session, source, existing.get(data.guid), data, summary, now, self.matcher)
+                for data, summary in items
             ]
             if update is not None:
                 _apply(source, update)
@@ -503,40 +505,54 @@ _STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], 
 _IN_BATCH = 500
 
 
+def _existing(session: Session, source_id: int, guids: Sequence[str]) -> dict[str, Item]:
+    """The stored items among *guids*, read in a few queries rather than one per item."""
+    found: dict[str, Item] = {}
+    unique = list(dict.fromkeys(guids))
+    for start in range(0, len(unique), _IN_BATCH):
+        query = (
+            select(Item)
+            .where(Item.source_id == source_id, Item.guid.in_(unique[start : start + _IN_BATCH]))
+            .options(joinedload(Item.summary))
+        )
+        found.update((item.guid, item) for item in session.scalars(query).unique())
+    return found
+
+
 def _save(
     session: Session,
     source: Source,
+    item: Item | None,
     data: ItemData,
     summary: SummaryData,
     now: datetime,
     matcher: StoryMatcher | None,
 ) -> SaveResult:
-    item = _find(session, source.id, data.guid)
     if item is not None and item.content_hash == data.content_hash:
         return SaveResult(Outcome.UNCHANGED, item.first_seen_at, item.story_id)
-    linked = False
     if item is None:
         keys = stories.tombstone_keys(source.url, data.guid, data.canonical_url)
         if stories.is_tombstoned(session, keys):
             return SaveResult(Outcome.BURIED, now)
-        item = _insert(session, source.id, data, now)
-    if item.version == 0:
-        item.version, outcome = 1, Outcome.NEW
-    else:
-        item.version, outcome = item.version + 1, Outcome.UPDATED
+        story_id = stories.find_story(
+            session,
+            canonical_url=data.canonical_url,
+            content_hash=data.content_hash,
+            fingerprint=data.fingerprint,
+            band_keys=data.band_keys,
+            matcher=matcher,
+        )
+        item = _insert(session, source.id, data, summary, now, story_id)
+        if item.version == 1:
+            stories.add_bands(session, item.id, data.band_keys)
+            return SaveResult(Outcome.NEW, item.first_seen_at, item.story_id, story_id is not None)
+    # An update in place (or a row another worker inserted a moment ago).
+    item.version += 1
     _fill(item, data, now)
-    item.summary = Summary(
-        algorithm=summary.algorithm,
-        sentences=list(summary.sentences),
-        content_hash=data.content_hash,
-        created_at=now,
-    )
+    item.summary = _summary(data, summary, now)
     session.flush()
-    if outcome is Outcome.NEW:
-        linked = stories.link_story(session, item, data.band_keys, matcher, item.first_seen_at)
-    stories.set_bands(session, item, data.band_keys)
-    session.flush()
-    return SaveResult(outcome, item.first_seen_at, item.story_id, linked)
+    stories.replace_bands(session, item.id, data.band_keys)
+    return SaveResult(Outcome.UPDATED, item.first_seen_at, item.story_id)
 
 
 def _find(session: Session, source_id: int, guid: str) -> Item | None:
@@ -547,24 +563,29 @@ def _find(session: Session, source_id: int, guid: str) -> Item | None:
     )
 
 
-def _insert(session: Session, source_id: int, data: ItemData, now: datetime) -> Item:
-    """Insert the item's row, or find the row another worker inserted a moment ago.
+def _insert(
+    session: Session,
+    source_id: int,
+    data: ItemData,
+    summary: SummaryData,
+    now: datetime,
+    story_id: int | None,
+) -> Item:
+    """Insert the item and its summary, or find the row another worker inserted a moment
+    ago (then returned as it is, for the caller to update).
 
     The savepoint makes the insert idempotent on both backends: a unique-constraint
-    conflict rolls back only this row, and the existing one is updated instead.
+    conflict rolls back only this row.
     """
     try:
         with session.begin_nested():
-            item = Item(
-                source_id=source_id,
-                guid=data.guid,
-                first_seen_at=now,
-                updated_at=now,
-                title=data.title,
-                text=data.text,
-                content_hash="",
-                version=0,
-            )
+            item = Item(source_id=source_id, guid=data.guid, first_seen_at=now, version=1)
+            if story_id is None:
+                item.story = Story(first_seen_at=now)  # the item leads its own story
+            else:
+                item.story_id = story_id
+            _fill(item, data, now)
+            item.summary = _summary(data, summary, now)
             session.add(item)
             session.flush()
             return item
@@ -573,6 +594,15 @@ def _insert(session: Session, source_id: int, data: ItemData, now: datetime) -> 
         if existing is None:
             raise
         return existing
+
+
+def _summary(data: ItemData, summary: SummaryData, now: datetime) -> Summary:
+    return Summary(
+        algorithm=summary.algorithm,
+        sentences=list(summary.sentences),
+        content_hash=data.content_hash,
+        created_at=now,
+    )
 
 
 def _fill(item: Item, data: ItemData, now: datetime) -> None:

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Item, ItemBand, Story, Tombstone
@@ -43,6 +43,23 @@ def bury(session: Session, keys: Sequence[str], now: datetime) -> None:
     )
 
 
+def find_story(
+    session: Session,
+    *,
+    canonical_url: str | None,
+    content_hash: str,
+    fingerprint: bytes | None,
+    band_keys: Sequence[int],
+    matcher: StoryMatcher | None,
+    exclude: int | None = None,
+) -> int | None:
+    """The story a new item belongs to: that of an item with the same canonical URL or
+    the same content, or of a confirmed near-duplicate text; None for a new story."""
+    return _same_url_or_content(session, canonical_url, content_hash, exclude) or (
+        _near_duplicate(session, fingerprint, band_keys, matcher, exclude)
+    )
+
+
 def link_story(
     session: Session,
     item: Item,
@@ -50,11 +67,15 @@ def link_story(
     matcher: StoryMatcher | None,
     now: datetime,
 ) -> bool:
-    """Give a new item its story: the story of an item with the same canonical URL, the
-    same content, or a confirmed near-duplicate text; else a new story. Returns True
-    when the item joined an existing story."""
-    story_id = _same_url_or_content(session, item) or _near_duplicate(
-        session, item, band_keys, matcher
+    """Give a stored item without a story its story; True when it joined an existing one."""
+    story_id = find_story(
+        session,
+        canonical_url=item.canonical_url,
+        content_hash=item.content_hash,
+        fingerprint=item.fingerprint,
+        band_keys=band_keys,
+        matcher=matcher,
+        exclude=item.id,
     )
     if story_id is None:
         story = Story(first_seen_at=now, lead_item_id=item.id)
@@ -66,50 +87,53 @@ def link_story(
     return True
 
 
-def set_bands(session: Session, item: Item, band_keys: Sequence[int]) -> None:
-    session.execute(delete(ItemBand).where(ItemBand.item_id == item.id))
+def add_bands(session: Session, item_id: int, band_keys: Sequence[int]) -> None:
+    """Index a new item's band keys (one multi-row statement, no ORM objects)."""
     if band_keys:
-        session.add_all(ItemBand(band_key=key, item_id=item.id) for key in dict.fromkeys(band_keys))
+        rows = [{"band_key": key, "item_id": item_id} for key in dict.fromkeys(band_keys)]
+        session.execute(insert(ItemBand), rows)
 
 
-def _same_url_or_content(session: Session, item: Item) -> int | None:
-    conditions = [Item.content_hash == item.content_hash]
-    if item.canonical_url:
-        conditions.insert(0, Item.canonical_url == item.canonical_url)
-    for condition in conditions:
-        story_id = session.scalar(
-            select(Item.story_id)
-            .where(condition, Item.id != item.id, Item.story_id.is_not(None))
-            .order_by(Item.id)
-            .limit(1)
-        )
-        if story_id is not None:
-            return story_id
-    return None
+def replace_bands(session: Session, item_id: int, band_keys: Sequence[int]) -> None:
+    session.execute(delete(ItemBand).where(ItemBand.item_id == item_id))
+    add_bands(session, item_id, band_keys)
+
+
+def _same_url_or_content(
+    session: Session, canonical_url: str | None, content_hash: str, exclude: int | None
+) -> int | None:
+    same = Item.content_hash == content_hash
+    if canonical_url:
+        same = or_(Item.canonical_url == canonical_url, same)
+    query = select(Item.story_id).where(same, Item.story_id.is_not(None))
+    if exclude is not None:
+        query = query.where(Item.id != exclude)
+    return session.scalar(query.order_by(Item.id).limit(1))
 
 
 def _near_duplicate(
-    session: Session, item: Item, band_keys: Sequence[int], matcher: StoryMatcher | None
+    session: Session,
+    fingerprint: bytes | None,
+    band_keys: Sequence[int],
+    matcher: StoryMatcher | None,
+    exclude: int | None,
 ) -> int | None:
-    if not band_keys or matcher is None or item.fingerprint is None:
+    if not band_keys or matcher is None or fingerprint is None:
         return None
-    candidates = (
-        select(ItemBand.item_id)
-        .where(ItemBand.band_key.in_(list(band_keys)), ItemBand.item_id != item.id)
-        .distinct()
-        .limit(MAX_CANDIDATES)
-        .subquery()
-    )
+    candidates = select(ItemBand.item_id).where(ItemBand.band_key.in_(list(band_keys)))
+    if exclude is not None:
+        candidates = candidates.where(ItemBand.item_id != exclude)
+    found = candidates.distinct().limit(MAX_CANDIDATES).subquery()
     rows = session.execute(
         select(Item.story_id, Item.fingerprint).where(
-            Item.id.in_(select(candidates.c.item_id)),
+            Item.id.in_(select(found.c.item_id)),
             Item.story_id.is_not(None),
             Item.fingerprint.is_not(None),
         )
     )
     best: tuple[float, int] | None = None
-    for story_id, fingerprint in rows:
-        score = matcher(item.fingerprint, fingerprint)
+    for story_id, candidate in rows:
+        score = matcher(fingerprint, candidate)
         if score is not None and (best is None or score > best[0]):
             best = (score, story_id)
     return None if best is None else best[1]
