@@ -105,7 +105,7 @@ class App:
 
     def prune(self, days: int | None = None) -> int:
         """Delete what is older than the retention period (tombstones stay)."""
-        keep = days or self.settings.retention_days
+        keep = self.settings.retention_days if days is None else days
         return self.storage.prune(self.now() - timedelta(days=keep), self.now())
 
     def today(self) -> date:

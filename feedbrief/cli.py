@@ -278,7 +278,7 @@ def export_line(item: StoredItem) -> str:
 @app.command()
 def prune(
     days: Annotated[
-        int | None, typer.Option(help="Keep this many days (default: retention_days).")
+        int | None, typer.Option(min=1, help="Keep this many days (default: retention_days).")
     ] = None,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",

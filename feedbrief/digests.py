@@ -10,7 +10,7 @@ import structlog
 
 from feedbrief.pipeline import Clock
 from feedbrief.publish import write_digest, write_feed
-from storage import Storage, StoredItem, StoryRow
+from storage import Storage, StoryItem, StoryRow
 from summarise.digest import Digest, DigestStory, SourceRef, load_recent_digests
 
 log = structlog.get_logger(__name__)
@@ -30,7 +30,7 @@ def local_day(moment: datetime, tz: tzinfo) -> date:
     return moment.astimezone(tz).date()
 
 
-def source_name(item: StoredItem) -> str:
+def source_name(item: StoryItem) -> str:
     return item.source_title or item.source
 
 

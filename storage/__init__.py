@@ -11,6 +11,7 @@ from storage.store import (
     SourceUpdate,
     Storage,
     StoredItem,
+    StoryItem,
     StoryRow,
     SummaryData,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "SourceUpdate",
     "Storage",
     "StoredItem",
+    "StoryItem",
     "StoryRow",
     "SummaryData",
 ]

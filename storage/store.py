@@ -123,12 +123,27 @@ class SaveResult(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class StoryItem:
+    """What a digest shows of one item: no body, no fingerprint (they cost a busy day
+    seconds to load and are never shown)."""
+
+    id: int
+    guid: str
+    title: str
+    url: str | None
+    published_at: datetime | None
+    source: str
+    source_title: str | None
+    summary: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StoryRow:
     """One digest entry: the story's lead item and every item that carried it."""
 
     id: int
-    lead: StoredItem
-    items: tuple[StoredItem, ...]
+    lead: StoryItem
+    items: tuple[StoryItem, ...]
 
 
 class Storage:
@@ -376,32 +391,43 @@ class Storage:
 
     def stories_first_seen(self, start: datetime, end: datetime) -> list[StoryRow]:
         """Stories whose first item arrived in ``[start, end)``, oldest first, each with
-        its lead item and every item (from any source, at any time) that carried it."""
-        with self._session() as session:
-            found = list(
-                session.scalars(
-                    select(Story)
-                    .where(Story.first_seen_at >= start, Story.first_seen_at < end)
-                    .order_by(Story.first_seen_at, Story.id)
-                )
+        its lead item and every item (from any source, at any time) that carried it.
+
+        One column query: a busy day is tens of thousands of items, and loading them as
+        full ORM entities took seconds where this takes a fraction of one.
+        """
+        query = (
+            select(
+                Story.id,
+                Story.lead_item_id,
+                Item.id,
+                Item.guid,
+                Item.title,
+                Item.url,
+                Item.published_at,
+                Source.url,
+                Source.title,
+                Summary.sentences,
             )
-            members: dict[int, list[StoredItem]] = {story.id: [] for story in found}
-            ids = list(members)
-            for offset in range(0, len(ids), _IN_BATCH):
-                query = (
-                    self._item_query()
-                    .where(Item.story_id.in_(ids[offset : offset + _IN_BATCH]))
-                    .order_by(Item.first_seen_at, Item.id)
-                )
-                for item in session.scalars(query):
-                    members[item.story_id].append(_stored(item))  # type: ignore[index]
-        rows = []
-        for story in found:
-            items = members[story.id]
-            if items:
-                lead = next((i for i in items if i.id == story.lead_item_id), items[0])
-                rows.append(StoryRow(id=story.id, lead=lead, items=tuple(items)))
-        return rows
+            .join(Item, Item.story_id == Story.id)
+            .join(Source, Source.id == Item.source_id)
+            .outerjoin(Summary, Summary.item_id == Item.id)
+            .where(Story.first_seen_at >= start, Story.first_seen_at < end)
+            .order_by(Story.first_seen_at, Story.id, Item.first_seen_at, Item.id)
+        )
+        grouped: dict[int, tuple[int | None, list[StoryItem]]] = {}
+        with self._session() as session:
+            for story_id, lead_id, *fields, sentences in session.execute(query):
+                item = StoryItem(*fields, summary=tuple(sentences or ()))
+                grouped.setdefault(story_id, (lead_id, []))[1].append(item)
+        return [
+            StoryRow(
+                id=story_id,
+                lead=next((i for i in items if i.id == lead_id), items[0]),
+                items=tuple(items),
+            )
+            for story_id, (lead_id, items) in grouped.items()
+        ]
 
     def iter_items(self, since: datetime | None = None, batch: int = 500) -> Iterator[StoredItem]:
         """Every item (first seen at or after *since*), by id, in batches of *batch*."""
