@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Sentence
@@ -137,7 +138,7 @@ class _Vectors:
         self._shape = shape
 
     @cached_property
-    def _matrix(self):
+    def _matrix(self) -> Any:  # a dense ndarray or a scipy CSR matrix
         weights, (rows, columns) = self._triples
         if self._shape[0] * self._shape[1] > _DENSE_CELLS:
             from scipy.sparse import csr_matrix

@@ -181,8 +181,7 @@ def _stop_word_weights() -> dict[str, tuple[tuple[str, float], ...]]:
         for word in stop_words:
             languages.setdefault(word, []).append(code)
     return {
-        word: tuple((code, 1 / len(codes)) for code in codes)
-        for word, codes in languages.items()
+        word: tuple((code, 1 / len(codes)) for code in codes) for word, codes in languages.items()
     }
 
 
