@@ -7,6 +7,7 @@ import random
 import time
 
 import pytest
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer
 
 from summarise.default import DefaultSummarizer
@@ -219,3 +220,27 @@ def test_two_thousand_sentence_document_completes_quickly() -> None:
     elapsed = time.perf_counter() - start
     assert len(summary) == 600
     assert elapsed < 10.0
+
+
+def test_default_summariser_reads_plain_sumy_documents_alike() -> None:
+    """Documents built elsewhere (no kept words) are tokenised by the summariser itself."""
+    tokenizer = Tokenizer("en")
+    built = build_document(ARTICLE, tokenizer, "Floods in Marlow")
+    plain = ObjectDocumentModel(
+        [
+            Paragraph(
+                [
+                    *(Sentence(str(h), tokenizer, is_heading=True) for h in p.headings),
+                    *(Sentence(str(s), tokenizer) for s in p.sentences),
+                ]
+            )
+            for p in built.paragraphs
+        ]
+    )
+    summariser = get_summariser("default", "en")
+    assert [str(s) for s in summariser(plain, 4)] == [str(s) for s in summariser(built, 4)]
+
+
+def test_default_summariser_takes_sumy_percentages() -> None:
+    document = build_document(ARTICLE, Tokenizer("en"))
+    assert len(get_summariser("default", "en")(document, "50%")) == 6  # 13 sentences
