@@ -8,6 +8,7 @@ output and against the BBC references' own sentences, and times it against pysbd
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +29,8 @@ _QUOTES = "\"'“”‘’ "
 
 
 def main() -> None:
+    if not DATA.is_dir():
+        sys.exit(f"{DATA} is absent: this benchmark reads the shared dev sets")
     for name, length in LENGTHS.items():
         articles = load_articles(DATA / f"summ-dev-{name}.jsonl")
         results = run_benchmark(articles, length, ALGORITHMS)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--write", action="store_true", help=f"save to {WEIGHTS}")
     args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        sys.exit(f"{args.data} is absent: training reads the shared dev sets")
 
     prepared = [
         prepare(name, article)
