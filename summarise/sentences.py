@@ -48,6 +48,8 @@ _SENTENCE_STARTERS = _words(
     though because"""
 )
 
+# Verbs that follow a quotation and its speaker: '"Why?" Smith asked.'
+_SPEECH_VERBS = _words("said says asked asks added adds replied replies told tells shouted wrote")
 _CLOSERS = "\"'”’»›)]}」』）"
 _OPENERS = "\"'“‘«‹([{¿¡「『（"
 _LATIN_ENDS = ".!?‽…"
@@ -135,9 +137,17 @@ def _is_boundary(text: str, start: int, end: int) -> bool:
     after = _next_word(text, end + 1)
     if not _may_start_sentence(after):
         return False
-    if text[start:end].rstrip(_CLOSERS) != ".":
-        return True  # "!", "?", "..." before a capital: the abbreviation rules do not apply
+    marks = text[start:end]
+    if marks.rstrip(_CLOSERS) != ".":
+        # "!", "?", "..." before a capital end a sentence, unless a quotation ends there
+        # and its speaker follows: '"Why?" Smith asked.'
+        return not (marks[-1] in _CLOSERS and _speaker_follows(text, end + 1 + len(after)))
     return _period_ends_sentence(_previous_word(text, start), after)
+
+
+def _speaker_follows(text: str, start: int) -> bool:
+    """Whether the word at ``start`` (after a name) is a verb of speech: "asked"."""
+    return _next_word(text, start + 1).rstrip(",.;:!?").lower() in _SPEECH_VERBS
 
 
 def _period_ends_sentence(word: str, after: str) -> bool:

@@ -77,6 +77,11 @@ from tests.conftest import shared_path
             "“We won’t stop.” The minister left. 'Why?' she asked.",
             ["“We won’t stop.”", "The minister left.", "'Why?' she asked."],
         ),
+        # a quoted question or exclamation followed by its speaker does not end
+        (
+            '"Why?" Smith asked. "Now!" The crowd went quiet.',
+            ['"Why?" Smith asked.', '"Now!"', "The crowd went quiet."],
+        ),
         # ellipses end a sentence only before a capital
         (
             "He paused... Then he spoke. It was… fine.",
