@@ -19,6 +19,7 @@ import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, filterfalse
+from itertools import count as numbers_from_zero
 
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -157,7 +158,7 @@ def content_terms(
 
 def _numbering(items: Iterable[str]) -> dict[str, int]:
     """Each distinct item numbered in order of first appearance."""
-    return {item: i for i, item in enumerate(dict.fromkeys(items))}
+    return dict(zip(dict.fromkeys(items), numbers_from_zero()))
 
 
 @dataclass(frozen=True)
