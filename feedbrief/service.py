@@ -96,42 +96,23 @@ class Service:
         self._install_signal_handlers()
         self.run_once()
         settings = self.app.settings
-        scheduler = BackgroundScheduler(timezone=settings.digest.tz)
-        scheduler.add_job(
-            self._guarded,
-            "interval",
-            args=("seeds", self.scan_seeds),
-            seconds=settings.seeds.scan_interval,
-            max_instances=1,
-            coalesce=True,
-            id="seeds",
+        scheduler = BackgroundScheduler(
+            timezone=settings.digest.tz,
+            job_defaults={"max_instances": 1, "coalesce": True},
         )
-        scheduler.add_job(
-            self._guarded,
-            "interval",
-            args=("feeds", self.refresh_feeds),
-            seconds=settings.feeds.tick,
-            max_instances=1,
-            coalesce=True,
-            id="feeds",
-        )
-        scheduler.add_job(
-            self._guarded,
-            "interval",
-            args=("heartbeat", self.heartbeat),
-            seconds=HEARTBEAT_SECONDS,
-            max_instances=1,
-            coalesce=True,
-            id="heartbeat",
-        )
+        every = {
+            "seeds": (self.scan_seeds, settings.seeds.scan_interval),
+            "feeds": (self.refresh_feeds, settings.feeds.tick),
+            "heartbeat": (self.heartbeat, HEARTBEAT_SECONDS),
+        }
+        for job, (work, seconds) in every.items():
+            scheduler.add_job(self._guarded, "interval", args=(job, work), seconds=seconds, id=job)
         scheduler.add_job(
             self._guarded,
             "cron",
             args=("daily-digest", self.daily_digest),
             hour=settings.digest.time.hour,
             minute=settings.digest.time.minute,
-            max_instances=1,
-            coalesce=True,
             misfire_grace_time=3600,
             id="daily-digest",
         )
