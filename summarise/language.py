@@ -75,7 +75,7 @@ _SCRIPT_LANGUAGES = {
     "GEORGIAN": "ka",
     "ARMENIAN": "hy",
 }
-_DETECTION_SAMPLE = 1000  # about 170 words: plenty to tell languages by stop words
+_DETECTION_SAMPLE = 600  # about 100 words: enough to tell languages by stop words
 # Alphabetic languages sumy has stop-word lists for, told apart by those lists.
 _STOP_WORD_LANGUAGES = ("en", "fr", "de", "it", "pt", "es", "sv", "cs", "sk", "pl", "uk", "ar")
 _WORD = re.compile(r"\w+")
