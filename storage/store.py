@@ -218,16 +218,6 @@ class Storage:
     def source(self, url: str) -> SourceState | None:
         return next((s for s in self._states(Source.url == url)), None)
 
-    def due_feeds(self, now: datetime, limit: int = 1000) -> list[SourceState]:
-        """Feeds whose next check has come, oldest due first; retired feeds never."""
-        return self._states(
-            Source.kind == "feed",
-            Source.retired_at.is_(None),
-            (Source.next_check_at.is_(None)) | (Source.next_check_at <= now),
-            order=Source.next_check_at,
-            limit=limit,
-        )
-
     def claim_due_feeds(
         self, worker: str, now: datetime, lease: timedelta, limit: int
     ) -> list[SourceState]:
@@ -314,9 +304,7 @@ class Storage:
         """Every source (of *kind*), with its item count."""
         return self._states(*([Source.kind == kind] if kind else []), count=True)
 
-    def _states(
-        self, *where: Any, order: Any = None, limit: int | None = None, count: bool = False
-    ) -> list[SourceState]:
+    def _states(self, *where: Any, count: bool = False) -> list[SourceState]:
         """Source states; item counts only when asked, as they cost a scan of items."""
         if count:
             counts = (
@@ -329,11 +317,7 @@ class Storage:
             )
         else:
             query = select(Source, null())
-        query = (
-            query.where(*where)
-            .order_by(order if order is not None else Source.url, Source.id)
-            .limit(limit)
-        )
+        query = query.where(*where).order_by(Source.url, Source.id)
         with self._session() as session:
             return [_state(source, n) for source, n in session.execute(query)]
 
