@@ -7,17 +7,22 @@ import subprocess
 import sys
 
 import pytest
+from datasketch import MinHash
 
 from ingest.fingerprint import (
+    _PERMUTATIONS,
     BANDS,
     MIN_WORDS,
     NUM_PERM,
+    SHINGLE_SIZE,
     Fingerprint,
+    _shingle_hashes,
     decode,
     encode,
     fingerprint,
     is_same_story,
     similarity,
+    words,
 )
 from tests.conftest import REPO, SEED, shared_path
 
@@ -30,8 +35,8 @@ PINNED_TEXT = (
     "two years later than planned, after engineers found the old piers could not carry "
     "the weight of the deck and had to be rebuilt from the riverbed up."
 )
-PINNED_MINHASH_HEAD = (49986399, 90059751, 31433946, 323916039)
-PINNED_FIRST_BAND_KEY = 9101937484880471498
+PINNED_MINHASH_HEAD = (164401019, 61295157, 191802068, 182603256)
+PINNED_FIRST_BAND_KEY = 8645852380872851324
 
 
 def seed_paragraphs() -> list[str]:
@@ -71,12 +76,29 @@ def test_fingerprint_is_the_same_in_another_process_with_another_hash_seed() -> 
 
 
 def test_fingerprint_matches_values_already_stored() -> None:
-    # Stored fingerprints and band keys are only comparable with new ones while the shingle
-    # hash, the permutations (datasketch "affine32", fixed seed) and the key hash stay the
-    # same; a library upgrade that changes any of them must bump FORMAT_VERSION.
+    # Stored fingerprints and band keys are only comparable with new ones while the word
+    # and shingle hashes, the permutations (datasketch "affine32", fixed seed) and the key
+    # hash stay the same; a change to any of them must bump FORMAT_VERSION.
     pinned = fp(PINNED_TEXT)
     assert struct.unpack_from("<4I", pinned.minhash) == PINNED_MINHASH_HEAD
     assert pinned.band_keys[0] == PINNED_FIRST_BAND_KEY
+
+
+def test_signature_is_datasketchs_minhash_of_the_shingle_hashes() -> None:
+    tokens = words("\n\n".join(seed_paragraphs()))
+    hashes = _shingle_hashes(tokens, SHINGLE_SIZE)
+    reference = MinHash(permutations=_PERMUTATIONS, scheme="affine32", hashfunc=int)
+    reference.update_batch(hashes.tolist())
+    assert (
+        fp("\n\n".join(seed_paragraphs())).minhash == reference.hashvalues.astype("<u4").tobytes()
+    )
+
+
+def test_word_order_changes_the_shingles() -> None:
+    tokens = words(PINNED_TEXT)
+    swapped = [tokens[1], tokens[0], *tokens[2:]]
+    assert _shingle_hashes(tokens, SHINGLE_SIZE)[0] != _shingle_hashes(swapped, SHINGLE_SIZE)[0]
+    assert _shingle_hashes(tokens, SHINGLE_SIZE)[2] == _shingle_hashes(swapped, SHINGLE_SIZE)[2]
 
 
 def test_retouched_copy_of_the_seed_is_the_same_story() -> None:
