@@ -6,7 +6,7 @@ import enum
 import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -14,7 +14,7 @@ from sqlalchemy import Engine, delete, func, null, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from storage import database, stories
+from storage import batch, database, stories
 from storage.models import Digest, Item, Source, Story, Summary, Worker
 from storage.stories import StoryMatcher
 
@@ -327,8 +327,8 @@ class Storage:
         """Stored hashes by guid, so callers summarise only what changed."""
         found: dict[str, str] = {}
         with self._session() as session:
-            for start in range(0, len(guids), _IN_BATCH):
-                chunk = guids[start : start + _IN_BATCH]
+            for start in range(0, len(guids), batch.IN_BATCH):
+                chunk = guids[start : start + batch.IN_BATCH]
                 query = select(Item.guid, Item.content_hash).where(
                     Item.source_id == source_id, Item.guid.in_(chunk)
                 )
@@ -358,14 +358,42 @@ class Storage:
                 # turns (until commit) costs little: summaries are made before this.
                 session.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
             source = session.get_one(Source, source_id)
-            existing = _existing(session, source_id, [data.guid for data, _ in items])
-            results = [
-                _save(session, source, existing.get(data.guid), data, summary, now, self.matcher)
-                for data, summary in items
-            ]
+            results = self._save_batch(session, source, items, now)
             if update is not None:
                 _apply(source, update)
             return results
+
+    def _save_batch(
+        self,
+        session: Session,
+        source: Source,
+        items: Sequence[tuple[ItemData, SummaryData]],
+        now: datetime,
+    ) -> list[SaveResult]:
+        """New guids in one set-based insert; known guids (and a guid repeated in the
+        batch, or stored by another writer a moment ago) compared and updated in place."""
+        stored = batch.existing(session, source.id, [data.guid for data, _ in items])
+        fresh: dict[str, tuple[ItemData, SummaryData]] = {}
+        for data, summary in items:
+            if data.guid not in stored:
+                fresh.setdefault(data.guid, (data, summary))
+        buried, placed = batch.insert_new(
+            session, source.id, source.url, list(fresh.values()), now, self.matcher
+        )
+        results: list[SaveResult] = []
+        first = {guid: pair[0] for guid, pair in fresh.items()}
+        for data, summary in items:
+            if data.guid in buried:
+                results.append(SaveResult(Outcome.BURIED, now))
+            elif first.get(data.guid) is data and data.guid in placed:
+                new = placed[data.guid]
+                stored[data.guid] = batch.Stored(new.item_id, data.content_hash, now, new.story_id)
+                results.append(SaveResult(Outcome.NEW, now, new.story_id, new.linked))
+            else:
+                if data.guid not in stored:  # another writer stored it a moment ago
+                    stored.update(batch.existing(session, source.id, [data.guid]))
+                results.append(_compare(session, stored, data, summary, now))
+        return results
 
     def save_item(
         self, source_id: int, data: ItemData, summary: SummaryData, now: datetime
@@ -511,121 +539,21 @@ class Storage:
 
 _STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], "big", signed=True)
 
-# Bound on the number of values in one IN (...) list; SQLite allows 32,766 variables.
-_IN_BATCH = 500
 
-
-def _existing(session: Session, source_id: int, guids: Sequence[str]) -> dict[str, Item]:
-    """The stored items among *guids*, read in a few queries rather than one per item."""
-    found: dict[str, Item] = {}
-    unique = list(dict.fromkeys(guids))
-    for start in range(0, len(unique), _IN_BATCH):
-        query = (
-            select(Item)
-            .where(Item.source_id == source_id, Item.guid.in_(unique[start : start + _IN_BATCH]))
-            .options(joinedload(Item.summary))
-        )
-        found.update((item.guid, item) for item in session.scalars(query).unique())
-    return found
-
-
-def _save(
+def _compare(
     session: Session,
-    source: Source,
-    item: Item | None,
+    stored: dict[str, batch.Stored],
     data: ItemData,
     summary: SummaryData,
     now: datetime,
-    matcher: StoryMatcher | None,
 ) -> SaveResult:
-    if item is not None and item.content_hash == data.content_hash:
+    """A known guid: unchanged, or updated in place to a new version."""
+    item = stored[data.guid]
+    if item.content_hash == data.content_hash:
         return SaveResult(Outcome.UNCHANGED, item.first_seen_at, item.story_id)
-    if item is None:
-        keys = stories.tombstone_keys(source.url, data.guid, data.canonical_url)
-        if stories.is_tombstoned(session, keys):
-            return SaveResult(Outcome.BURIED, now)
-        story_id = stories.find_story(
-            session,
-            canonical_url=data.canonical_url,
-            content_hash=data.content_hash,
-            fingerprint=data.fingerprint,
-            band_keys=data.band_keys,
-            matcher=matcher,
-        )
-        item = _insert(session, source.id, data, summary, now, story_id)
-        if item.version == 1:
-            stories.add_bands(session, item.id, data.band_keys)
-            return SaveResult(Outcome.NEW, item.first_seen_at, item.story_id, story_id is not None)
-    # An update in place (or a row another worker inserted a moment ago).
-    item.version += 1
-    _fill(item, data, now)
-    item.summary = _summary(data, summary, now)
-    session.flush()
-    stories.replace_bands(session, item.id, data.band_keys)
+    batch.update_in_place(session, item, data, summary, now)
+    stored[data.guid] = replace(item, content_hash=data.content_hash)
     return SaveResult(Outcome.UPDATED, item.first_seen_at, item.story_id)
-
-
-def _find(session: Session, source_id: int, guid: str) -> Item | None:
-    return session.scalar(
-        select(Item)
-        .where(Item.source_id == source_id, Item.guid == guid)
-        .options(joinedload(Item.summary))
-    )
-
-
-def _insert(
-    session: Session,
-    source_id: int,
-    data: ItemData,
-    summary: SummaryData,
-    now: datetime,
-    story_id: int | None,
-) -> Item:
-    """Insert the item and its summary, or find the row another worker inserted a moment
-    ago (then returned as it is, for the caller to update).
-
-    The savepoint makes the insert idempotent on both backends: a unique-constraint
-    conflict rolls back only this row.
-    """
-    try:
-        with session.begin_nested():
-            item = Item(source_id=source_id, guid=data.guid, first_seen_at=now, version=1)
-            if story_id is None:
-                item.story = Story(first_seen_at=now)  # the item leads its own story
-            else:
-                item.story_id = story_id
-            _fill(item, data, now)
-            item.summary = _summary(data, summary, now)
-            session.add(item)
-            session.flush()
-            return item
-    except IntegrityError:
-        existing = _find(session, source_id, data.guid)
-        if existing is None:
-            raise
-        return existing
-
-
-def _summary(data: ItemData, summary: SummaryData, now: datetime) -> Summary:
-    return Summary(
-        algorithm=summary.algorithm,
-        sentences=list(summary.sentences),
-        content_hash=data.content_hash,
-        created_at=now,
-    )
-
-
-def _fill(item: Item, data: ItemData, now: datetime) -> None:
-    item.url = data.url
-    item.canonical_url = data.canonical_url
-    item.title = data.title
-    item.author = data.author
-    item.published_at = data.published_at
-    item.language = data.language
-    item.text = data.text
-    item.content_hash = data.content_hash
-    item.fingerprint = data.fingerprint
-    item.updated_at = now
 
 
 def _apply(source: Source, update: SourceUpdate) -> None:
