@@ -242,8 +242,8 @@ STAGES = (
     Stage("dedup: fingerprints, canonical URLs", "feedbrief/pipeline.py", ("_item_data",)),
     Stage(
         "summarise",
-        "feedbrief/pipeline.py",
-        ("summarise",),
+        "summarise/summarisers.py",
+        ("summarise_text",),
         parts=(Stage("language detection", "summarise/language.py", ("detect_language",)),),
     ),
     Stage(

@@ -12,6 +12,7 @@ from feedbrief import USER_AGENT
 from feedbrief.digests import DigestWriter, local_day
 from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now
+from feedbrief.processes import Offload, default_processes
 from feedbrief.settings import Settings
 from ingest.fetch import Fetcher
 from ingest.fingerprint import match_encoded
@@ -36,7 +37,22 @@ class App:
             algorithm=self.settings.digest.algorithm,
             length=Length(sentences=self.settings.digest.sentences),
         )
-        return Pipeline(self.storage, summary=policy, clock=self.clock, stop=self.stop)
+        return Pipeline(
+            self.storage, summary=policy, clock=self.clock, stop=self.stop, offload=self.offload
+        )
+
+    @cached_property
+    def offload(self) -> Offload:
+        """In place unless ``start_processes`` forked a pool first."""
+        return Offload()
+
+    def start_processes(self) -> None:
+        """Fork the worker processes that parse and summarise, for a command that ingests
+        in bulk. Call it first: before the database is opened or any thread started."""
+        if "offload" in self.__dict__:
+            raise RuntimeError("start_processes() must come before anything uses the pipeline")
+        processes = self.settings.feeds.processes or default_processes()
+        self.offload = Offload(processes)
 
     @cached_property
     def digests(self) -> DigestWriter:
@@ -115,6 +131,8 @@ class App:
         return self.clock()
 
     def close(self) -> None:
+        if "offload" in self.__dict__:
+            self.offload.close()
         if "fetcher" in self.__dict__:
             self.fetcher.close()
         if "storage" in self.__dict__:

@@ -63,6 +63,7 @@ def run(
 ) -> None:
     """Run the service: ingest seeds (and feeds), summarise, write daily digests."""
     with open_app(config, log_level) as application:
+        application.start_processes()
         try:
             with run_lock(application.settings.database.url):
                 setup_metrics(application.settings.metrics.dir)

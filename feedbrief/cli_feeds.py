@@ -105,6 +105,7 @@ def refresh(
 ) -> None:
     """Fetch feeds now, whatever their schedule."""
     with open_app(config, log_level) as application:
+        application.start_processes()
         feeds = [f for f in application.storage.sources("feed") if f.retired_at is None]
         if urls:
             known = {f.url: f for f in feeds}

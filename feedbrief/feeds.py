@@ -133,10 +133,11 @@ class FeedUpdater:
             self.storage.update_source(feed.id, update)
             feed_log.info("feed not modified")
             return RefreshResult(feed.url, "not-modified")
-        parsed = parse_feed(
+        parsed = self.pipeline.offload.call(
+            parse_feed,
             result.content or b"",
             url=result.url,
-            headers=result.headers,
+            headers=dict(result.headers),
             max_entries=self.settings.max_entries,
         )
         if not parsed.is_feed:

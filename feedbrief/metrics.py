@@ -16,9 +16,7 @@ gauges of their own, and nothing needs ``mark_process_dead`` when they exit.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -143,16 +141,6 @@ def record_summarise(seconds: float) -> None:
     if _metrics is None:
         return
     _metrics.summarise_seconds.observe(seconds)
-
-
-@contextmanager
-def time_summarise() -> Iterator[None]:
-    """Time the block as one summary (also when it raises: slow failures count too)."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        record_summarise(time.perf_counter() - start)
 
 
 # -- the scraping side ---------------------------------------------------------------

@@ -7,6 +7,7 @@ one stage to the next, in the one direction data flows.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief import metrics
+from feedbrief.processes import Offload
 from ingest.canonical import canonical_url
 from ingest.fingerprint import encode, fingerprint
 from ingest.records import Article
@@ -53,6 +55,40 @@ class SummaryPolicy:
     length: Length = field(default_factory=lambda: Length(sentences=3))
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An article made ready for storage: its item data (canonical URL, fingerprint) and
+    its summary, with the time summarising took (for the metrics)."""
+
+    data: ItemData
+    summary: SummaryData
+    summarise_seconds: float
+
+
+# Articles prepared per call: a stop request waits for one chunk at most (well under a
+# second), and a worker process returns results as it goes.
+PREPARE_CHUNK = 64
+
+
+def prepare_articles(articles: Sequence[Article], policy: SummaryPolicy) -> list[Prepared]:
+    """The CPU-bound half of storing articles; pure, so it can run in a worker process."""
+    return [_prepare(article, policy) for article in articles]
+
+
+def _prepare(article: Article, policy: SummaryPolicy) -> Prepared:
+    started = time.perf_counter()
+    sentences = summarise_text(
+        article.text,
+        length=policy.length,
+        algorithm=policy.algorithm,
+        language=article.language,
+        title=article.title,
+    )
+    seconds = time.perf_counter() - started
+    summary = SummaryData(algorithm=policy.algorithm, sentences=tuple(sentences))
+    return Prepared(_item_data(article), summary, seconds)
+
+
 class Pipeline:
     def __init__(
         self,
@@ -61,11 +97,13 @@ class Pipeline:
         summary: SummaryPolicy = SummaryPolicy(),
         clock: Clock = utc_now,
         stop: threading.Event | None = None,
+        offload: Offload | None = None,
     ) -> None:
         self.storage = storage
         self.summary = summary
         self.clock = clock
         self.stop = stop or threading.Event()
+        self.offload = offload or Offload()
 
     def store_articles(
         self,
@@ -82,23 +120,17 @@ class Pipeline:
         latest = {article.guid: article for article in articles}  # a repeated guid: last wins
         stored = self.storage.content_hashes(source_id, list(latest))
         changed = [a for a in latest.values() if stored.get(a.guid) != a.content_hash]
-        prepared = []
-        for article in changed:
+        prepared: list[Prepared] = []
+        for start in range(0, len(changed), PREPARE_CHUNK):
             if self.stop.is_set():
                 raise Stopped
-            prepared.append((_item_data(article), self.summarise(article)))
-        return self.storage.save_items(source_id, prepared, update)
-
-    def summarise(self, article: Article) -> SummaryData:
-        with metrics.time_summarise():
-            sentences = summarise_text(
-                article.text,
-                length=self.summary.length,
-                algorithm=self.summary.algorithm,
-                language=article.language,
-                title=article.title,
-            )
-        return SummaryData(algorithm=self.summary.algorithm, sentences=tuple(sentences))
+            chunk = changed[start : start + PREPARE_CHUNK]
+            prepared += self.offload.call(prepare_articles, chunk, self.summary)
+        for item in prepared:
+            metrics.record_summarise(item.summarise_seconds)
+        return self.storage.save_items(
+            source_id, [(item.data, item.summary) for item in prepared], update
+        )
 
     def replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
         """Run one seed file through the whole pipeline; errors become a table row."""

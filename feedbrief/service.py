@@ -55,8 +55,13 @@ class Service:
                 new=sum(r.new for r in results),
             )
 
-    def write_today(self) -> None:
-        self.app.digests.write(self.app.today())
+    def write_today(self, unless_written_since: datetime | None = None) -> None:
+        """Write today's digest, even an empty one, unless this pass already did."""
+        today = self.app.today()
+        written = self.app.storage.digest_generated_at(today)
+        if unless_written_since and written and written >= unless_written_since:
+            return
+        self.app.digests.write(today)
 
     def daily_digest(self) -> None:
         """At the configured time: finalise yesterday's digest and start today's, then
@@ -85,12 +90,13 @@ class Service:
             self.app.storage.release_leases()
 
     def run_once(self) -> None:
+        started = self.app.now()
         self._guarded("leases", self.release_stale_leases)
         self._guarded("heartbeat", self.heartbeat)
         self._guarded("subscriptions", self.app.sync_subscriptions)
         self._guarded("seeds", self.scan_seeds)
         self._guarded("feeds", self.refresh_feeds)
-        self._guarded("digest", self.write_today)
+        self._guarded("digest", lambda: self.write_today(unless_written_since=started))
 
     def run_forever(self) -> None:
         self._install_signal_handlers()

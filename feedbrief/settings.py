@@ -140,6 +140,9 @@ class FeedSettings(_Section):
     # A feed claimed by a worker is its own for this long; if the worker dies, another
     # takes the feed over once the lease has run out. Longer than any one refresh.
     lease: Duration = 600.0
+    # Processes that parse, clean, fingerprint and summarise what was fetched (pure
+    # Python: one process uses one core). 0: one per CPU; 1: all in the service process.
+    processes: int = Field(default=0, ge=0, le=64)
     subscriptions: list[Subscription] = []
 
 

@@ -30,10 +30,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "feedbrief_read_only"
+"""Execution option of an engine whose transactions only read (see ``_sqlite_begin``)."""
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
-    # instead of one failing with "database is locked" when it upgrades a read lock.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer's IMMEDIATE takes the write lock up front, so two writers queue on
+    # busy_timeout instead of one failing with "database is locked" when it upgrades a
+    # read lock. A reader's plain BEGIN never waits: WAL gives it a snapshot.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_database_engine(url: str) -> Engine:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -157,6 +158,14 @@ class Storage:
         self.engine = engine
         self.matcher = matcher
         self._session = sessionmaker(engine, expire_on_commit=False)
+        self._reader = sessionmaker(
+            engine.execution_options(**{database.READ_ONLY: True}), expire_on_commit=False
+        )
+        # SQLite has one writer at a time. Threads of this process queue here and take
+        # turns at once; left to SQLite's busy handler they would poll with sleeps of up
+        # to 100 ms, and a pass of many small feed transactions spent most of its time
+        # asleep. (Other processes still queue on the busy handler.)
+        self._write_turn = threading.RLock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(
@@ -177,7 +186,7 @@ class Storage:
     # -- sources ---------------------------------------------------------------------
 
     def ensure_source(self, kind: str, url: str, title: str | None, now: datetime) -> int:
-        with self._session.begin() as session:
+        with self._write() as session:
             source = session.scalar(select(Source).where(Source.url == url))
             if source is None:
                 source = Source(kind=kind, url=url, title=title, added_at=now, error_count=0)
@@ -194,7 +203,7 @@ class Storage:
 
         Returns the source id and whether it was new.
         """
-        with self._session.begin() as session:
+        with self._write() as session:
             source = session.scalar(select(Source).where(Source.url == url))
             created = source is None
             if source is None:
@@ -208,7 +217,7 @@ class Storage:
 
     def remove_source(self, url: str) -> bool:
         """Forget a source and everything stored from it."""
-        with self._session.begin() as session:
+        with self._write() as session:
             source = session.scalar(select(Source).where(Source.url == url))
             if source is None:
                 return False
@@ -240,7 +249,7 @@ class Storage:
         )
         if self.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        with self._session.begin() as session:
+        with self._write() as session:
             claimed = list(session.scalars(query))
             for source in claimed:
                 source.lease_owner = worker
@@ -253,7 +262,7 @@ class Storage:
         query = update(Source).values(lease_owner=None, lease_until=None)
         if source_id is not None:
             query = query.where(Source.id == source_id)
-        with self._session.begin() as session:
+        with self._write() as session:
             session.execute(query)
 
     @contextmanager
@@ -280,24 +289,24 @@ class Storage:
 
     def digest_days(self) -> list[date]:
         """Days whose digest has been written, oldest first."""
-        with self._session() as session:
+        with self._reader() as session:
             return list(session.scalars(select(Digest.day).order_by(Digest.day)))
 
     def digest_generated_at(self, day: date) -> datetime | None:
-        with self._session() as session:
+        with self._reader() as session:
             return session.scalar(select(Digest.generated_at).where(Digest.day == day))
 
     def recent_published(self, source_id: int, since: datetime) -> list[datetime]:
         """When the source's recent items were published (or first seen), for its
         adaptive polling interval."""
         moment = func.coalesce(Item.published_at, Item.first_seen_at)
-        with self._session() as session:
+        with self._reader() as session:
             return list(
                 session.scalars(select(moment).where(Item.source_id == source_id, moment >= since))
             )
 
     def update_source(self, source_id: int, update: SourceUpdate) -> None:
-        with self._session.begin() as session:
+        with self._write() as session:
             _apply(session.get_one(Source, source_id), update)
 
     def sources(self, kind: str | None = None) -> list[SourceState]:
@@ -318,7 +327,7 @@ class Storage:
         else:
             query = select(Source, null())
         query = query.where(*where).order_by(Source.url, Source.id)
-        with self._session() as session:
+        with self._reader() as session:
             return [_state(source, n) for source, n in session.execute(query)]
 
     # -- items -----------------------------------------------------------------------
@@ -326,7 +335,7 @@ class Storage:
     def content_hashes(self, source_id: int, guids: Sequence[str]) -> dict[str, str]:
         """Stored hashes by guid, so callers summarise only what changed."""
         found: dict[str, str] = {}
-        with self._session() as session:
+        with self._reader() as session:
             for start in range(0, len(guids), batch.IN_BATCH):
                 chunk = guids[start : start + batch.IN_BATCH]
                 query = select(Item.guid, Item.content_hash).where(
@@ -351,7 +360,7 @@ class Storage:
         now = now or (update.checked_at if update else None)
         if now is None:
             raise ValueError("save_items needs now= or an update")
-        with self._session.begin() as session:
+        with self._write() as session:
             if items and self.dialect == "postgresql":
                 # Story linking reads other items to decide; two workers linking copies of
                 # one story at once would each miss the other's uncommitted rows. Taking
@@ -428,7 +437,7 @@ class Storage:
             .order_by(Story.first_seen_at, Story.id, Item.first_seen_at, Item.id)
         )
         grouped: dict[int, tuple[int | None, list[StoryItem]]] = {}
-        with self._session() as session:
+        with self._reader() as session:
             for story_id, lead_id, *fields, sentences in session.execute(query):
                 item = StoryItem(*fields, summary=tuple(sentences or ()))
                 grouped.setdefault(story_id, (lead_id, []))[1].append(item)
@@ -448,7 +457,7 @@ class Storage:
             query = self._item_query().where(Item.id > last_id).order_by(Item.id).limit(batch)
             if since is not None:
                 query = query.where(Item.first_seen_at >= since)
-            with self._session() as session:
+            with self._reader() as session:
                 rows = [_stored(item) for item in session.scalars(query)]
             if not rows:
                 return
@@ -461,7 +470,7 @@ class Storage:
         Stories left without items go too; digest files on disk are not touched."""
         deleted = 0
         while True:
-            with self._session.begin() as session:
+            with self._write() as session:
                 rows = session.execute(
                     select(Item.id, Source.url, Item.guid, Item.canonical_url)
                     .join(Source, Item.source_id == Source.id)
@@ -479,13 +488,13 @@ class Storage:
                 stories.bury(session, keys, now)
                 session.execute(delete(Item).where(Item.id.in_([row[0] for row in rows])))
                 deleted += len(rows)
-        with self._session.begin() as session:
+        with self._write() as session:
             orphan = ~select(Item.id).where(Item.story_id == Story.id).exists()
             session.execute(delete(Story).where(Story.first_seen_at < before, orphan))
         return deleted
 
     def count_items(self) -> int:
-        with self._session() as session:
+        with self._reader() as session:
             return session.scalar(select(func.count(Item.id))) or 0
 
     @staticmethod
@@ -496,7 +505,7 @@ class Storage:
 
     def record_digest(self, day: date, generated_at: datetime, tz: str, stories: int) -> None:
         """Note that *day*'s digest was written; two workers may race to note it first."""
-        with self._session.begin() as session:
+        with self._write() as session:
             digest = session.get(Digest, day)
             if digest is None:
                 try:
@@ -515,7 +524,7 @@ class Storage:
 
     def record_tick(self, worker: str, now: datetime) -> None:
         """Note that *worker*'s ticker fired; ``serve``'s health check reads it."""
-        with self._session.begin() as session:
+        with self._write() as session:
             row = session.get(Worker, worker)
             if row is None:
                 session.add(Worker(name=worker, started_at=now, last_tick_at=now))
@@ -524,7 +533,7 @@ class Storage:
 
     def last_tick(self) -> datetime | None:
         """The most recent tick of any worker."""
-        with self._session() as session:
+        with self._reader() as session:
             return session.scalar(select(func.max(Worker.last_tick_at)))
 
     def ping(self) -> None:
@@ -535,6 +544,12 @@ class Storage:
     def session(self) -> Session:
         """A raw session, for tests and one-off maintenance only."""
         return self._session()
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One write transaction: committed on leaving, rolled back on an exception."""
+        with self._write_turn or nullcontext(), self._session.begin() as session:
+            yield session
 
 
 _STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], "big", signed=True)

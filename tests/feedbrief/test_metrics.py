@@ -40,8 +40,7 @@ WORKER = """
     metrics.record_fetch("error", 12.0)
     metrics.record_items(new=3, updated=1)
     metrics.record_duplicates(2)
-    with metrics.time_summarise():
-        pass
+    metrics.record_summarise(0.0001)
     metrics.record_summarise(0.004)
 """
 

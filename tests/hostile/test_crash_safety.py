@@ -35,7 +35,7 @@ from tests.hostile.conftest import (
     news_feed,
 )
 
-FEEDS = 40
+FEEDS = 100
 ITEMS = 10
 KILLS = 3
 # Long enough for any one complete run of the farm on a loaded two-core machine.
@@ -201,7 +201,7 @@ def test_runs_killed_mid_ingest_then_one_complete_run_store_everything_once(
         run = start(config, "--once")
         if not started_refreshing(run):
             break  # an earlier run got through everything before its kill: nothing is due
-        time.sleep(rng.uniform(0.1, 1.5))
+        time.sleep(rng.uniform(0.05, 0.6))
         run.process.send_signal(signal.SIGKILL)
         run.process.wait(RUN_SECONDS)
         assert_database_sound(tmp_path)

@@ -1,0 +1,154 @@
+"""Worker processes for parsing and summarising: real forks, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedbrief.pipeline import Pipeline, SummaryPolicy
+from feedbrief.processes import Offload, WorkerDied
+from ingest.records import Article
+from storage import SourceUpdate, Storage
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="worker processes are forked on Linux only"
+)
+
+
+@pytest.fixture
+def offload() -> Iterator[Offload]:
+    pool = Offload(2)
+    yield pool
+    pool.close()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def wait_until(condition: object, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def worker_pids(offload: Offload) -> set[int]:
+    return {offload.call(os.getpid) for _ in range(20)}
+
+
+def test_functions_run_in_other_processes(offload: Offload) -> None:
+    assert offload.pooled
+    pids = worker_pids(offload)
+    assert os.getpid() not in pids
+    assert offload.call(divmod, 17, 5) == (3, 2)
+
+
+def test_one_process_means_in_place() -> None:
+    inline = Offload(1)
+    assert not inline.pooled
+    assert inline.call(os.getpid) == os.getpid()
+
+
+def test_an_exception_in_a_worker_reaches_the_caller(offload: Offload) -> None:
+    with pytest.raises(ZeroDivisionError):
+        offload.call(divmod, 1, 0)
+    assert offload.call(divmod, 4, 2) == (2, 0)  # the pool is still whole
+
+
+def test_a_killed_worker_fails_its_input_and_the_rest_runs_in_place(offload: Offload) -> None:
+    victim = offload.call(os.getpid)
+    with pytest.raises(WorkerDied):
+        offload.call(os.kill, victim, signal.SIGKILL)
+    assert not offload.pooled
+    assert offload.call(os.getpid) == os.getpid()
+
+
+def test_workers_ignore_the_signals_that_stop_the_service(offload: Offload) -> None:
+    pids = worker_pids(offload)
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGINT)
+    time.sleep(0.3)
+    assert all(alive(pid) for pid in pids)
+    assert offload.call(divmod, 9, 3) == (3, 0)
+    assert offload.pooled
+
+
+def test_workers_exit_when_the_service_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import os, sys, time\n"
+        "from feedbrief.processes import Offload\n"
+        "pool = Offload(2)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    service = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert service.stdout is not None
+        assert service.stdout.readline().strip() == "ready"
+        pids = children(service.pid)
+        assert len(pids) == 2 and all(alive(pid) for pid in pids)
+        service.send_signal(signal.SIGKILL)
+        service.wait(10)
+        assert wait_until(lambda: not any(alive(pid) for pid in pids)), "orphaned workers"
+    finally:
+        service.kill()
+
+
+def test_pipeline_stores_the_same_with_workers_as_in_place(
+    offload: Offload, tmp_path: Path
+) -> None:
+    articles = [
+        Article(
+            guid=f"item-{n}",
+            title=f"Council approves bridge plan {n}",
+            text="\n\n".join(
+                f"The council voted {n} times on the bridge, and paragraph {p} says so at "
+                "length, with the details residents asked about at the meeting."
+                for p in range(6)
+            ),
+        )
+        for n in range(5)
+    ]
+    stored = []
+    for name, pool in (("inline", Offload(1)), ("pooled", offload)):
+        storage = Storage.open(f"sqlite:///{tmp_path / name}.db")
+        try:
+            pipeline = Pipeline(storage, summary=SummaryPolicy(), offload=pool)
+            source = storage.ensure_source("seed", "seed:test", None, pipeline.clock())
+            pipeline.store_articles(source, articles, SourceUpdate(checked_at=pipeline.clock()))
+            stored.append([(i.guid, i.summary, i.canonical_url) for i in storage.iter_items()])
+        finally:
+            storage.close()
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == 5 and all(summary for _, summary, _ in stored[0])
