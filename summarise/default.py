@@ -176,11 +176,13 @@ def sentence_features(
     """
     sentences = document.sentences
     count = len(sentences)
-    words = [s.words for s in sentences]
     if isinstance(document, TokenizedDocument):
         terms = document.content_terms(stem, stop_words)
+        word_counts = document.word_counts
     else:
+        words = [s.words for s in sentences]
         terms = content_terms(words, stem, stop_words)
+        word_counts = np.fromiter(map(len, words), dtype=np.intp, count=count)
     vocabulary = len(terms.vocabulary)
     rows, columns, tf = _term_counts(terms, count)
 
@@ -200,7 +202,7 @@ def sentence_features(
     title_share = _sums(rows, in_title[columns], count) / (len(title) or 1)
 
     positions = np.arange(count, dtype=float)
-    lengths = np.log1p([len(w) for w in words])
+    lengths = np.log1p(word_counts)
     features = np.empty((count, len(FEATURES) - 1))
     features[:, 0] = 1.0 / (1.0 + positions)
     features[:, 1] = positions == 0

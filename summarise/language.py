@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import structlog
 from nltk.stem.snowball import SnowballStemmer
@@ -81,11 +82,20 @@ _STOP_WORD_LANGUAGES = ("en", "fr", "de", "it", "pt", "es", "sv", "cs", "sk", "p
 _WORD = re.compile(r"\w+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
+_ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+# ASCII bytes as ``\w+`` words lower-cased: word characters lower-cased, others spaces.
+_ASCII_WORDS = bytes(
+    ord(chr(b).lower()) if chr(b).isalnum() or chr(b) == "_" else ord(" ") for b in range(256)
+)
 _MIN_WORDS = 8
 _MIN_SHARE = 0.1
 _STEM_CACHE = 1 << 17  # distinct words remembered per language: a few MB
 # Languages for which sumy's stemmer is NLTK's Snowball stemmer.
 _NLTK_SNOWBALL = frozenset(SnowballStemmer.languages) - {"porter"}
+
+
+# Each language a stop word is on, with the share of the word that language gets.
+_Weights = tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)
@@ -122,13 +132,14 @@ def normalise_language(language: str | None) -> str | None:
 def detect_language(text: str) -> str | None:
     """A best guess at the ISO 639-1 code of ``text``, or None when there is no telling."""
     sample = text[:_DETECTION_SAMPLE]
-    # ASCII letters are all Latin: count them in C and name only the other letters.
-    scripts = Counter(_script(ch) for ch in _NON_ASCII.findall(sample) if ch.isalpha())
-    latin = len(_ASCII_LETTER.findall(sample))
+    others = [] if sample.isascii() else [c for c in _NON_ASCII.findall(sample) if c.isalpha()]
+    if not others:
+        # Every letter is an ASCII one, so Latin, which names no language: stop words decide.
+        return _detect_by_stop_words(sample) if _ASCII_LETTER.search(sample) else None
+    scripts = Counter(map(_script, others))
+    latin = _ascii_letters(sample)
     if latin:
         scripts["LATIN"] += latin
-    if not scripts:
-        return None  # no letters, nothing to tell
     by_script = _language_from_script(scripts)
     if by_script is not None:
         return by_script
@@ -136,6 +147,11 @@ def detect_language(text: str) -> str | None:
     if detected is None and scripts.most_common(1)[0][0] == "CYRILLIC":
         return "ru"  # the most common Cyrillic language, with no stop-word list in sumy
     return detected
+
+
+def _ascii_letters(text: str) -> int:
+    """How many ASCII letters ``text`` has, counted in C by deleting everything else."""
+    return len(text.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
 
 
 def _language_from_script(scripts: Counter[str]) -> str | None:
@@ -162,22 +178,37 @@ def _detect_by_stop_words(sample: str) -> str | None:
     enough of them: an article in its own language is a third to a half stop words,
     while a related language's list catches only a few of them. A word on several
     lists ("la", "de") counts for each in proportion, so distinctive words decide."""
-    words = _WORD.findall(sample.lower())
+    if sample.isascii():
+        # Bytes: one C-level translation lower-cases and blanks what \w would not match.
+        words: list[str] | list[bytes] = sample.encode().translate(_ASCII_WORDS).split()
+        weights: dict[Any, _Weights] = _ascii_stop_word_weights()
+    else:
+        words = _WORD.findall(sample.lower())
+        weights = _stop_word_weights()
     if len(words) < _MIN_WORDS:
         return None
-    weights = _stop_word_weights()
-    scores: Counter[str] = Counter()
-    for word, count in Counter(words).items():
-        for code, weight in weights.get(word, ()):
-            scores[code] += weight * count
+    # Words in no list add nothing, so only stop words are counted, in order of first
+    # appearance, each language scored in the order it is first seen.
+    scores: dict[str, float] = {}
+    for word, count in Counter(filter(weights.__contains__, words)).items():
+        for code, weight in weights[word]:
+            scores[code] = scores.get(code, 0) + weight * count
     if not scores:
         return None
-    code, score = scores.most_common(1)[0]
-    return code if score >= _MIN_SHARE * len(words) else None
+    code = max(scores, key=scores.__getitem__)  # the first of equals, as Counter's
+    return code if scores[code] >= _MIN_SHARE * len(words) else None
 
 
 @cache
-def _stop_word_weights() -> dict[str, tuple[tuple[str, float], ...]]:
+def _ascii_stop_word_weights() -> dict[bytes, _Weights]:
+    """:func:`_stop_word_weights` of the ASCII stop words, keyed by their bytes."""
+    return {
+        word.encode(): weights for word, weights in _stop_word_weights().items() if word.isascii()
+    }
+
+
+@cache
+def _stop_word_weights() -> dict[str, _Weights]:
     languages: dict[str, list[str]] = {}
     for code in _STOP_WORD_LANGUAGES:
         try:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, filterfalse
+from functools import lru_cache
+from itertools import chain, repeat
 from itertools import count as numbers_from_zero
 
 import numpy as np
@@ -43,12 +44,21 @@ _DENSE_KEYS = 1 << 20
 # Sentences sharing this share of their distinct words (Jaccard) say the same thing:
 # one word changed in a sentence of ten words or more.
 NEAR_DUPLICATE = 0.8
+# Up to this many sentences that may repeat another are compared all at once.
+_DENSE_CANDIDATES = 32
+# Words whose content terms are remembered, per stemmer and stop-word list: a few MB.
+_TERMS_REMEMBERED = 1 << 17
+# Ends each sentence when the sentences are tokenised together: a word of its own, as it
+# is neither space nor punctuation. A text holding it is tokenised sentence by sentence.
+_SEPARATOR = "\x00"
+_JOINER = f" {_SEPARATOR} "
 
 _PUNCTUATION = string.punctuation + "“”‘’«»‹›„‚—–…•·¡¿"
 # A run of non-space characters, less any punctuation at either end.
 _SPACED_WORD = re.compile(
     f"[^\\s{re.escape(_PUNCTUATION)}](?:\\S*[^\\s{re.escape(_PUNCTUATION)}])?"
 )
+_LEADING_PUNCTUATION = re.compile(f" [{re.escape(_PUNCTUATION)}]+")
 # Words in text mixing spaced and unspaced scripts, where punctuation need not be spaced.
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 # Han, kana, Thai, Lao, Khmer, Myanmar: scripts that do not separate words with spaces.
@@ -95,6 +105,14 @@ def _spaced_words(text: str) -> list[str]:
     return _SPACED_WORD.findall(text)
 
 
+def _lower_spaced_words(text: str) -> list[str]:
+    """:func:`_spaced_words` of ``text.lower()`` for text whose only whitespace is the
+    space: punctuation is cut from where words start, then, the text reversed, from where
+    they end. Two scans for a space are much cheaper than matching every word."""
+    padded = _LEADING_PUNCTUATION.sub(" ", f" {text.lower()} ")
+    return _LEADING_PUNCTUATION.sub(" ", padded[::-1])[::-1].split()
+
+
 def _split_unspaced(token: str) -> list[str]:
     """``token`` with each run of unspaced-script characters replaced by its bigrams."""
     parts: list[str] = []
@@ -114,16 +132,25 @@ def _split_unspaced(token: str) -> list[str]:
 
 
 class _TokenizedSentence(Sentence):
-    """A sentence whose words were already computed, so they are not computed twice."""
+    """A sentence straight from the splitter, its words made at most once, when asked.
+
+    The splitter's sentences are stripped strings already, so sumy's conversion is
+    skipped. The default summariser works on the document's lower-cased words and never
+    asks for these, so on the common path they are not made at all.
+    """
 
     __slots__ = ("_words",)
 
-    def __init__(self, text: str, tokenizer: Tokenizer, words: tuple[str, ...]) -> None:
-        super().__init__(text, tokenizer)
+    def __init__(self, text: str, tokenizer: Tokenizer, words: tuple[str, ...] | None) -> None:
+        self._text = text
+        self._tokenizer = tokenizer
+        self._is_heading = False
         self._words = words
 
     @property
     def words(self) -> tuple[str, ...]:
+        if self._words is None:
+            self._words = self._tokenizer.to_words(self._text)
         return self._words
 
 
@@ -156,51 +183,105 @@ def content_terms(
     return words.content_terms(stem, stop_words)
 
 
-def _numbering(items: Iterable[str]) -> dict[str, int]:
-    """Each distinct item numbered in order of first appearance."""
-    return dict(zip(dict.fromkeys(items), numbers_from_zero()))
+def _numbered(words: list[str], *first: str) -> tuple[list[str], np.ndarray]:
+    """Each distinct word once, in order of first appearance (after ``first``), and each
+    word's index in that list.
+
+    ``setdefault`` records where each word first appears in one C-level pass, without
+    a second look-up per word; an array then turns those places into indices.
+    """
+    seen = dict(zip(first, numbers_from_zero()))
+    places = np.fromiter(
+        map(seen.setdefault, words, numbers_from_zero(len(first))),
+        dtype=np.intp,
+        count=len(words),
+    )
+    starts = np.fromiter(seen.values(), dtype=np.intp, count=len(seen))
+    index = np.empty(len(words) + len(first), dtype=np.intp)
+    index[starts] = np.arange(len(starts))
+    return list(seen), index[places]
+
+
+class _Terms(dict[str, str | None]):
+    """Each word's content term, None for a stop word: remembered across documents.
+
+    News vocabulary repeats from article to article, so a dictionary look-up replaces a
+    stop-word test and a stemmer call for almost every word. Emptied when full.
+    """
+
+    def __init__(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> None:
+        super().__init__()
+        self._stem = stem
+        self._stop_words = stop_words
+
+    def __missing__(self, word: str) -> str | None:
+        if len(self) >= _TERMS_REMEMBERED:
+            self.clear()
+        term = None if word in self._stop_words else self._stem(word)
+        self[word] = term
+        return term
+
+
+@lru_cache(maxsize=64)
+def _terms_for(stem: Callable[[str], str], stop_words: frozenset[str]) -> _Terms:
+    return _Terms(stem, stop_words)
 
 
 @dataclass(frozen=True)
 class _Words:
     """The lower-cased words of some sentences: each distinct word once, and for every
-    word occurrence its number and the length of each sentence."""
+    word occurrence its number and its sentence; and the length of each sentence."""
 
     distinct: list[str]
     ids: np.ndarray
-    lengths: list[int]
+    lengths: np.ndarray
+    sentence_of: np.ndarray
 
     @classmethod
     def of(cls, sentences: Sequence[Sequence[str]]) -> _Words:
-        lowered = lower_words(list(chain.from_iterable(sentences)))
-        numbers = _numbering(lowered)
-        ids = np.fromiter(map(numbers.__getitem__, lowered), dtype=np.intp, count=len(lowered))
-        return cls(list(numbers), ids, [len(s) for s in sentences])
+        distinct, ids = _numbered(lower_words(list(chain.from_iterable(sentences))))
+        lengths = np.fromiter(map(len, sentences), dtype=np.intp, count=len(sentences))
+        return cls(distinct, ids, lengths, np.repeat(np.arange(len(lengths)), lengths))
 
-    @property
-    def sentence_of(self) -> np.ndarray:
-        return np.repeat(np.arange(len(self.lengths)), self.lengths)
+    @classmethod
+    def of_spaced(cls, sentences: Sequence[str]) -> _Words:
+        """The words of sentences in scripts that put spaces between words.
 
-    def only(self, kept: list[bool]) -> _Words:
+        All the sentences are lower-cased and tokenised at once, each followed by a
+        separator, which finds the same words as tokenising each sentence and then
+        lower-casing its words, at a fraction of the cost: no character lower-cases to
+        a space or punctuation, and the one context-dependent case (the Greek final
+        sigma) looks no further than the spaces around a word.
+        """
+        tokens = _lower_spaced_words(_JOINER.join([*sentences, ""]))
+        distinct, ids = _numbered(tokens, _SEPARATOR)
+        separator = ids == 0
+        sentence_of = separator.cumsum()[~separator]
+        lengths = np.bincount(sentence_of, minlength=len(sentences))
+        return cls(distinct[1:], ids[~separator] - 1, lengths, sentence_of)
+
+    def only(self, kept: np.ndarray) -> _Words:
         """The words of the sentences where ``kept`` is true."""
-        mask = np.asarray(kept)[self.sentence_of]
-        return _Words(self.distinct, self.ids[mask], list(compress(self.lengths, kept)))
+        mask = kept[self.sentence_of]
+        renumbered = np.cumsum(kept) - 1
+        return _Words(
+            self.distinct, self.ids[mask], self.lengths[kept], renumbered[self.sentence_of[mask]]
+        )
 
     def content_terms(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> ContentTerms:
         """Stop words out and stems numbered, working on distinct words, not occurrences:
-        in Python, that is what keeps this cheap. The stemmer caches its results."""
-        stop = np.fromiter(
-            map(stop_words.__contains__, self.distinct), dtype=bool, count=len(self.distinct)
+        in Python, that is what keeps this cheap."""
+        terms = list(map(_terms_for(stem, stop_words).__getitem__, self.distinct))
+        first_seen = dict.fromkeys(terms)
+        first_seen.pop(None, None)
+        vocabulary: dict[str, int] = dict(zip(first_seen, numbers_from_zero()))
+        number: dict[str | None, int] = {**vocabulary, None: -1}
+        term_of_word = np.fromiter(map(number.__getitem__, terms), dtype=np.intp, count=len(terms))
+        terms_used = term_of_word[self.ids]
+        content = terms_used >= 0
+        return ContentTerms(
+            self.sentence_of[content], terms_used[content], vocabulary, stem, stop_words
         )
-        stems = list(map(stem, filterfalse(stop_words.__contains__, self.distinct)))
-        vocabulary = _numbering(stems)
-        term_of_word = np.full(len(self.distinct), -1, dtype=np.intp)
-        term_of_word[~stop] = np.fromiter(
-            map(vocabulary.__getitem__, stems), dtype=np.intp, count=len(stems)
-        )
-        terms = term_of_word[self.ids]
-        content = terms >= 0
-        return ContentTerms(self.sentence_of[content], terms[content], vocabulary, stem, stop_words)
 
 
 class TokenizedDocument(ObjectDocumentModel):
@@ -208,13 +289,26 @@ class TokenizedDocument(ObjectDocumentModel):
 
     Tokenising is the costliest step of summarising a news article in Python, so the
     words that near-duplicate removal needed are kept, and the content terms made from
-    them on first request (only the default summariser asks).
+    them on first request (only the default summariser asks). The sentences are kept as
+    built rather than gathered again from the paragraphs on every request.
     """
 
-    def __init__(self, paragraphs: Sequence[Paragraph], words: _Words) -> None:
+    def __init__(
+        self, paragraphs: Sequence[Paragraph], sentences: tuple[Sentence, ...], words: _Words
+    ) -> None:
         super().__init__(paragraphs)
+        self._sentences = sentences
         self._words = words
         self._terms: ContentTerms | None = None
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        return self._sentences
+
+    @property
+    def word_counts(self) -> np.ndarray:
+        """How many words each sentence has (``len(sentence.words)``), without making them."""
+        return self._words.lengths
 
     def content_terms(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> ContentTerms:
         """The sentences' :class:`ContentTerms` made with ``stem`` and ``stop_words``."""
@@ -231,47 +325,113 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
     one (see :data:`NEAR_DUPLICATE`) is left out before any summariser sees it: none of
     them should spend the summary's length saying the same thing twice.
     """
-    blocks = [
-        [
-            (sentence, tokenizer.to_words(sentence))
-            for sentence in split_paragraph(block, tokenizer.code)
-        ]
-        for block in split_paragraphs(text)
-    ]
-    flat = [item for block in blocks for item in block]
-    lowered = _Words.of([words for _, words in flat])
-    kept = _first_occurrences([sentence for sentence, _ in flat], lowered).tolist()
-    keep = iter(kept)
+    blocks = [split_paragraph(block, tokenizer.code) for block in split_paragraphs(text)]
+    flat = list(chain.from_iterable(blocks))
+    words, tokens = _words_of(flat, text, tokenizer)
+    kept = _first_occurrences(flat, words)
+    keep = iter(kept.tolist())
+    known: Iterator[tuple[str, ...] | None] = iter(tokens) if tokens is not None else repeat(None)
     paragraphs: list[Paragraph] = []
+    every: list[Sentence] = []
     heading = [Sentence(title, tokenizer, is_heading=True)] if title and title.strip() else []
     for block in blocks:
+        # zip reads ``block`` first, so it stops before taking the next block's items.
         sentences: list[Sentence] = [
-            _TokenizedSentence(sentence, tokenizer, words)
-            for sentence, words in block
-            if next(keep)
+            _TokenizedSentence(sentence, tokenizer, sentence_words)
+            for sentence, sentence_words, keep_it in zip(block, known, keep, strict=False)
+            if keep_it
         ]
         if sentences:
             paragraphs.append(Paragraph([*heading, *sentences]))
+            every.extend(sentences)
             heading = []
     if heading:
         paragraphs.append(Paragraph(heading))
-    return TokenizedDocument(paragraphs, lowered if all(kept) else lowered.only(kept))
+    return TokenizedDocument(paragraphs, tuple(every), words if kept.all() else words.only(kept))
+
+
+def _words_of(
+    sentences: list[str], text: str, tokenizer: Tokenizer
+) -> tuple[_Words, list[tuple[str, ...]] | None]:
+    """The sentences' :class:`_Words`, and their words as the tokenizer gives them when
+    those had to be made one sentence at a time (scripts without spaces)."""
+    if _SEPARATOR not in text and (text.isascii() or not _UNSPACED_RUN.search(text)):
+        return _Words.of_spaced(sentences), None
+    tokens = [tokenizer.to_words(sentence) for sentence in sentences]
+    return _Words.of(tokens), tokens
 
 
 def _first_occurrences(sentences: list[str], words: _Words) -> np.ndarray:
     """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets).
 
+    Sharing :data:`NEAR_DUPLICATE` of the words of both means sharing at least that
+    share of its own words with some other sentence, which few sentences do: only those
+    are compared, all at once while they are few, else by prefix filtering. Sentences
+    without words are compared by their text.
+    """
+    count = len(sentences)
+    word, sentence = np.divmod(_distinct(words.ids * count + words.sentence_of), count)
+    sizes = np.bincount(sentence, minlength=count)
+    keep = np.ones(count, dtype=bool)
+    shared = np.bincount(word)[word] > 1
+    overlap = np.bincount(sentence[shared], minlength=count)
+    candidates = ((overlap >= NEAR_DUPLICATE * sizes) & (sizes > 0)).nonzero()[0]
+    if len(candidates) > _DENSE_CANDIDATES:
+        _drop_repeats_by_prefix(word, sentence, sizes, keep)
+    elif len(candidates) > 1:
+        _drop_repeats_among(candidates, word, sentence, sizes, keep)
+    if not sizes.all():
+        seen: set[str] = set()
+        for index in (sizes == 0).nonzero()[0].tolist():
+            key = sentences[index].lower()
+            keep[index] = key not in seen
+            seen.add(key)
+    return keep
+
+
+def _drop_repeats_among(
+    candidates: np.ndarray,
+    word: np.ndarray,
+    sentence: np.ndarray,
+    sizes: np.ndarray,
+    keep: np.ndarray,
+) -> None:
+    """Clears ``keep`` for each candidate nearly repeating an earlier kept candidate.
+
+    The product of the candidates' word-incidence matrix with itself counts the words
+    every two of them share (whole numbers, exact in floating point); only the words
+    they hold are columns.
+    """
+    row = np.full(len(sizes), -1)
+    row[candidates] = np.arange(len(candidates))
+    rows = row[sentence]
+    theirs = rows >= 0
+    their_words = word[theirs]
+    held = np.zeros(int(word[-1]) + 1, dtype=bool)  # ``word`` is sorted
+    held[their_words] = True
+    incidence = np.zeros((len(candidates), int(held.sum())))
+    incidence[rows[theirs], (held.cumsum() - 1)[their_words]] = 1.0
+    common = incidence @ incidence.T
+    size = sizes[candidates].astype(float)
+    similar = common >= NEAR_DUPLICATE * (size[:, None] + size[None, :] - common)
+    first, second = (candidates[side].tolist() for side in similar.nonzero())
+    for earlier, later in zip(first, second, strict=True):
+        if earlier < later and keep[earlier] and keep[later]:
+            keep[later] = False
+
+
+def _drop_repeats_by_prefix(
+    word: np.ndarray, sentence: np.ndarray, sizes: np.ndarray, keep: np.ndarray
+) -> None:
+    """Clears ``keep`` for each sentence nearly repeating an earlier kept one.
+
     Comparing all pairs of sentences would be quadratic; prefix filtering
     avoids it. With words ordered rarest first, two sentences at least
     :data:`NEAR_DUPLICATE` similar must share one of their first
     ``size - ceil(NEAR_DUPLICATE * size) + 1`` words, so only sentences sharing such a
-    word are compared, and rare words are shared by few. Sentences without words are
-    compared by their text.
+    word are compared, and rare words are shared by few.
     """
-    count = len(sentences)
-    distinct = _distinct(words.ids * count + words.sentence_of)
-    word, sentence = distinct // count, distinct % count
-    sizes = np.bincount(sentence, minlength=count)
+    count = len(sizes)
     rarity = np.bincount(word)[word]
     # By sentence, then rarest word first: one integer key sorts faster than lexsort.
     width = int(word.max(initial=0)) + 1
@@ -284,19 +444,12 @@ def _first_occurrences(sentences: list[str], words: _Words) -> np.ndarray:
     # A word in only one sentence's prefix pairs it with no other sentence.
     repeated = (np.bincount(prefix_words) > 1)[prefix_words]
     words_by_sentence = word[order]
-    keep = np.ones(count, dtype=bool)
     for earlier, later in _sharing_pairs(prefix_words[repeated], prefix_sentences[repeated], count):
         if keep[earlier] and keep[later]:
             mine = set(words_by_sentence[first[earlier] : first[earlier] + sizes[earlier]].tolist())
             theirs = set(words_by_sentence[first[later] : first[later] + sizes[later]].tolist())
             if len(mine & theirs) >= NEAR_DUPLICATE * len(mine | theirs):
                 keep[later] = False
-    seen: set[str] = set()
-    for index in np.flatnonzero(sizes == 0).tolist():
-        key = sentences[index].lower()
-        keep[index] = key not in seen
-        seen.add(key)
-    return keep
 
 
 def _distinct(keys: np.ndarray) -> np.ndarray:
