@@ -23,9 +23,10 @@ rather than sentence by sentence: in Python that is what makes it cheap.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from operator import attrgetter
 from typing import Any
@@ -83,11 +84,22 @@ class Model:
             float(raw["redundancy"]),
         )
 
+    @cached_property
+    def _coefficients(self) -> np.ndarray:
+        return np.array(self.coefficients)
+
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """The model's probability for each row of ``inputs`` (sentences x features)."""
         # A sum of products rather than @: BLAS's thread pool costs more than it saves here.
-        logits = (inputs * self.coefficients).sum(axis=1) + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+        logits = (inputs * self._coefficients).sum(axis=1) + self.intercept
+        # Clipped to [-30, 30] by maximum and minimum: the same values as np.clip, which
+        # costs more than the arithmetic on an article's few sentences.
+        np.maximum(logits, -30.0, out=logits)
+        np.minimum(logits, 30.0, out=logits)
+        np.negative(logits, out=logits)
+        np.exp(logits, out=logits)
+        logits += 1.0
+        return np.divide(1.0, logits, out=logits)
 
 
 @dataclass(frozen=True)
@@ -192,27 +204,48 @@ def sentence_features(
     weights = raw / norms[rows] if len(rows) else raw
     centroid = _sums(columns, weights, vocabulary)
     centrality = _sums(rows, weights * centroid[columns], count)
-    centrality /= np.sqrt(np.dot(centroid, centroid)) or 1.0
+    centrality /= math.sqrt(np.dot(centroid, centroid)) or 1.0
     overlap = _sums(rows, df[columns] - 1.0, count)
     overlap /= max(overlap.tolist(), default=0.0) or 1.0
-    heading_words = lower_words([w for heading in document.headings for w in heading.words])
-    title = {stem(w) for w in heading_words if w not in stop_words}
-    in_title = np.zeros(vocabulary, dtype=bool)
-    in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
-    title_share = _sums(rows, in_title[columns], count) / (len(title) or 1)
-
-    positions = np.arange(count, dtype=float)
     lengths = np.log1p(word_counts)
-    features = np.empty((count, len(FEATURES) - 1))
-    features[:, 0] = 1.0 / (1.0 + positions)
-    features[:, 1] = positions == 0
+
+    features = _position_features(count).copy()
     features[:, 2] = centrality
-    features[:, 3] = title_share
+    features[:, 3] = _title_shares(document, terms, rows, columns, count)
     features[:, 4] = lengths / ((lengths.sum() / count) if count else 1.0)
-    features[:, 5] = positions / max(count, 1)
     features[:, 6] = overlap
     features[:, 7] = lengths / 4
     return features, _Vectors(rows, columns, weights, (count, vocabulary))
+
+
+@lru_cache(maxsize=256)
+def _position_features(count: int) -> np.ndarray:
+    """The features that depend only on where a sentence is (lead, first, position),
+    in their columns of :func:`sentence_features`' rows; the rest left at zero."""
+    positions = np.arange(count, dtype=float)
+    features = np.zeros((count, len(FEATURES) - 1))
+    features[:, 0] = 1.0 / (1.0 + positions)
+    features[:, 1] = positions == 0
+    features[:, 5] = positions / max(count, 1)
+    features.flags.writeable = False  # shared: callers copy it
+    return features
+
+
+def _title_shares(
+    document: ObjectDocumentModel,
+    terms: ContentTerms,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    count: int,
+) -> np.ndarray | float:
+    """Each sentence's share of the title's content terms (0 for every one without a title)."""
+    heading_words = lower_words([w for heading in document.headings for w in heading.words])
+    title = {terms.stem(w) for w in heading_words if w not in terms.stop_words}
+    if not title:
+        return 0.0
+    in_title = np.zeros(len(terms.vocabulary), dtype=bool)
+    in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
+    return _sums(rows, in_title[columns], count) / len(title)
 
 
 def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -267,9 +300,14 @@ class DefaultSummarizer(AbstractSummarizer):
         ranking = rank_sentences(features, vectors, self._weights, planned)
         # sumy's _get_best_sentences, minus rating each sentence through a dict again.
         count = sentences_count if callable(sentences_count) else ItemsCount(sentences_count)
-        rated = [
-            SentenceInfo(sentences[i], i, float(len(ranking) - r)) for r, i in enumerate(ranking)
-        ]
+        rated = list(
+            map(
+                SentenceInfo,
+                map(sentences.__getitem__, ranking),
+                ranking,
+                map(float, range(len(ranking), 0, -1)),
+            )
+        )
         return tuple(info.sentence for info in sorted(count(rated), key=attrgetter("order")))
 
 
@@ -310,34 +348,40 @@ def rank_sentences(
         return []
     long_weight = weights.blend(min(1.0, summary_sentences / count))
     inputs = model_inputs(features, summary_sentences)
-    relevance = np.zeros(count)
-    redundancy = 0.0
-    for model, weight in ((weights.short, 1 - long_weight), (weights.long, long_weight)):
-        if weight > 0:
+    if long_weight in (0.0, 1.0):  # one model: its own probabilities, bit for bit
+        model = weights.long if long_weight else weights.short
+        relevance = model.probabilities(inputs)
+        redundancy = model.redundancy
+    else:
+        relevance = np.zeros(count)
+        redundancy = 0.0
+        for model, weight in ((weights.short, 1 - long_weight), (weights.long, long_weight)):
             relevance += weight * model.probabilities(inputs)
             redundancy += weight * model.redundancy
-    by_relevance = np.argsort(-relevance, kind="stable")
-    steps = min(MMR_STEPS, summary_sentences)
+    by_relevance = np.argsort(-relevance, kind="stable").tolist()
+    steps = min(MMR_STEPS, summary_sentences, count)
     if redundancy <= 0 or steps <= 1:
-        return by_relevance.tolist()  # MMR would pick in this order
-    order = _mmr_order(relevance, vectors, redundancy, steps)
-    rest = np.ones(count, dtype=bool)
-    rest[order] = False
-    return [*order, *by_relevance[rest[by_relevance]].tolist()]
+        return by_relevance  # MMR would pick in this order
+    order = _mmr_order(relevance, vectors, redundancy, steps, by_relevance[0])
+    picked = set(order)
+    return [*order, *(i for i in by_relevance if i not in picked)]
 
 
 def _mmr_order(
-    relevance: np.ndarray, vectors: _Vectors, redundancy: float, steps: int
+    relevance: np.ndarray, vectors: _Vectors, redundancy: float, steps: int, first: int
 ) -> list[int]:
-    """Greedy maximal-marginal-relevance order of the first ``steps`` picks."""
+    """Greedy maximal-marginal-relevance order of the first ``steps`` picks.
+
+    With nothing picked yet there is no penalty, so the first pick is the most relevant
+    sentence (``first``). Picked sentences score minus infinity, which no penalty changes.
+    """
     penalty = np.zeros(len(relevance))
-    available = np.ones(len(relevance), dtype=bool)
-    order: list[int] = []
-    for step in range(min(steps, len(relevance))):
-        if step:
-            np.maximum(penalty, vectors.similarities(order[-1]), out=penalty)
-        scores = np.where(available, relevance - redundancy * penalty, -np.inf)
-        best = int(np.argmax(scores))  # the first of equals: the earlier sentence
+    remaining = relevance.copy()
+    remaining[first] = -np.inf
+    order = [first]
+    for _ in range(1, steps):
+        np.maximum(penalty, vectors.similarities(order[-1]), out=penalty)
+        best = int(np.argmax(remaining - redundancy * penalty))  # the first of equals
         order.append(best)
-        available[best] = False
+        remaining[best] = -np.inf
     return order
