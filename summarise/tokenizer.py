@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, repeat
 from itertools import count as numbers_from_zero
+from typing import TypeVar
 
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
@@ -131,6 +132,9 @@ def _split_unspaced(token: str) -> list[str]:
     return parts
 
 
+_Item = TypeVar("_Item", bound=Hashable | None)
+
+
 class _TokenizedSentence(Sentence):
     """A sentence straight from the splitter, its words made at most once, when asked.
 
@@ -183,21 +187,19 @@ def content_terms(
     return words.content_terms(stem, stop_words)
 
 
-def _numbered(words: list[str], *first: str) -> tuple[list[str], np.ndarray]:
-    """Each distinct word once, in order of first appearance (after ``first``), and each
-    word's index in that list.
+def _numbered(items: Iterable[_Item], size: int, *first: _Item) -> tuple[list[_Item], np.ndarray]:
+    """Each distinct item once, in order of first appearance (after ``first``), and the
+    index in that list of each of the ``size`` items.
 
-    ``setdefault`` records where each word first appears in one C-level pass, without
-    a second look-up per word; an array then turns those places into indices.
+    ``setdefault`` records where each item first appears in one C-level pass, without
+    a second look-up per item; an array then turns those places into indices.
     """
     seen = dict(zip(first, numbers_from_zero()))
     places = np.fromiter(
-        map(seen.setdefault, words, numbers_from_zero(len(first))),
-        dtype=np.intp,
-        count=len(words),
+        map(seen.setdefault, items, numbers_from_zero(len(first))), dtype=np.intp, count=size
     )
     starts = np.fromiter(seen.values(), dtype=np.intp, count=len(seen))
-    index = np.empty(len(words) + len(first), dtype=np.intp)
+    index = np.empty(size + len(first), dtype=np.intp)
     index[starts] = np.arange(len(starts))
     return list(seen), index[places]
 
@@ -239,7 +241,8 @@ class _Words:
 
     @classmethod
     def of(cls, sentences: Sequence[Sequence[str]]) -> _Words:
-        distinct, ids = _numbered(lower_words(list(chain.from_iterable(sentences))))
+        lowered = lower_words(list(chain.from_iterable(sentences)))
+        distinct, ids = _numbered(lowered, len(lowered))
         lengths = np.fromiter(map(len, sentences), dtype=np.intp, count=len(sentences))
         return cls(distinct, ids, lengths, np.repeat(np.arange(len(lengths)), lengths))
 
@@ -254,7 +257,7 @@ class _Words:
         sigma) looks no further than the spaces around a word.
         """
         tokens = _lower_spaced_words(_JOINER.join([*sentences, ""]))
-        distinct, ids = _numbered(tokens, _SEPARATOR)
+        distinct, ids = _numbered(tokens, len(tokens), _SEPARATOR)
         separator = ids == 0
         sentence_of = separator.cumsum()[~separator]
         lengths = np.bincount(sentence_of, minlength=len(sentences))
@@ -271,17 +274,12 @@ class _Words:
     def content_terms(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> ContentTerms:
         """Stop words out and stems numbered, working on distinct words, not occurrences:
         in Python, that is what keeps this cheap."""
-        terms = list(map(_terms_for(stem, stop_words).__getitem__, self.distinct))
-        first_seen = dict.fromkeys(terms)
-        first_seen.pop(None, None)
-        vocabulary: dict[str, int] = dict(zip(first_seen, numbers_from_zero()))
-        number: dict[str | None, int] = {**vocabulary, None: -1}
-        term_of_word = np.fromiter(map(number.__getitem__, terms), dtype=np.intp, count=len(terms))
-        terms_used = term_of_word[self.ids]
-        content = terms_used >= 0
-        return ContentTerms(
-            self.sentence_of[content], terms_used[content], vocabulary, stem, stop_words
-        )
+        terms = map(_terms_for(stem, stop_words).__getitem__, self.distinct)
+        ordered, number = _numbered(terms, len(self.distinct), None)  # stop words: 0
+        vocabulary = dict(zip(ordered[1:], numbers_from_zero()))
+        term = number[self.ids] - 1
+        content = term >= 0
+        return ContentTerms(self.sentence_of[content], term[content], vocabulary, stem, stop_words)
 
 
 class TokenizedDocument(ObjectDocumentModel):
@@ -294,16 +292,25 @@ class TokenizedDocument(ObjectDocumentModel):
     """
 
     def __init__(
-        self, paragraphs: Sequence[Paragraph], sentences: tuple[Sentence, ...], words: _Words
+        self,
+        paragraphs: Sequence[Paragraph],
+        sentences: tuple[Sentence, ...],
+        headings: tuple[Sentence, ...],
+        words: _Words,
     ) -> None:
         super().__init__(paragraphs)
         self._sentences = sentences
+        self._headings = headings
         self._words = words
         self._terms: ContentTerms | None = None
 
     @property
     def sentences(self) -> tuple[Sentence, ...]:
         return self._sentences
+
+    @property
+    def headings(self) -> tuple[Sentence, ...]:
+        return self._headings
 
     @property
     def word_counts(self) -> np.ndarray:
@@ -329,11 +336,12 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
     flat = list(chain.from_iterable(blocks))
     words, tokens = _words_of(flat, text, tokenizer)
     kept = _first_occurrences(flat, words)
-    keep = iter(kept.tolist())
+    keep: Iterator[bool] = repeat(True) if kept is None else iter(kept.tolist())
     known: Iterator[tuple[str, ...] | None] = iter(tokens) if tokens is not None else repeat(None)
     paragraphs: list[Paragraph] = []
     every: list[Sentence] = []
-    heading = [Sentence(title, tokenizer, is_heading=True)] if title and title.strip() else []
+    headings = (Sentence(title, tokenizer, is_heading=True),) if title and title.strip() else ()
+    heading = list(headings)
     for block in blocks:
         # zip reads ``block`` first, so it stops before taking the next block's items.
         sentences: list[Sentence] = [
@@ -347,7 +355,9 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
             heading = []
     if heading:
         paragraphs.append(Paragraph(heading))
-    return TokenizedDocument(paragraphs, tuple(every), words if kept.all() else words.only(kept))
+    return TokenizedDocument(
+        paragraphs, tuple(every), headings, words if kept is None else words.only(kept)
+    )
 
 
 def _words_of(
@@ -361,8 +371,9 @@ def _words_of(
     return _Words.of(tokens), tokens
 
 
-def _first_occurrences(sentences: list[str], words: _Words) -> np.ndarray:
-    """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets).
+def _first_occurrences(sentences: list[str], words: _Words) -> np.ndarray | None:
+    """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets);
+    None when none does.
 
     Sharing :data:`NEAR_DUPLICATE` of the words of both means sharing at least that
     share of its own words with some other sentence, which few sentences do: only those
@@ -370,23 +381,27 @@ def _first_occurrences(sentences: list[str], words: _Words) -> np.ndarray:
     without words are compared by their text.
     """
     count = len(sentences)
-    word, sentence = np.divmod(_distinct(words.ids * count + words.sentence_of), count)
+    keys = words.ids * count + words.sentence_of
+    word, sentence = np.divmod(_distinct(keys, len(words.distinct) * count), count)
     sizes = np.bincount(sentence, minlength=count)
-    keep = np.ones(count, dtype=bool)
     shared = np.bincount(word)[word] > 1
     overlap = np.bincount(sentence[shared], minlength=count)
     candidates = ((overlap >= NEAR_DUPLICATE * sizes) & (sizes > 0)).nonzero()[0]
+    wordless = not sizes.all()
+    if len(candidates) < 2 and not wordless:
+        return None
+    keep = np.ones(count, dtype=bool)
     if len(candidates) > _DENSE_CANDIDATES:
         _drop_repeats_by_prefix(word, sentence, sizes, keep)
     elif len(candidates) > 1:
         _drop_repeats_among(candidates, word, sentence, sizes, keep)
-    if not sizes.all():
+    if wordless:
         seen: set[str] = set()
         for index in (sizes == 0).nonzero()[0].tolist():
             key = sentences[index].lower()
             keep[index] = key not in seen
             seen.add(key)
-    return keep
+    return None if keep.all() else keep
 
 
 def _drop_repeats_among(
@@ -452,10 +467,11 @@ def _drop_repeats_by_prefix(
                 keep[later] = False
 
 
-def _distinct(keys: np.ndarray) -> np.ndarray:
-    """The distinct values of non-negative ``keys``, sorted; counted densely when small."""
-    if len(keys) and keys.max() < _DENSE_KEYS:
-        return np.flatnonzero(np.bincount(keys))
+def _distinct(keys: np.ndarray, bound: int) -> np.ndarray:
+    """The distinct values of ``keys`` (all in ``range(bound)``), sorted; counted densely
+    when the range is small."""
+    if bound <= _DENSE_KEYS:
+        return np.bincount(keys).nonzero()[0]
     return np.unique(keys)
 
 
@@ -476,7 +492,7 @@ def _sharing_pairs(word: np.ndarray, sentence: np.ndarray, count: int) -> list[t
     offset = np.arange(len(left)) - np.repeat(np.cumsum(partners) - partners, partners)
     right = np.repeat(np.repeat(group_start, group_size), partners) + offset
     a, b = sentence[left], sentence[right]
-    pairs = _distinct(a[a < b] * count + b[a < b])
+    pairs = _distinct(a[a < b] * count + b[a < b], count * count)
     return list(zip((pairs // count).tolist(), (pairs % count).tolist(), strict=True))
 
 
