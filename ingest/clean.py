@@ -9,12 +9,14 @@ any one site, and are applied until nothing changes, so cleaning is idempotent.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import ftfy
 import structlog
+from ftfy.chardata import CONTROL_CHARS, HTML_ENTITY_RE, LIGATURES
 
-from ingest.html import ExtractedPage, extract_page, html_to_paragraphs
+from ingest.html import ExtractedPage, collapse_whitespace, extract_page, html_to_paragraphs
 
 __all__ = [
     "ExtractedPage",
@@ -32,26 +34,63 @@ log = structlog.get_logger(__name__)
 # deliberate, not damage.
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, explain=False)
 
-_WHITESPACE = re.compile(r"\s+")
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
 # Controls, lone surrogates and zero-width characters left after ftfy: they only get in the
 # way of comparing and displaying text.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b\u2060\ufeff]")
 
+# Text that shows none of these signs is returned unchanged by ftfy.fix_text with
+# _FTFY_CONFIG, so it is not worth the ~100 us a paragraph that ftfy spends finding that out.
+# Each of its fixes acts only on its own characters: HTML entities, C0/C1 controls (which
+# include CR, ESC and NEL), line and paragraph separators, surrogates, its ligature and
+# control-character tables, and text that is not NFC. Its mojibake detector
+# (ftfy.badness) matches only where two non-ASCII characters are adjacent or one of
+# C1, Œ, œ, Ã, Â occurs. tests/ingest/test_clean.py holds ftfy to this.
+_FTFY_SIGNS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u0152\u0153\u00c3\u00c2"
+    + "".join(re.escape(chr(c)) for c in sorted({*CONTROL_CHARS, *LIGATURES}))
+    + "]"
+)
+_NON_ASCII_PAIR = re.compile(r"[^\x00-\x7f][^\x00-\x7f]")  # faster than [^\x00-\x7f]{2}
+
+
+def _may_need_ftfy(text: str) -> bool:
+    if "&" in text and HTML_ENTITY_RE.search(text):
+        return True
+    if text.isascii():  # printable ASCII has no controls, the only other sign it could show
+        return not text.isprintable() and _FTFY_SIGNS.search(text) is not None
+    return (
+        _FTFY_SIGNS.search(text) is not None
+        or _NON_ASCII_PAIR.search(text) is not None
+        or not unicodedata.is_normalized("NFC", text)
+    )
+
+
+def _has_more_words(text: str, limit: int) -> bool:
+    """Whether ``text`` has more than ``limit`` words, without splitting all of a long one."""
+    return len(text.split(maxsplit=limit)) > limit
+
+
 # --- comparison form -----------------------------------------------------------------------
 
 _QUOTES = "'\"`´‘’‚‛“”„‟‹›«»′″¿"
 _DASHES = "‐‑‒–—―−"
-_FOLD = str.maketrans({**dict.fromkeys(_QUOTES, "'"), **dict.fromkeys(_DASHES, "-")})
+# Two substitutions rather than str.translate, which looks up every character of a
+# non-ASCII string in its table (~80 us a paragraph).
+_QUOTE = re.compile(f"[{re.escape(_QUOTES)}]")
+_DASH = re.compile(f"[{re.escape(_DASHES)}]")
 _WORD = re.compile(r"\w+")
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+_TOKEN = re.compile(r"\w+|\S")  # a word, or one character that is neither word nor space
 
 
 def _comparison_form(paragraph: str) -> str:
     """Fold what differs between renditions of the same text: quote style (including the
     ``¿`` that some CMSes leave where quotes were), dashes, case and spacing."""
-    folded = paragraph.translate(_FOLD).replace("…", "...").casefold()
-    return _WHITESPACE.sub(" ", folded).strip()
+    if paragraph.isascii():  # the only foldable ASCII characters are quotes
+        folded = paragraph.replace('"', "'").replace("`", "'").lower()
+    else:
+        folded = _DASH.sub("-", _QUOTE.sub("'", paragraph)).replace("…", "...").casefold()
+    return collapse_whitespace(folded)
 
 
 # --- per-paragraph normalisation ------------------------------------------------------------
@@ -81,9 +120,10 @@ def _repair_inverted_question_marks(paragraph: str) -> str:
 def _normalise(text: str) -> str:
     # ftfy first: C1 controls are often cp1252 punctuation ("\x92" for an apostrophe) that
     # it can still decode; whatever it leaves invisible goes afterwards.
-    text = ftfy.fix_text(text, _FTFY_CONFIG)
+    if _may_need_ftfy(text):
+        text = ftfy.fix_text(text, _FTFY_CONFIG)
     text = _INVISIBLE.sub("", text)
-    text = _WHITESPACE.sub(" ", text).strip()
+    text = collapse_whitespace(text)
     return _repair_inverted_question_marks(text)
 
 
@@ -109,7 +149,7 @@ def clean_title(title: str) -> str:
 def split_paragraphs(text: str) -> list[str]:
     """Split plain text on blank lines; each paragraph's whitespace collapsed, empties dropped."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2029", "\n\n")
-    paragraphs = (_WHITESPACE.sub(" ", chunk).strip() for chunk in _BLANK_LINE.split(text))
+    paragraphs = (collapse_whitespace(chunk) for chunk in _BLANK_LINE.split(text))
     return [p for p in paragraphs if p]
 
 
@@ -173,7 +213,7 @@ def _is_furniture(paragraph: str) -> bool:
     image credits, "read more" links, decoration without any word in it."""
     if not any(ch.isalnum() for ch in paragraph):
         return True
-    if len(paragraph.split()) > _FURNITURE_MAX_WORDS:
+    if _has_more_words(paragraph, _FURNITURE_MAX_WORDS):
         return False
     key = _TRAILING_PUNCTUATION.sub("", _comparison_form(paragraph))
     return _FURNITURE.fullmatch(key) is not None
@@ -194,21 +234,60 @@ def _is_subsequence(shorter: Sequence[str], longer: Sequence[str]) -> bool:
     return all(token in remaining for token in shorter)
 
 
-def _are_twins(first: list[str], second: list[str]) -> bool:
+# How an ASCII character counts in a token: word character, space, or a token of its own
+# (_TOKEN's classes, taken from the regex itself so that the two cannot disagree).
+_ASCII_CLASSES = bytes(
+    b"a"[0] if re.match(r"\w", chr(c)) else b" "[0] if re.match(r"\s", chr(c)) else b"p"[0]
+    for c in range(128)
+).ljust(256, b"p")
+
+
+class _Compared:
+    """A paragraph with its comparison form and token counts; the tokens themselves are
+    listed only when a neighbour is close enough in length to be a twin (a fifth of
+    pairs), since listing them costs more than everything else here put together."""
+
+    __slots__ = ("_tokens", "form", "paragraph", "token_count", "word_count")
+
+    def __init__(self, paragraph: str) -> None:
+        self.paragraph = paragraph
+        self.form = _comparison_form(paragraph)
+        self._tokens: list[str] | None = None
+        if self.form.isascii():
+            classes = self.form.encode("ascii").translate(_ASCII_CLASSES)
+            self.word_count = classes.count(b" a") + classes.count(b"pa") + classes.startswith(b"a")
+            self.token_count = self.word_count + classes.count(b"p")
+        else:
+            self._tokens = _TOKEN.findall(self.form)
+            self.token_count = len(self._tokens)
+            self.word_count = len(_WORD.findall(self.form))
+
+    @property
+    def tokens(self) -> list[str]:
+        if self._tokens is None:
+            self._tokens = _TOKEN.findall(self.form)
+        return self._tokens
+
+
+def _are_twins(first: _Compared, second: _Compared) -> bool:
     """The same caption rendered twice: equal token sequences once quote style and case are
     folded, or one a near-complete subsequence of the other (a rendition that adds a
     credit or "(pictured)"). A replaced token is never a twin: "the lighter shade" and "the
     darker shade" are two sentences of the body, not two copies of one."""
-    shorter, longer = sorted((first, second), key=len)
-    if len(shorter) < _TWIN_MIN_TOKENS:
+    shorter, longer = sorted((first, second), key=lambda p: p.token_count)
+    if shorter.token_count < _TWIN_MIN_TOKENS:
         return False
-    if first == second:
-        return True
-    if len(shorter) < _NEAR_TWIN_MIN_TOKENS:
+    if shorter.token_count == longer.token_count:
+        # Equal tokens have equal characters once the spaces are gone: a cheap way out.
+        return first.form == second.form or (
+            first.form.replace(" ", "") == second.form.replace(" ", "")
+            and first.tokens == second.tokens
+        )
+    if shorter.token_count < _NEAR_TWIN_MIN_TOKENS:
         return False
-    if 2 * len(shorter) / (len(shorter) + len(longer)) < _TWIN_RATIO:
+    if 2 * shorter.token_count / (shorter.token_count + longer.token_count) < _TWIN_RATIO:
         return False
-    return _is_subsequence(shorter, longer)
+    return _is_subsequence(shorter.tokens, longer.tokens)
 
 
 def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
@@ -222,26 +301,25 @@ def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
     quote set below a picture), so the first copy stays. Repeats are found through a set
     of folded forms, so the whole pass is linear.
     """
-    kept: list[tuple[str, str, list[str]]] = []
+    kept: list[_Compared] = []
     seen: set[str] = set()
     exposed = False  # whether kept[-1] became the top by a twin pair's removal
     for paragraph in paragraphs:
-        form = _comparison_form(paragraph)
-        tokens = _TOKEN.findall(form)
-        repeatable = len(_WORD.findall(form)) >= _REPEAT_MIN_WORDS
-        if kept and exposed and kept[-1][1] == form:
+        current = _Compared(paragraph)
+        repeatable = current.word_count >= _REPEAT_MIN_WORDS
+        if kept and exposed and kept[-1].form == current.form:
             continue
-        if kept and _are_twins(kept[-1][2], tokens):
+        if kept and _are_twins(kept[-1], current):
             kept.pop()
             exposed = True
-        elif repeatable and form in seen:
+        elif repeatable and current.form in seen:
             continue
         else:
-            kept.append((paragraph, form, tokens))
+            kept.append(current)
             exposed = False
         if repeatable:
-            seen.add(form)
-    return [paragraph for paragraph, _, _ in kept]
+            seen.add(current.form)
+    return [compared.paragraph for compared in kept]
 
 
 # --- trailing related-content block -----------------------------------------------------------
@@ -290,16 +368,15 @@ def _is_truncated(paragraph: str) -> bool:
 
 def _is_headline(paragraph: str) -> bool:
     """A title-like line: no closing punctuation, not too long."""
-    return (
-        _TERMINAL_PUNCTUATION.search(paragraph) is None
-        and len(paragraph.split()) <= _HEADLINE_MAX_WORDS
+    return _TERMINAL_PUNCTUATION.search(paragraph) is None and not _has_more_words(
+        paragraph, _HEADLINE_MAX_WORDS
     )
 
 
 def _is_teaser(paragraph: str) -> bool:
     """Short enough to be a headline or a one- or two-sentence standfirst."""
     return (
-        len(paragraph.split()) <= _TEASER_MAX_WORDS
+        not _has_more_words(paragraph, _TEASER_MAX_WORDS)
         and len(_SENTENCE_END.findall(paragraph)) <= _TEASER_MAX_SENTENCES
     )
 
@@ -307,7 +384,7 @@ def _is_teaser(paragraph: str) -> bool:
 def _is_heading(paragraph: str) -> bool:
     return (
         len(paragraph) <= _HEADING_MAX_CHARS
-        and len(paragraph.split()) <= _HEADING_MAX_WORDS
+        and not _has_more_words(paragraph, _HEADING_MAX_WORDS)
         and _TERMINAL_PUNCTUATION.search(paragraph) is None
     )
 

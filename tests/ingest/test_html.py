@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.clean import clean_paragraphs
-from ingest.html import ExtractedPage, extract_page, html_to_paragraphs
+from ingest.html import (
+    ExtractedPage,
+    _FragmentParser,
+    _ParagraphBuilder,
+    _parse_fragment,
+    _replay_simple,
+    extract_page,
+    html_to_paragraphs,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "clean"
 
@@ -155,6 +163,92 @@ def test_script_and_style_content_never_appears(
     body = body.replace(f"</{tag}", "")  # so the element really ends at its end tag
     html = f"{before}<{tag}>ZZSECRET{body}ZZSECRET</{tag}>{after}"
     assert not any("ZZSECRET" in p for p in html_to_paragraphs(html))
+
+
+# The fast path (markup read by one regex) must give exactly what HTMLParser gives.
+
+_PLAIN_NAMES = ["p", "P", "br", "BR", "div", "a", "img", "b", "h2", "li", "td", "figcaption"]
+_ODD_NAMES = ["script", "style", "title", "textarea", "o:p", "x-y", "iframe", "svg", "Script"]
+_PLAIN_SPACES = [" ", "  ", "\t", "\n", "\r\n", ""]
+_ODD_SPACES = ["\f", "\x0b", "\xa0"]
+_PLAIN_VALUES = ['"x"', "'y z'", '"a>b"', "'<p>'", "plain", '""', "&amp;", "'a/b'"]
+_ODD_VALUES = ["a/b", "v/", "a=b", "", '"unclosed', "`t`", "x'y"]
+_PLAIN_TEXTS = ["words", " ", "\n", "&amp;", "&lt;b&gt;", "&#x27;", "&nbsp", "&", ">", "£"]
+_ODD_TEXTS = ["a < b", "<", "<!-- c -->", "<![CDATA[x]]>", "<?pi?>", "<!DOCTYPE x>", "</>"]
+
+
+def _markup(odd: bool) -> st.SearchStrategy[str]:
+    """Fragments of tags and text; with ``odd``, also the markup only HTMLParser may read."""
+
+    def pick(plain: list[str], other: list[str]) -> st.SearchStrategy[str]:
+        return st.sampled_from(plain + other if odd else plain)
+
+    space = pick(_PLAIN_SPACES, _ODD_SPACES)
+    value = st.builds(
+        lambda equals, value: f"{equals}{value}",
+        pick(["=", " = "], ["==", ""]),
+        pick(_PLAIN_VALUES, _ODD_VALUES),
+    )
+    attribute = st.builds(
+        lambda space, name, value: f"{space}{name}{value}",
+        space.filter(bool),
+        pick(["href", "class", "data-x", "xml:lang", "_u", "a.b"], ["9n", "/", '"q"']),
+        st.just("") | value,
+    )
+    start_tag = st.builds(
+        lambda name, attributes, space, end: f"<{name}{''.join(attributes)}{space}{end}",
+        pick(_PLAIN_NAMES, _ODD_NAMES),
+        st.lists(attribute, max_size=3),
+        space,
+        pick([">", "/>", " />"], ["/ >", ""]),
+    )
+    end_tag = st.builds(
+        lambda name, attributes, space: f"</{name}{''.join(attributes)}{space}>",
+        pick(_PLAIN_NAMES, _ODD_NAMES),
+        st.lists(attribute, max_size=1 if odd else 0),
+        space,
+    )
+    tag = start_tag | end_tag
+    return st.lists(tag | pick(_PLAIN_TEXTS, _ODD_TEXTS), max_size=25).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_markup(odd=False) | _markup(odd=True))
+def test_fast_path_reads_markup_as_htmlparser_does(html: str) -> None:
+    # html_to_paragraphs drops control characters (\x0b here) before either path.
+    assert html_to_paragraphs(html) == _parse_fragment(html.replace("\x0b", ""))
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p class="lead">Hello <a href="https://e.example/?a=1&amp;b=2" target=_blank>link</a></p>',
+        "<P>Upper<BR/>case<br />tags</P><img src=x.png alt=''><hr>",
+        "<div>\n  <figure><img src='a.jpg'/><figcaption>Caption</figcaption></figure>\n</div>",
+        "<ul><li>one</li><li>two &amp; three</li></ul><table><tr><td>a</td><td>b</td></tr></table>",
+        "Plain text with no markup &mdash; at all",
+    ],
+)
+def test_common_feed_markup_takes_the_fast_path(html: str) -> None:
+    builder = _ParagraphBuilder()
+    assert _replay_simple(html, _FragmentParser(builder))
+    builder.end_paragraph()
+    assert builder.paragraphs == _parse_fragment(html)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>a<script>if (a<b) x()</script>b</p>",
+        "<p>a<!-- note -->b</p>",
+        "<p>a < b</p>",
+        "<a href=/path/>x</a>",
+        "<p>unclosed <b",
+    ],
+)
+def test_other_markup_is_left_to_htmlparser(html: str) -> None:
+    assert not _replay_simple(html, _FragmentParser(_ParagraphBuilder()))
+    assert html_to_paragraphs(html) == _parse_fragment(html)
 
 
 # --- extract_page ------------------------------------------------------------------------------

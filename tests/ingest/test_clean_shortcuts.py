@@ -1,0 +1,170 @@
+"""The cleaner's shortcuts give exactly what the long way gives.
+
+Each shortcut in ingest.clean and ingest.html skips work that would not change the result
+(ftfy on text that shows no sign of damage, listing tokens of paragraphs too different in
+length to be twins, re-spacing text that is already spaced). These tests hold each one to
+the long way it replaces, on the characters and shapes of text where they could differ.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+import pytest
+from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.clean import (
+    _FTFY_CONFIG,
+    _TOKEN,
+    _WORD,
+    _are_twins,
+    _Compared,
+    _comparison_form,
+    _has_more_words,
+    _is_subsequence,
+    _may_need_ftfy,
+    _normalise,
+)
+from ingest.html import collapse_whitespace
+
+# ftfy's mojibake alphabet: every character its badness heuristic names.
+_CATEGORY = re.compile("[" + "".join(MOJIBAKE_CATEGORIES.values()) + "]")
+MOJIBAKE_ALPHABET = sorted(
+    {chr(c) for c in range(0x80, 0x3000) if _CATEGORY.match(chr(c))}
+    | {ch for ch in BADNESS_RE.pattern if ord(ch) > 0x7F}
+)
+CONTEXTS = ["{}", "a{}b", "{} x", "x {}", "A{}1", ".{}!", "{}a", "1{}"]
+
+
+def _ftfy_leaves_alone(text: str) -> bool:
+    return ftfy.fix_text(text, _FTFY_CONFIG) == text
+
+
+@pytest.mark.parametrize("context", CONTEXTS)
+def test_no_character_that_ftfy_would_change_goes_unnoticed(context: str) -> None:
+    characters = [
+        *MOJIBAKE_ALPHABET,
+        *map(chr, range(0x00, 0x250)),
+        *map(chr, range(0x2000, 0x2070)),
+    ]
+    missed = [
+        text
+        for text in (context.format(ch) for ch in characters)
+        if not _may_need_ftfy(text) and not _ftfy_leaves_alone(text)
+    ]
+    assert missed == []
+
+
+_DAMAGE_PRONE = st.lists(
+    st.sampled_from(
+        [
+            *MOJIBAKE_ALPHABET,
+            *"aZ09 .,'\"&;#<>\t\n\r\x1b\x00’“”—…éßﬁ\u2028\u0301漢字\ufeff",
+            "&amp;",
+            "&eacute;",
+            "&#x27;",
+            "&AMP;",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_DAMAGE_PRONE)
+def test_text_the_shortcut_skips_is_text_ftfy_returns_unchanged(text: str) -> None:
+    assert _may_need_ftfy(text) or _ftfy_leaves_alone(text)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "repaired"),
+    [
+        ("Prices rose to Â£180,226 in November.", "Prices rose to £180,226 in November."),
+        ("It donâ€™t matter", "It don’t matter"),
+        ("cafÃ© society", "café society"),
+        ("the minister\x92s plan", "the minister’s plan"),
+        ("fish &amp; chips", "fish & chips"),
+        ("ﬁsh", "fish"),
+    ],
+)
+def test_damaged_text_still_goes_through_ftfy(damaged: str, repaired: str) -> None:
+    assert _may_need_ftfy(damaged)
+    assert _normalise(damaged) == repaired
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=["Zs", "Zl", "Zp", "Cc", "Ll"])))
+def test_collapse_whitespace_is_a_split_and_join(text: str) -> None:
+    assert collapse_whitespace(text) == re.sub(r"\s+", " ", text).strip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=" \tab\n\xa0", max_size=20), st.integers(0, 6))
+def test_word_limit_matches_a_full_split(text: str, limit: int) -> None:
+    assert _has_more_words(text, limit) == (len(text.split()) > limit)
+
+
+_QUOTES = "'\"`´‘’‚‛“”„‟‹›«»′″¿"
+_DASHES = "‐‑‒–—―−"
+_FOLD = str.maketrans({**dict.fromkeys(_QUOTES, "'"), **dict.fromkeys(_DASHES, "-")})
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*_QUOTES, *_DASHES, *"aB  \t.…ßİΣ1_-"]), max_size=20))
+def test_comparison_form_folds_as_a_translation_table_would(text: str) -> None:
+    folded = text.translate(_FOLD).replace("…", "...").casefold()
+    assert _comparison_form(text) == re.sub(r"\s+", " ", folded).strip()
+
+
+_PARAGRAPH_TEXT = st.text(
+    alphabet=st.sampled_from([*"ab Ab1_.,;'\"()-\t", "\x1c", "\x01", "é", "’", "—", "…", "ß", "٣"]),
+    max_size=40,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_PARAGRAPH_TEXT)
+def test_token_and_word_counts_match_the_token_lists(paragraph: str) -> None:
+    compared = _Compared(paragraph)
+    assert compared.tokens == _TOKEN.findall(compared.form)
+    assert compared.token_count == len(compared.tokens)
+    assert compared.word_count == len(_WORD.findall(compared.form))
+
+
+def _twins_by_token_lists(first: str, second: str) -> bool:
+    """The rule as it reads: on the token lists of both paragraphs' comparison forms."""
+    a = re.findall(r"\w+|[^\w\s]", _comparison_form(first))
+    b = re.findall(r"\w+|[^\w\s]", _comparison_form(second))
+    shorter, longer = sorted((a, b), key=len)
+    if len(shorter) < 4:
+        return False
+    if a == b:
+        return True
+    if len(shorter) < 8 or 2 * len(shorter) / (len(shorter) + len(longer)) < 0.85:
+        return False
+    return _is_subsequence(shorter, longer)
+
+
+_WORDS = st.lists(
+    st.sampled_from(["the", "minister", "said", ",", ".", "(", ")", "Getty", "“", "a", "b’s"]),
+    min_size=0,
+    max_size=14,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_WORDS, st.lists(st.tuples(st.integers(0, 14), _WORDS), max_size=3), st.booleans())
+def test_twins_are_found_as_on_full_token_lists(
+    words: list[str], edits: list[tuple[int, list[str]]], spaced: bool
+) -> None:
+    first = " ".join(words)
+    other = list(words)
+    for position, inserted in edits:  # renditions that add (or replace with) a few tokens
+        other[position:position] = inserted
+    second = (" " if spaced else "").join(other)
+    expected = _twins_by_token_lists(first, second)
+    assert _are_twins(_Compared(first), _Compared(second)) == expected
+    assert _are_twins(_Compared(second), _Compared(first)) == expected
