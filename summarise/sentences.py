@@ -62,6 +62,17 @@ _ASCII_ENDS = ".!?"
 _GREEK_QUESTION = re.compile(f"[;;][{re.escape(_CLOSERS)}]*(?= )")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _HAS_WORD = re.compile(r"\w")
+# What text must not hold for its paragraphs to be tidied by replacing line breaks: any
+# whitespace but the space and the line break, or two of them side by side but a blank
+# line. (No character beyond U+3000 is whitespace.)
+_UNTIDY = (
+    "  ",
+    " \n",
+    "\n ",
+    "\n\n\n",
+    *(c for c in map(chr, range(128)) if c.isspace() and c not in " \n"),
+)
+_UNTIDY_UNICODE = (*_UNTIDY, *(c for c in map(chr, range(128, 0x3001)) if c.isspace()))
 _DOTTED_ACRONYM = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")
 # What the word before a full stop says about it, in order of precedence: one look-up.
 _TITLE, _NUMBER_NEXT, _AMBIGUOUS = range(3)
@@ -74,6 +85,11 @@ _ABBREVIATIONS: dict[str, int] = {
 
 def split_paragraphs(text: str) -> list[str]:
     """Paragraphs of ``text``: blocks separated by blank lines, whitespace runs as one space."""
+    if not any(map(text.__contains__, _UNTIDY if text.isascii() else _UNTIDY_UNICODE)):
+        # Only single spaces and line breaks, never next to each other nor three in a
+        # row: the same paragraphs without taking every word apart and back together.
+        tidy = (block.replace("\n", " ").strip() for block in text.split("\n\n"))
+        return [block for block in tidy if block]
     paragraphs = []
     for block in _BLANK_LINE.split(text):
         tidy = " ".join(block.split())
@@ -97,7 +113,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
 def split_paragraph(paragraph: str, language: str | None = None) -> list[str]:
     """Sentences of one paragraph as :func:`split_paragraphs` returns them (tidy spaces)."""
     greek = bool(language) and language.lower().startswith(("el", "gr"))
-    ends = [end for start, end in _candidates(paragraph) if _is_boundary(paragraph, start, end)]
+    ends = _boundaries(paragraph)
     if greek:
         ends = sorted({*ends, *(m.end() for m in _GREEK_QUESTION.finditer(paragraph))})
     pieces: list[str] = []
@@ -115,13 +131,17 @@ def split_paragraph(paragraph: str, language: str | None = None) -> list[str]:
     return pieces
 
 
-def _candidates(text: str) -> list[tuple[int, int]]:
-    """Start and end of each run of end marks with the closing quotes after it."""
-    marks = _end_marks(text)
-    runs: list[tuple[int, int]] = []
+def _boundaries(text: str) -> list[int]:
+    """Where sentences end in ``text``: after each run of end marks, with the closing
+    quotes after it, that ends one.
+
+    Most runs are a lone full stop after a plain word and before a capital: those are
+    settled here, inline, and only the others go through :func:`_is_boundary`.
+    """
+    ends: list[int] = []
     end = 0
     size = len(text)
-    for start in marks:
+    for start in _end_marks(text):
         if start < end:
             continue  # inside the previous run
         end = start + 1
@@ -129,8 +149,21 @@ def _candidates(text: str) -> list[tuple[int, int]]:
             end += 1
         while end < size and text[end] in _CLOSERS:
             end += 1
-        runs.append((start, end))
-    return runs
+        if end - start == 1 and text[start] == "." and "A" <= text[end + 1 : end + 2] <= "Z":
+            word = text[text.rfind(" ", 0, start) + 1 : start].lstrip(_OPENERS)
+            if text[end] == " " and (
+                not word
+                or (
+                    word.lower() not in _ABBREVIATIONS
+                    and "." not in word
+                    and not (len(word) == 1 and word.isupper())
+                )
+            ):
+                ends.append(end)
+                continue
+        if _is_boundary(text, start, end):
+            ends.append(end)
+    return ends
 
 
 def _end_marks(text: str) -> list[int]:
