@@ -198,14 +198,14 @@ def sentence_features(
     vocabulary = len(terms.vocabulary)
     rows, columns, tf = _term_counts(terms, count)
 
-    df = np.bincount(columns, minlength=vocabulary)
-    raw = tf * np.log1p(count / np.maximum(df, 1))[columns]
+    df = np.bincount(columns, minlength=vocabulary)[columns]  # at least 1 each
+    raw = tf * np.log1p(count / df)
     norms = np.sqrt(_sums(rows, raw * raw, count))
     weights = raw / norms[rows] if len(rows) else raw
     centroid = _sums(columns, weights, vocabulary)
     centrality = _sums(rows, weights * centroid[columns], count)
     centrality /= math.sqrt(np.dot(centroid, centroid)) or 1.0
-    overlap = _sums(rows, df[columns] - 1.0, count)
+    overlap = _sums(rows, df - 1.0, count)
     overlap /= max(overlap.tolist(), default=0.0) or 1.0
     lengths = np.log1p(word_counts)
 
@@ -214,7 +214,7 @@ def sentence_features(
     features[:, 3] = _title_shares(document, terms, rows, columns, count)
     features[:, 4] = lengths / ((lengths.sum() / count) if count else 1.0)
     features[:, 6] = overlap
-    features[:, 7] = lengths / 4
+    np.divide(lengths, 4, out=features[:, 7])
     return features, _Vectors(rows, columns, weights, (count, vocabulary))
 
 
@@ -259,11 +259,12 @@ def _term_counts(terms: ContentTerms, count: int) -> tuple[np.ndarray, np.ndarra
     keys = terms.sentence * width + terms.term
     if count * width <= _DENSE_CELLS:
         counts = np.bincount(keys, minlength=count * width)
-        pairs = np.flatnonzero(counts)
+        pairs = counts.nonzero()[0]
         counts = counts[pairs]
     else:  # too many cells to count in a dense array
         pairs, counts = np.unique(keys, return_counts=True)
-    return pairs // width, pairs % width, counts.astype(float)
+    rows, columns = np.divmod(pairs, width)
+    return rows, columns, counts.astype(float)
 
 
 class DefaultSummarizer(AbstractSummarizer):
