@@ -63,13 +63,12 @@ _GREEK_QUESTION = re.compile(f"[;;][{re.escape(_CLOSERS)}]*(?= )")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _HAS_WORD = re.compile(r"\w")
 # What text must not hold for its paragraphs to be tidied by replacing line breaks: any
-# whitespace but the space and the line break, or two of them side by side but a blank
-# line. (No character beyond U+3000 is whitespace.)
+# whitespace but the space and the line break, two spaces, or a space beside a line
+# break. (No character beyond U+3000 is whitespace.)
 _UNTIDY = (
     "  ",
     " \n",
     "\n ",
-    "\n\n\n",
     *(c for c in map(chr, range(128)) if c.isspace() and c not in " \n"),
 )
 _UNTIDY_UNICODE = (*_UNTIDY, *(c for c in map(chr, range(128, 0x3001)) if c.isspace()))
@@ -86,8 +85,8 @@ _ABBREVIATIONS: dict[str, int] = {
 def split_paragraphs(text: str) -> list[str]:
     """Paragraphs of ``text``: blocks separated by blank lines, whitespace runs as one space."""
     if not any(map(text.__contains__, _UNTIDY if text.isascii() else _UNTIDY_UNICODE)):
-        # Only single spaces and line breaks, never next to each other nor three in a
-        # row: the same paragraphs without taking every word apart and back together.
+        # Only single spaces and line breaks, never side by side: the same paragraphs
+        # without taking every word apart and putting it back together.
         tidy = (block.replace("\n", " ").strip() for block in text.split("\n\n"))
         return [block for block in tidy if block]
     paragraphs = []
