@@ -375,14 +375,18 @@ def _mmr_order(
 
     With nothing picked yet there is no penalty, so the first pick is the most relevant
     sentence (``first``). Picked sentences score minus infinity, which no penalty changes.
+    A penalty is the largest similarity to a pick so far, never below zero as tf-idf
+    weights are not negative: the first similarities are the penalty as they are.
     """
-    penalty = np.zeros(len(relevance))
     remaining = relevance.copy()
     remaining[first] = -np.inf
     order = [first]
-    for _ in range(1, steps):
-        np.maximum(penalty, vectors.similarities(order[-1]), out=penalty)
-        best = int(np.argmax(remaining - redundancy * penalty))  # the first of equals
+    penalty = vectors.similarities(first)
+    for step in range(1, steps):
+        if step > 1:
+            np.maximum(penalty, vectors.similarities(order[-1]), out=penalty)
+        scaled = penalty if redundancy == 1.0 else redundancy * penalty  # the same, if 1
+        best = int(np.argmax(remaining - scaled))  # the first of equals
         order.append(best)
         remaining[best] = -np.inf
     return order
