@@ -79,7 +79,6 @@ _DASHES = "‐‑‒–—―−"
 # non-ASCII string in its table (~80 us a paragraph).
 _QUOTE = re.compile(f"[{re.escape(_QUOTES)}]")
 _DASH = re.compile(f"[{re.escape(_DASHES)}]")
-_WORD = re.compile(r"\w+")
 _TOKEN = re.compile(r"\w+|\S")  # a word, or one character that is neither word nor space
 
 
@@ -234,12 +233,23 @@ def _is_subsequence(shorter: Sequence[str], longer: Sequence[str]) -> bool:
     return all(token in remaining for token in shorter)
 
 
-# How an ASCII character counts in a token: word character, space, or a token of its own
-# (_TOKEN's classes, taken from the regex itself so that the two cannot disagree).
+# How a character counts in a token: word character ("a"), space (" "), or a token of its
+# own ("p"). ASCII goes through a byte table taken from the regex classes themselves, so
+# that the two cannot disagree; other characters are classed by the same regexes first.
 _ASCII_CLASSES = bytes(
     b"a"[0] if re.match(r"\w", chr(c)) else b" "[0] if re.match(r"\s", chr(c)) else b"p"[0]
     for c in range(128)
 ).ljust(256, b"p")
+_NON_ASCII_WORD = re.compile(r"(?![\x00-\x7f])\w")
+_NON_ASCII_SPACE = re.compile(r"(?![\x00-\x7f])\s")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _token_classes(text: str) -> bytes:
+    if not text.isascii():  # stand ASCII characters of the same class in for the others
+        text = _NON_ASCII_WORD.sub("a", text)
+        text = _NON_ASCII.sub(".", _NON_ASCII_SPACE.sub(" ", text))
+    return text.encode("ascii").translate(_ASCII_CLASSES)
 
 
 class _Compared:
@@ -253,14 +263,10 @@ class _Compared:
         self.paragraph = paragraph
         self.form = _comparison_form(paragraph)
         self._tokens: list[str] | None = None
-        if self.form.isascii():
-            classes = self.form.encode("ascii").translate(_ASCII_CLASSES)
-            self.word_count = classes.count(b" a") + classes.count(b"pa") + classes.startswith(b"a")
-            self.token_count = self.word_count + classes.count(b"p")
-        else:
-            self._tokens = _TOKEN.findall(self.form)
-            self.token_count = len(self._tokens)
-            self.word_count = len(_WORD.findall(self.form))
+        classes = _token_classes(self.form)
+        # A word starts at the start or after a space or a one-character token.
+        self.word_count = classes.count(b" a") + classes.count(b"pa") + classes.startswith(b"a")
+        self.token_count = self.word_count + classes.count(b"p")
 
     @property
     def tokens(self) -> list[str]:

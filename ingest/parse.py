@@ -236,9 +236,9 @@ def _entry_article(entry: Any, base: str, feed_language: str | None) -> Article:
     content_type, content = _best_content(entry)
     paragraphs = _paragraphs(content, content_type)
     title = _plain_text(entry, "title")
-    link = resolve_url(entry.get("link"), base)
+    link = resolve_url(_field(entry, "link"), base)
     return Article(
-        guid=item_guid(guid=entry.get("id"), link=link, title=title, content=content),
+        guid=item_guid(guid=_field(entry, "id"), link=link, title=title, content=content),
         title=clean_title(title) or _fallback_title(paragraphs),
         text="\n\n".join(paragraphs),
         url=link,
@@ -248,14 +248,20 @@ def _entry_article(entry: Any, base: str, feed_language: str | None) -> Article:
     )
 
 
-def _entry_date(entry: Any) -> datetime | None:
-    """When the entry was published, else last updated, in UTC.
+def _field(element: Any, key: str, default: Any = None) -> Any:
+    """``element[key]`` of a feedparser result, else ``default``.
 
-    Plain ``dict.get``: FeedParserDict's own answers a missing ``updated_parsed`` with
-    ``published_parsed`` and a DeprecationWarning.
+    Plain ``dict.get``: FeedParserDict's own maps aliases (none of the keys read here has
+    one, and it answers a missing ``updated_parsed`` with ``published_parsed`` and a
+    DeprecationWarning) through two more calls and, for a missing key, a raised KeyError.
     """
+    return dict.get(element, key, default)
+
+
+def _entry_date(entry: Any) -> datetime | None:
+    """When the entry was published, else last updated, in UTC."""
     for key in ("published_parsed", "updated_parsed"):
-        if value := dict.get(entry, key):
+        if value := _field(entry, key):
             return to_utc(value)
     return None
 
@@ -265,37 +271,37 @@ def _best_content(entry: Any) -> tuple[str, str]:
 
     RSS may carry both content:encoded and xhtml:body; the longer is the full text.
     """
-    contents = [c for c in entry.get("content", []) if c.get("value")]
+    contents = [c for c in _field(entry, "content", []) if _field(c, "value")]
     if contents:
-        best = max(contents, key=lambda c: len(c["value"]))
-        return best.get("type", "text/html"), best["value"]
-    detail = entry.get("summary_detail") or {}
-    return detail.get("type", "text/html"), entry.get("summary") or ""
+        best = max(contents, key=lambda c: len(_field(c, "value")))
+        return _field(best, "type", "text/html"), _field(best, "value")
+    detail = _field(entry, "summary_detail") or {}
+    return _field(detail, "type", "text/html"), _field(entry, "summary") or ""
 
 
 def _entry_language(entry: Any) -> str | None:
     """xml:lang on the entry's content or title (feedparser records it per element)."""
     for detail in (
-        *entry.get("content", []),
-        entry.get("summary_detail"),
-        entry.get("title_detail"),
+        *_field(entry, "content", []),
+        _field(entry, "summary_detail"),
+        _field(entry, "title_detail"),
     ):
-        if detail and detail.get("language"):
-            return str(detail["language"]).strip() or None
+        if detail and (language := _field(detail, "language")):
+            return str(language).strip() or None
     return None
 
 
 def _plain_text(element: Any, key: str) -> str:
     """A text construct as plain text: Atom allows HTML in titles (``type="html"``)."""
-    value = element.get(key) or ""
-    detail = element.get(f"{key}_detail") or {}
-    if detail.get("type") in _HTML_TYPES:
+    value = _field(element, key) or ""
+    detail = _field(element, f"{key}_detail") or {}
+    if _field(detail, "type") in _HTML_TYPES:
         return " ".join(html_to_paragraphs(value))
     return value
 
 
 def _text_field(element: Any, key: str) -> str | None:
-    value = element.get(key)
+    value = _field(element, key)
     return value.strip() or None if isinstance(value, str) else None
 
 
