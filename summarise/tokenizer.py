@@ -132,9 +132,6 @@ def _split_unspaced(token: str) -> list[str]:
     return parts
 
 
-_Item = TypeVar("_Item", bound=Hashable | None)
-
-
 class _TokenizedSentence(Sentence):
     """A sentence straight from the splitter, its words made at most once, when asked.
 
@@ -185,6 +182,9 @@ def content_terms(
     """The :class:`ContentTerms` of sentences given as their words."""
     words = _Words.of([list(words) for words in sentences])
     return words.content_terms(stem, stop_words)
+
+
+_Item = TypeVar("_Item", bound=Hashable | None)
 
 
 def _numbered(items: Iterable[_Item], size: int, *first: _Item) -> tuple[list[_Item], np.ndarray]:
