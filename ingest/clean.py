@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import ftfy
 import structlog
+from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
 from ftfy.chardata import CONTROL_CHARS, HTML_ENTITY_RE, LIGATURES
 
 from ingest.html import ExtractedPage, collapse_whitespace, extract_page, html_to_paragraphs
@@ -44,14 +45,18 @@ _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200
 # Each of its fixes acts only on its own characters: HTML entities, C0/C1 controls (which
 # include CR, ESC and NEL), line and paragraph separators, surrogates, its ligature and
 # control-character tables, and text that is not NFC. Its mojibake detector
-# (ftfy.badness) matches only where two non-ASCII characters are adjacent or one of
-# C1, Œ, œ, Ã, Â occurs. tests/ingest/test_clean.py holds ftfy to this.
+# (ftfy.badness) matches only where two characters of its mojibake alphabet (the ones it
+# names) are adjacent, or where one of C1, Œ, œ, Ã, Â occurs.
+# tests/ingest/test_clean_shortcuts.py holds ftfy to this.
 _FTFY_SIGNS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u0152\u0153\u00c3\u00c2"
     + "".join(re.escape(chr(c)) for c in sorted({*CONTROL_CHARS, *LIGATURES}))
     + "]"
 )
-_NON_ASCII_PAIR = re.compile(r"[^\x00-\x7f][^\x00-\x7f]")  # faster than [^\x00-\x7f]{2}
+_MOJIBAKE_ALPHABET = "".join(MOJIBAKE_CATEGORIES.values()) + "".join(
+    re.escape(ch) for ch in sorted(set(BADNESS_RE.pattern)) if not ch.isascii()
+)
+_MOJIBAKE_PAIR = re.compile(f"[{_MOJIBAKE_ALPHABET}][{_MOJIBAKE_ALPHABET}]")
 
 
 def _may_need_ftfy(text: str) -> bool:
@@ -61,7 +66,7 @@ def _may_need_ftfy(text: str) -> bool:
         return not text.isprintable() and _FTFY_SIGNS.search(text) is not None
     return (
         _FTFY_SIGNS.search(text) is not None
-        or _NON_ASCII_PAIR.search(text) is not None
+        or _MOJIBAKE_PAIR.search(text) is not None
         or not unicodedata.is_normalized("NFC", text)
     )
 

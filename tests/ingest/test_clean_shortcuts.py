@@ -57,11 +57,26 @@ def test_no_character_that_ftfy_would_change_goes_unnoticed(context: str) -> Non
     assert missed == []
 
 
+# Letters of scripts the mojibake heuristic never names, next to ones it does.
+_OTHER_SCRIPTS = "漢字かな한글עבرسदे😀"
+
+
+def test_characters_outside_the_mojibake_alphabet_next_to_it_need_no_ftfy() -> None:
+    texts = [
+        text
+        for ch in MOJIBAKE_ALPHABET
+        for other in _OTHER_SCRIPTS
+        for text in (ch + other, other + ch, f"a{other}{ch} ")
+    ]
+    assert [t for t in texts if not _may_need_ftfy(t) and not _ftfy_leaves_alone(t)] == []
+
+
 _DAMAGE_PRONE = st.lists(
     st.sampled_from(
         [
             *MOJIBAKE_ALPHABET,
-            *"aZ09 .,'\"&;#<>\t\n\r\x1b\x00’“”—…éßﬁ\u2028\u0301漢字\ufeff",
+            *"aZ09 .,'\"&;#<>\t\n\r\x1b\x00’“”—…éßﬁ\u2028\u0301\ufeff",
+            *_OTHER_SCRIPTS,
             "&amp;",
             "&eacute;",
             "&#x27;",
