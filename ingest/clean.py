@@ -231,6 +231,7 @@ _TWIN_RATIO = 0.85
 _TWIN_MIN_TOKENS = 4
 _NEAR_TWIN_MIN_TOKENS = 8
 _REPEAT_MIN_WORDS = 4  # short lines (section headings, "no-op") legitimately recur
+_COMMON_LETTERS = "etaoinsrhldcu"
 
 
 def _is_subsequence(shorter: Sequence[str], longer: Sequence[str]) -> bool:
@@ -297,6 +298,10 @@ def _are_twins(first: _Compared, second: _Compared) -> bool:
     if shorter.token_count < _NEAR_TWIN_MIN_TOKENS:
         return False
     if 2 * shorter.token_count / (shorter.token_count + longer.token_count) < _TWIN_RATIO:
+        return False
+    # A subsequence has no more of any character than the whole: counting a few letters
+    # rules out most neighbours of similar length before their tokens are listed.
+    if any(shorter.form.count(ch) > longer.form.count(ch) for ch in _COMMON_LETTERS):
         return False
     return _is_subsequence(shorter.tokens, longer.tokens)
 
