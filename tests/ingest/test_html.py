@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from html import unescape
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from ingest.html import (
     _ParagraphBuilder,
     _parse_fragment,
     _replay_simple,
-    _unescape,
     extract_page,
     html_to_paragraphs,
 )
@@ -219,18 +217,6 @@ def _markup(odd: bool) -> st.SearchStrategy[str]:
 def test_fast_path_reads_markup_as_htmlparser_does(html: str) -> None:
     # html_to_paragraphs drops control characters (\x0b here) before either path.
     assert html_to_paragraphs(html) == _parse_fragment(html.replace("\x0b", ""))
-
-
-_REFERENCE_PIECES = [
-    "&quot;", "&#x27;", "&#39;", "&lt;", "&gt;", "&amp;", "&", "amp;", "quot;", "&#", "#x27;",
-    "&QUOT;", "&#X27;", "&eacute;", "&nbsp", "&amp;quot;", "a", ";", "é", " ",
-]  # fmt: skip
-
-
-@settings(max_examples=1000, deadline=None)
-@given(st.lists(st.sampled_from(_REFERENCE_PIECES), max_size=12).map("".join))
-def test_common_references_are_decoded_as_html_unescape_does(text: str) -> None:
-    assert _unescape(text) == unescape(text)
 
 
 @pytest.mark.parametrize(
