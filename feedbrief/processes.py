@@ -14,6 +14,7 @@ when the service dies, even by SIGKILL.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -47,6 +48,10 @@ class Offload:
         self.processes = processes
         self._pool: ProcessPoolExecutor | None = None
         if processes > 1 and _can_fork():
+            # Everything imported so far lives as long as the process: out of the
+            # collector's sight, it is neither traversed again nor, in the children,
+            # copied page by page when a collection touches it.
+            gc.freeze()
             self._pool = ProcessPoolExecutor(
                 processes,
                 mp_context=multiprocessing.get_context("fork"),
