@@ -11,7 +11,7 @@ from pathlib import Path
 from feedbrief import USER_AGENT
 from feedbrief.digests import DigestWriter, local_day
 from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
-from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now
+from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
 from feedbrief.processes import Offload, default_processes
 from feedbrief.settings import Settings
 from ingest.fetch import Fetcher
@@ -31,14 +31,21 @@ class App:
     def storage(self) -> Storage:
         return Storage.open(self.settings.database.url, matcher=match_encoded)
 
-    @cached_property
-    def pipeline(self) -> Pipeline:
-        policy = SummaryPolicy(
+    @property
+    def summary_policy(self) -> SummaryPolicy:
+        return SummaryPolicy(
             algorithm=self.settings.digest.algorithm,
             length=Length(sentences=self.settings.digest.sentences),
         )
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
         return Pipeline(
-            self.storage, summary=policy, clock=self.clock, stop=self.stop, offload=self.offload
+            self.storage,
+            summary=self.summary_policy,
+            clock=self.clock,
+            stop=self.stop,
+            offload=self.offload,
         )
 
     @cached_property
@@ -52,6 +59,8 @@ class App:
         if "offload" in self.__dict__:
             raise RuntimeError("start_processes() must come before anything uses the pipeline")
         processes = self.settings.feeds.processes or default_processes()
+        if processes > 1:
+            warm_up(self.summary_policy)
         self.offload = Offload(processes)
 
     @cached_property

@@ -75,6 +75,25 @@ def prepare_articles(articles: Sequence[Article], policy: SummaryPolicy) -> list
     return [_prepare(article, policy) for article in articles]
 
 
+_WARM_UP = Article(
+    guid="warm-up",
+    title="Council approves the new bridge",
+    text=(
+        "The city council approved the new bridge on Tuesday after a long debate. "
+        "Work will start in the spring, officials said, and should take two years.\n\n"
+        "Residents had asked for a crossing for cyclists and walkers for a decade. "
+        "The old bridge will stay open to traffic while the new one is built."
+    ),
+)
+
+
+def warm_up(policy: SummaryPolicy) -> None:
+    """Prepare one small article, so that what that loads on first use (the stemmer,
+    stop words, the summariser's weights: about a tenth of a second) is loaded before
+    the worker processes are forked, once, instead of in each of them."""
+    prepare_articles([_WARM_UP], policy)
+
+
 def _prepare(article: Article, policy: SummaryPolicy) -> Prepared:
     started = time.perf_counter()
     sentences = summarise_text(
