@@ -17,7 +17,7 @@ For each backend:
     ``--rounds`` rounds (a fresh empty database each time; the full one is brought back
     to its filled state after each), and the best run of each is compared;
 (c) near-duplicate lookup while the fill passes 10,000, 100,000 and 1,000,000 items:
-    ``storage.stories.link_story`` for a new item (rolled back; the quicker of two
+    ``storage.batch.find_story`` for a new item (the quicker of two
     batches), and ``save_item`` of a new item (committed), each for near-duplicates of
     stored items and for unrelated texts; sub-linear means the time per lookup stays
     roughly flat (target: at 1M at most 3x the time at 10k; linear would be 100x);
@@ -70,8 +70,8 @@ from feedbrief.pipeline import utc_now
 from feedbrief.settings import Settings
 from ingest.fingerprint import FORMAT_VERSION, NUM_PERM, decode, match_encoded
 from storage import ItemData, Storage, SummaryData
+from storage.batch import find_story
 from storage.models import Item, ItemBand, Source, Story, Summary
-from storage.stories import link_story
 
 FARM_DATA = (DATA / "summ-dev-bbc.jsonl", DATA / "summ-dev-xsum.jsonl")
 DEV_DATA = (*FARM_DATA, DATA / "summ-dev-cnndm.jsonl")
@@ -466,21 +466,14 @@ def probe_items(filler: Filler, rng: random.Random, tag: str) -> list[tuple[Item
 
 
 def time_link(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Timing, Timing]:
-    """``link_story`` for a new, not yet stored item, in a transaction rolled back."""
+    """The story lookup of a new, not yet stored item (``storage.batch.find_story``)."""
     seconds: dict[bool, list[float]] = {True: [], False: []}
     linked: dict[bool, int] = {True: 0, False: 0}
-    now = utc_now()
     for data, is_copy in probes:
-        item = Item(
-            canonical_url=data.canonical_url,
-            content_hash=data.content_hash,
-            fingerprint=data.fingerprint,
-        )
         with storage.session() as session:
             started = time.perf_counter()
-            joined = link_story(session, item, data.band_keys, match_encoded, now)
+            joined = find_story(session.connection(), data, match_encoded) is not None
             seconds[is_copy].append(time.perf_counter() - started)
-            session.rollback()
         linked[is_copy] += joined
     return Timing.of(seconds[True], linked[True]), Timing.of(seconds[False], linked[False])
 
@@ -691,7 +684,7 @@ class Report:
             )
         print("lookup at N items, median / p95 per new item:")
         print(
-            f"  {'N':>9}  {'link_story copy':<32} {'link_story distinct':<32} "
+            f"  {'N':>9}  {'find_story copy':<32} {'find_story distinct':<32} "
             f"{'save_item copy':<32} {'save_item distinct':<32}"
         )
         for row in self.lookups:
@@ -702,7 +695,7 @@ class Report:
         if len(self.lookups) >= 2:
             growth = self.lookups[-1].link_copy.median_ms / self.lookups[0].link_copy.median_ms
             print(
-                f"  link_story growth {self.lookups[0].items:,} -> {self.lookups[-1].items:,}: "
+                f"  find_story growth {self.lookups[0].items:,} -> {self.lookups[-1].items:,}: "
                 f"{growth:.2f}x (target <= {TARGET_LOOKUP_GROWTH}x)"
             )
         if self.digest:

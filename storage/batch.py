@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from storage import stories
 from storage.models import Item, ItemBand, Story, Summary, Tombstone
@@ -81,8 +81,8 @@ class _Candidates:
                 self.by_band[key].append(item_id)
 
     def story_for(self, data: ItemData, matcher: StoryMatcher | None) -> int | None:
-        """The rule of ``stories.find_story``: the story of the earliest item with the
-        same canonical URL or content, else of the most similar confirmed near-duplicate."""
+        """The story of the earliest item with the same canonical URL or content, else of
+        the most similar confirmed near-duplicate."""
         exact = [
             found
             for found in (
@@ -107,19 +107,25 @@ class _Candidates:
         return None if best is None else best[1]
 
 
-def existing(session: Session, source_id: int, guids: Iterable[str]) -> dict[str, Stored]:
+def existing(connection: Connection, source_id: int, guids: Iterable[str]) -> dict[str, Stored]:
     """The stored items among *guids*, a few columns each."""
     found: dict[str, Stored] = {}
     for chunk in _chunks(list(dict.fromkeys(guids))):
         query = select(
             Item.guid, Item.id, Item.content_hash, Item.first_seen_at, Item.story_id
         ).where(Item.source_id == source_id, Item.guid.in_(chunk))
-        found.update((guid, Stored(*rest)) for guid, *rest in session.execute(query))
+        found.update((guid, Stored(*rest)) for guid, *rest in connection.execute(query))
     return found
 
 
+def find_story(connection: Connection, data: ItemData, matcher: StoryMatcher | None) -> int | None:
+    """The stored story a new item would join, or None: the lookup ``insert_new`` makes
+    for each item, alone (``bench/scale_bench.py`` times it against the table's size)."""
+    return _stored_candidates(connection, [data]).story_for(data, matcher)
+
+
 def insert_new(
-    session: Session,
+    connection: Connection,
     source_id: int,
     source_url: str,
     items: Sequence[tuple[ItemData, SummaryData]],
@@ -132,9 +138,9 @@ def insert_new(
     Returns the guids kept out by a tombstone, and where each inserted item went. A guid
     in neither was stored a moment ago by another writer: the caller updates that item.
     """
-    buried = _tombstoned(session, source_url, [data for data, _ in items])
+    buried = _tombstoned(connection, source_url, [data for data, _ in items])
     live = [(data, summary) for data, summary in items if data.guid not in buried]
-    candidates = _stored_candidates(session, [data for data, _ in live])
+    candidates = _stored_candidates(connection, [data for data, _ in live])
     stories_of: list[int | None] = []  # a stored story, a placeholder, or None: a new one
     for position, (data, _) in enumerate(live):
         story = candidates.story_for(data, matcher)
@@ -142,11 +148,11 @@ def insert_new(
         placeholder = -1 - position
         rank = _BATCH_RANK + position
         candidates.add(rank, placeholder, placeholder if story is None else story, data)
-    new_story_ids = _insert_stories(session, stories_of.count(None), now)
+    new_story_ids = _insert_stories(connection, stories_of.count(None), now)
     story_ids = _resolve(stories_of, new_story_ids)
-    inserted = _insert_items(session, source_id, live, story_ids, now)
-    _insert_summaries(session, live, inserted, now)
-    _insert_bands(session, live, inserted)
+    inserted = _insert_items(connection, source_id, live, story_ids, now)
+    _insert_summaries(connection, live, inserted, now)
+    _insert_bands(connection, live, inserted)
 
     placed: dict[str, Placed] = {}
     orphans = []
@@ -156,25 +162,25 @@ def insert_new(
         elif story is None:
             orphans.append(story_id)
     if orphans:
-        session.execute(delete(Story).where(Story.id.in_(orphans)))
+        connection.execute(delete(Story).where(Story.id.in_(orphans)))
     return buried, placed
 
 
 def update_in_place(
-    session: Session, stored: Stored, data: ItemData, summary: SummaryData, now: datetime
+    connection: Connection, stored: Stored, data: ItemData, summary: SummaryData, now: datetime
 ) -> None:
     """New content under a known guid: a new version, its summary and band keys."""
-    session.execute(
+    connection.execute(
         update(Item)
         .where(Item.id == stored.id)
         .values(**_item_fields(data, now), version=Item.version + 1)
     )
-    session.execute(delete(Summary).where(Summary.item_id == stored.id))
-    session.execute(insert(_SUMMARIES), [_summary_row(stored.id, data, summary, now)])
-    stories.replace_bands(session, stored.id, data.band_keys)
+    connection.execute(delete(Summary).where(Summary.item_id == stored.id))
+    connection.execute(insert(_SUMMARIES), [_summary_row(stored.id, data, summary, now)])
+    _replace_bands(connection, stored.id, data.band_keys)
 
 
-def _tombstoned(session: Session, source_url: str, items: Sequence[ItemData]) -> set[str]:
+def _tombstoned(connection: Connection, source_url: str, items: Sequence[ItemData]) -> set[str]:
     """Guids of the items whose identity or canonical URL was deleted before."""
     keys = {
         key: data.guid
@@ -183,11 +189,11 @@ def _tombstoned(session: Session, source_url: str, items: Sequence[ItemData]) ->
     }
     found: set[str] = set()
     for chunk in _chunks(list(keys)):
-        found.update(session.scalars(select(Tombstone.key).where(Tombstone.key.in_(chunk))))
+        found.update(connection.scalars(select(Tombstone.key).where(Tombstone.key.in_(chunk))))
     return {keys[key] for key in found}
 
 
-def _stored_candidates(session: Session, items: Sequence[ItemData]) -> _Candidates:
+def _stored_candidates(connection: Connection, items: Sequence[ItemData]) -> _Candidates:
     """Stored items that may carry the batch's stories, in three indexed reads."""
     found = _Candidates()
     urls = list({data.canonical_url for data in items if data.canonical_url})
@@ -202,28 +208,28 @@ def _stored_candidates(session: Session, items: Sequence[ItemData]) -> _Candidat
                 .where(column.in_(chunk), Item.story_id.is_not(None))
                 .order_by(Item.id)
             )
-            for value, item_id, story_id in session.execute(query):
+            for value, item_id, story_id in connection.execute(query):
                 index.setdefault(value, (item_id, story_id))
     keys = list({key for data in items if data.fingerprint is not None for key in data.band_keys})
     for chunk in _chunks(keys):
         query = select(ItemBand.band_key, ItemBand.item_id).where(ItemBand.band_key.in_(chunk))
-        for key, item_id in session.execute(query):
+        for key, item_id in connection.execute(query):
             found.by_band[key].append(item_id)
     ids = list({item_id for ids in found.by_band.values() for item_id in ids})
     for chunk in _chunks(ids):
         query = select(Item.id, Item.story_id, Item.fingerprint).where(
             Item.id.in_(chunk), Item.story_id.is_not(None), Item.fingerprint.is_not(None)
         )
-        for item_id, story_id, fingerprint in session.execute(query):
+        for item_id, story_id, fingerprint in connection.execute(query):
             found.fingerprints[item_id] = (story_id, fingerprint)
     return found
 
 
-def _insert_stories(session: Session, count: int, now: datetime) -> list[int]:
+def _insert_stories(connection: Connection, count: int, now: datetime) -> list[int]:
     if not count:
         return []
     statement = insert(_STORIES).returning(_STORIES.c.id, sort_by_parameter_order=True)
-    rows = session.execute(statement, [{"first_seen_at": now}] * count)
+    rows = connection.execute(statement, [{"first_seen_at": now}] * count)
     return list(rows.scalars())
 
 
@@ -245,7 +251,7 @@ def _resolve(stories_of: Sequence[int | None], new_ids: Sequence[int]) -> list[i
 
 
 def _insert_items(
-    session: Session,
+    connection: Connection,
     source_id: int,
     items: Sequence[tuple[ItemData, SummaryData]],
     story_ids: Sequence[int],
@@ -266,16 +272,16 @@ def _insert_items(
         for (data, _), story_id in zip(items, story_ids, strict=True)
     ]
     statement = (
-        _upsert_dialect(session)
+        _upsert_dialect(connection)
         .insert(_ITEMS)
         .on_conflict_do_nothing(index_elements=["source_id", "guid"])
     )
-    result = session.execute(statement.returning(_ITEMS.c.guid, _ITEMS.c.id), rows)
+    result = connection.execute(statement.returning(_ITEMS.c.guid, _ITEMS.c.id), rows)
     return {guid: item_id for guid, item_id in result}
 
 
 def _insert_summaries(
-    session: Session,
+    connection: Connection,
     items: Sequence[tuple[ItemData, SummaryData]],
     inserted: dict[str, int],
     now: datetime,
@@ -286,25 +292,35 @@ def _insert_summaries(
         if data.guid in inserted
     ]
     if rows:
-        session.execute(insert(_SUMMARIES), rows)
+        connection.execute(insert(_SUMMARIES), rows)
 
 
 def _insert_bands(
-    session: Session, items: Sequence[tuple[ItemData, SummaryData]], inserted: dict[str, int]
+    connection: Connection,
+    items: Sequence[tuple[ItemData, SummaryData]],
+    inserted: dict[str, int],
 ) -> None:
-    """Index the new items' band keys: 32 rows per item, the bulk of what a batch writes.
+    _add_bands(
+        connection,
+        [
+            (key, inserted[data.guid])
+            for data, _ in items
+            if data.guid in inserted
+            for key in dict.fromkeys(data.band_keys)
+        ],
+    )
 
-    They go straight to the driver's ``executemany``: the rows are two integers each,
-    and SQLAlchemy's per-row parameter processing cost more than the insert itself.
-    """
-    rows = [
-        (key, inserted[data.guid])
-        for data, _ in items
-        if data.guid in inserted
-        for key in dict.fromkeys(data.band_keys)
-    ]
+
+def _replace_bands(connection: Connection, item_id: int, band_keys: Sequence[int]) -> None:
+    connection.execute(delete(ItemBand).where(ItemBand.item_id == item_id))
+    _add_bands(connection, [(key, item_id) for key in dict.fromkeys(band_keys)])
+
+
+def _add_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
+    """Index band keys, ``(key, item id)`` rows: 32 per item, the bulk of what a batch
+    writes. They go straight to the driver's ``executemany``: the rows are two integers
+    each, and SQLAlchemy's per-row parameter processing cost more than the insert."""
     if rows:
-        connection = session.connection()
         mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         connection.exec_driver_sql(
             f"INSERT INTO {_BANDS.name} (band_key, item_id) VALUES ({mark}, {mark})", rows
@@ -338,9 +354,9 @@ def _summary_row(
     }
 
 
-def _upsert_dialect(session: Session) -> Any:
+def _upsert_dialect(connection: Connection) -> Any:
     """The dialect module whose ``insert`` has ``on_conflict_do_nothing``."""
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return postgresql if connection.dialect.name == "postgresql" else sqlite
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, delete, func, null, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
@@ -381,13 +382,14 @@ class Storage:
     ) -> list[SaveResult]:
         """New guids in one set-based insert; known guids (and a guid repeated in the
         batch, or stored by another writer a moment ago) compared and updated in place."""
-        stored = batch.existing(session, source.id, [data.guid for data, _ in items])
+        connection = session.connection()
+        stored = batch.existing(connection, source.id, [data.guid for data, _ in items])
         fresh: dict[str, tuple[ItemData, SummaryData]] = {}
         for data, summary in items:
             if data.guid not in stored:
                 fresh.setdefault(data.guid, (data, summary))
         buried, placed = batch.insert_new(
-            session, source.id, source.url, list(fresh.values()), now, self.matcher
+            connection, source.id, source.url, list(fresh.values()), now, self.matcher
         )
         results: list[SaveResult] = []
         first = {guid: pair[0] for guid, pair in fresh.items()}
@@ -400,8 +402,8 @@ class Storage:
                 results.append(SaveResult(Outcome.NEW, now, new.story_id, new.linked))
             else:
                 if data.guid not in stored:  # another writer stored it a moment ago
-                    stored.update(batch.existing(session, source.id, [data.guid]))
-                results.append(_compare(session, stored, data, summary, now))
+                    stored.update(batch.existing(connection, source.id, [data.guid]))
+                results.append(_compare(connection, stored, data, summary, now))
         return results
 
     def save_item(
@@ -556,7 +558,7 @@ _STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], 
 
 
 def _compare(
-    session: Session,
+    connection: Connection,
     stored: dict[str, batch.Stored],
     data: ItemData,
     summary: SummaryData,
@@ -566,7 +568,7 @@ def _compare(
     item = stored[data.guid]
     if item.content_hash == data.content_hash:
         return SaveResult(Outcome.UNCHANGED, item.first_seen_at, item.story_id)
-    batch.update_in_place(session, item, data, summary, now)
+    batch.update_in_place(connection, item, data, summary, now)
     stored[data.guid] = replace(item, content_hash=data.content_hash)
     return SaveResult(Outcome.UPDATED, item.first_seen_at, item.story_id)
 
