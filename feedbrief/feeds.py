@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from feedbrief import metrics
-from feedbrief.pipeline import Clock, Pipeline, Stopped, touched_days
+from feedbrief.pipeline import Clock, Pipeline, Prepared, Stopped, parse_new_feed, touched_days
 from feedbrief.settings import FeedSettings
 from ingest.clean import clean_paragraphs, extract_page
 from ingest.discover import discover_feeds
@@ -147,13 +147,7 @@ class FeedUpdater:
             self.storage.update_source(feed.id, update)
             feed_log.info("feed not modified")
             return RefreshResult(feed.url, "not-modified")
-        parsed = self.pipeline.offload.call(
-            parse_feed,
-            result.content or b"",
-            url=result.url,
-            headers=dict(result.headers),
-            max_entries=self.settings.max_entries,
-        )
+        parsed, prepared = self._parse(feed, result)
         if not parsed.is_feed:
             return self._failed(
                 feed, result, "not a feed (an HTML page or unknown format)", feed_log
@@ -162,13 +156,37 @@ class FeedUpdater:
             feed_log.warning("malformed feed; keeping what was recovered", bozo=parsed.bozo_reason)
             if not parsed.entries:
                 return self._failed(feed, result, f"malformed feed: {parsed.bozo_reason}", feed_log)
-        return self._store(feed, result, parsed, feed_log)
+        return self._store(feed, result, parsed, prepared, feed_log)
+
+    def _parse(
+        self, feed: SourceState, result: FetchResult
+    ) -> tuple[ParsedFeed, Sequence[Prepared]]:
+        """Parse in a worker process. A feed never fetched before has nothing stored, so
+        its entries are prepared in the same trip (``--full-text`` ones excepted: their
+        teasers are replaced first)."""
+        content = result.content or b""
+        headers = dict(result.headers)
+        max_entries = self.settings.max_entries
+        if feed.last_success_at is None and not feed.full_text:
+            return self.pipeline.offload.call(
+                parse_new_feed,
+                content,
+                url=result.url,
+                headers=headers,
+                max_entries=max_entries,
+                policy=self.pipeline.summary,
+            )
+        parsed = self.pipeline.offload.call(
+            parse_feed, content, url=result.url, headers=headers, max_entries=max_entries
+        )
+        return parsed, ()
 
     def _store(
         self,
         feed: SourceState,
         result: FetchResult,
         parsed: ParsedFeed,
+        prepared: Sequence[Prepared],
         feed_log: structlog.typing.FilteringBoundLogger,
     ) -> RefreshResult:
         entries = list(parsed.entries)
@@ -184,7 +202,7 @@ class FeedUpdater:
             warning=f"malformed feed: {parsed.bozo_reason}" if parsed.bozo_reason else None,
         )
         try:
-            results = self.pipeline.store_articles(feed.id, entries, update)
+            results = self.pipeline.store_articles(feed.id, entries, update, prepared=prepared)
         except Stopped:
             self.storage.release_leases(feed.id)
             feed_log.info("stopped: this feed's items were not stored and will be fetched again")

@@ -20,6 +20,7 @@ from feedbrief import metrics
 from feedbrief.processes import Offload
 from ingest.canonical import canonical_url
 from ingest.fingerprint import encode, fingerprint
+from ingest.parse import ParsedFeed, parse_feed
 from ingest.records import Article
 from ingest.seeds import SeedError, UnsupportedSeed, load_seed, seed_name
 from storage import ItemData, Outcome, SaveResult, SourceUpdate, Storage, SummaryData
@@ -94,6 +95,21 @@ def warm_up(policy: SummaryPolicy) -> None:
     prepare_articles([_WARM_UP], policy)
 
 
+def parse_new_feed(
+    content: bytes,
+    *,
+    url: str,
+    headers: dict[str, str],
+    max_entries: int,
+    policy: SummaryPolicy,
+) -> tuple[ParsedFeed, list[Prepared]]:
+    """Parse a feed with nothing stored yet and prepare all its entries, in one trip to
+    a worker process: every entry is new, so none would be left out."""
+    parsed = parse_feed(content, url=url, headers=headers, max_entries=max_entries)
+    latest = {article.guid: article for article in parsed.entries}
+    return parsed, prepare_articles(list(latest.values()), policy)
+
+
 def _prepare(article: Article, policy: SummaryPolicy) -> Prepared:
     started = time.perf_counter()
     sentences = summarise_text(
@@ -129,9 +145,12 @@ class Pipeline:
         source_id: int,
         articles: Sequence[Article],
         update: SourceUpdate,
+        *,
+        prepared: Sequence[Prepared] = (),
     ) -> list[SaveResult]:
         """Summarise what changed, then store it with the source's new state in one
-        transaction. Unchanged articles are not summarised again.
+        transaction. Unchanged articles are not summarised again; articles already in
+        *prepared* (with the same content) are not prepared again.
 
         If a stop is requested while summarising, nothing is written: the pass is
         rolled back as a whole and the next run repeats it.
@@ -139,12 +158,20 @@ class Pipeline:
         latest = {article.guid: article for article in articles}  # a repeated guid: last wins
         stored = self.storage.content_hashes(source_id, list(latest))
         changed = [a for a in latest.values() if stored.get(a.guid) != a.content_hash]
-        prepared: list[Prepared] = []
-        for start in range(0, len(changed), PREPARE_CHUNK):
+        ready = {
+            item.data.guid: item
+            for item in prepared
+            if item.data.guid in latest
+            and item.data.content_hash == latest[item.data.guid].content_hash
+        }
+        todo = [article for article in changed if article.guid not in ready]
+        for start in range(0, len(todo), PREPARE_CHUNK):
             if self.stop.is_set():
                 raise Stopped
-            chunk = changed[start : start + PREPARE_CHUNK]
-            prepared += self.offload.call(prepare_articles, chunk, self.summary)
+            chunk = todo[start : start + PREPARE_CHUNK]
+            for item in self.offload.call(prepare_articles, chunk, self.summary):
+                ready[item.data.guid] = item
+        prepared = [ready[article.guid] for article in changed]
         for item in prepared:
             metrics.record_summarise(item.summarise_seconds)
         return self.storage.save_items(

@@ -8,14 +8,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from feedbrief.pipeline import Pipeline, SummaryPolicy
+from feedbrief.pipeline import Pipeline, SummaryPolicy, prepare_articles
 from feedbrief.processes import Offload, WorkerDied
 from ingest.records import Article
-from storage import SourceUpdate, Storage
+from storage import SourceUpdate, Storage, SummaryData
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.skipif(
@@ -151,3 +152,24 @@ def test_pipeline_stores_the_same_with_workers_as_in_place(
             storage.close()
     assert stored[0] == stored[1]
     assert len(stored[0]) == 5 and all(summary for _, summary, _ in stored[0])
+
+
+def test_articles_prepared_in_the_parse_trip_are_stored_as_they_are(tmp_path: Path) -> None:
+    article = Article(guid="a", title="Bridge", text="The council approved the bridge.")
+    stale = Article(guid="b", title="Old", text="An older version of the second story.")
+    fresh = Article(guid="b", title="New", text="The second story as the feed has it now.")
+    ready = prepare_articles([article, stale], SummaryPolicy())
+    ready[0] = replace(ready[0], summary=SummaryData("default", ("Made in the parse trip.",)))
+    storage = Storage.open(f"sqlite:///{tmp_path / 'f.db'}")
+    try:
+        pipeline = Pipeline(storage)
+        source = storage.ensure_source("seed", "seed:test", None, pipeline.clock())
+        update = SourceUpdate(checked_at=pipeline.clock())
+        pipeline.store_articles(source, [article, fresh], update, prepared=ready)
+        stored = {item.guid: item for item in storage.iter_items()}
+    finally:
+        storage.close()
+    assert stored["a"].summary == ("Made in the parse trip.",)
+    # Prepared for other content: prepared again for what the feed carries now.
+    assert stored["b"].title == "New"
+    assert stored["b"].summary == ("The second story as the feed has it now.",)
