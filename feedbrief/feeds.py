@@ -194,7 +194,8 @@ class FeedUpdater:
             entries = self._with_full_text(feed, entries)
         now = self.clock()
         times = [entry.published or now for entry in entries]
-        times += self.storage.recent_published(feed.id, now - RATE_WINDOW)
+        if feed.last_success_at is not None:  # else nothing of it is stored yet
+            times += self.storage.recent_published(feed.id, now - RATE_WINDOW)
         update = replace(
             self._success(feed, result, entry_times=times, ttl=parsed.ttl_seconds),
             title=parsed.title,

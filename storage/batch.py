@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -194,22 +195,26 @@ def _tombstoned(connection: Connection, source_url: str, items: Sequence[ItemDat
 
 
 def _stored_candidates(connection: Connection, items: Sequence[ItemData]) -> _Candidates:
-    """Stored items that may carry the batch's stories, in three indexed reads."""
+    """Stored items that may carry the batch's stories, in three indexed reads: same
+    canonical URL or content, shared band keys, then the fingerprints of those."""
     found = _Candidates()
     urls = list({data.canonical_url for data in items if data.canonical_url})
     hashes = list({data.content_hash for data in items})
-    for column, values, index in (
-        (Item.canonical_url, urls, found.by_url),
-        (Item.content_hash, hashes, found.by_hash),
-    ):
-        for chunk in _chunks(values):
-            query = (
-                select(column, Item.id, Item.story_id)
-                .where(column.in_(chunk), Item.story_id.is_not(None))
-                .order_by(Item.id)
+    for url_chunk, hash_chunk in _pairs(_chunks(urls), _chunks(hashes)):
+        query = (
+            select(Item.canonical_url, Item.content_hash, Item.id, Item.story_id)
+            .where(
+                or_(Item.canonical_url.in_(url_chunk), Item.content_hash.in_(hash_chunk)),
+                Item.story_id.is_not(None),
             )
-            for value, item_id, story_id in connection.execute(query):
-                index.setdefault(value, (item_id, story_id))
+            .order_by(Item.id)
+        )
+        wanted_urls, wanted_hashes = set(url_chunk), set(hash_chunk)
+        for url, content_hash, item_id, story_id in connection.execute(query):
+            if url in wanted_urls:
+                found.by_url.setdefault(url, (item_id, story_id))
+            if content_hash in wanted_hashes:
+                found.by_hash.setdefault(content_hash, (item_id, story_id))
     keys = list({key for data in items if data.fingerprint is not None for key in data.band_keys})
     for chunk in _chunks(keys):
         query = select(ItemBand.band_key, ItemBand.item_id).where(ItemBand.band_key.in_(chunk))
@@ -357,6 +362,13 @@ def _summary_row(
 def _upsert_dialect(connection: Connection) -> Any:
     """The dialect module whose ``insert`` has ``on_conflict_do_nothing``."""
     return postgresql if connection.dialect.name == "postgresql" else sqlite
+
+
+def _pairs(
+    left: Iterable[Sequence[Any]], right: Iterable[Sequence[Any]]
+) -> Iterable[tuple[Sequence[Any], Sequence[Any]]]:
+    """Chunks of two lists side by side, the shorter padded with empty ones."""
+    return zip_longest(left, right, fillvalue=())
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
