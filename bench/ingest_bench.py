@@ -18,8 +18,9 @@ feedbrief fetches, parses, cleans, fingerprints, links stories, summarises and s
 each item and writes the digest; reader fetches, parses and stores. The issue's target
 is that feedbrief still reaches half reader's best rate: the run exits 1 below that.
 
-Finally the same ingest runs in process under cProfile (one feed worker, so the profile
-adds up to the wall time) and the time is split into stages.
+Finally the same ingest runs in process under cProfile (one feed worker and no worker
+processes, so the profile adds up to the wall time and sees the parsing and summarising
+that ``run`` hands to its processes) and the time is split into stages.
 """
 
 from __future__ import annotations
@@ -342,7 +343,7 @@ def profile_feedbrief(urls: Sequence[str], workdir: Path) -> tuple[float, pstats
 
 def print_profile(seconds: float, stats: pstats.Stats, top: int) -> None:
     print(
-        f"\nWhere the time goes: Service.run_once in process, 1 feed worker, under cProfile "
+        f"\nWhere the time goes: Service.run_once in one process, 1 feed worker, under cProfile "
         f"({seconds:.2f} s with the profiler's overhead):"
     )
     for stage, spent in stage_rows(stats, seconds):
