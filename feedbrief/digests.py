@@ -11,7 +11,14 @@ import structlog
 from feedbrief.pipeline import Clock
 from feedbrief.publish import write_digest, write_feed
 from storage import Storage, StoryItem, StoryRow
-from summarise.digest import Digest, DigestStory, SourceRef, load_recent_digests
+from summarise.digest import (
+    Digest,
+    DigestStory,
+    SourceRef,
+    load_digest_json,
+    load_recent_digests,
+)
+from summarise.render_html import render_html_body
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +72,12 @@ class DigestWriter:
         self.tz_name = tz_name
         self.base_url = base_url.rstrip("/") + "/"
         self.clock = clock
+        # HTML bodies of the feed's entries by (day, generated at): feed.xml is rebuilt on
+        # every digest write, and re-rendering thirty busy days took over a second each
+        # time although only today's had changed.
+        self._bodies: dict[tuple[date, datetime], str] = {}
+        # And the digests read back from disk, by file and its (inode, mtime, size).
+        self._loaded: dict[Path, tuple[tuple[int, int, int], Digest]] = {}
 
     def build(self, day: date) -> Digest:
         start, end = day_bounds(day, self.tz)
@@ -95,9 +108,31 @@ class DigestWriter:
 
     def _write_feed(self) -> None:
         """Rebuild feed.xml from the digests on disk, so it survives database pruning."""
+        digests = load_recent_digests(self.directory, FEED_DIGESTS, load=self._load)
+        current = {(digest.date, digest.generated_at) for digest in digests}
+        self._bodies = {key: body for key, body in self._bodies.items() if key in current}
+        if len(self._loaded) > FEED_DIGESTS:
+            kept = {digest.date for digest in digests}
+            self._loaded = {p: v for p, v in self._loaded.items() if v[1].date in kept}
         write_feed(
-            load_recent_digests(self.directory, FEED_DIGESTS),
+            digests,
             self.directory,
             feed_url=f"{self.base_url}feed.xml",
             html_base_url=self.base_url,
+            content=self._body,
         )
+
+    def _load(self, path: Path) -> Digest:
+        stat = path.stat()
+        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        cached = self._loaded.get(path)
+        if cached is None or cached[0] != version:
+            cached = (version, load_digest_json(path))
+            self._loaded[path] = cached
+        return cached[1]
+
+    def _body(self, digest: Digest) -> str:
+        key = (digest.date, digest.generated_at)
+        if key not in self._bodies:
+            self._bodies[key] = render_html_body(digest)
+        return self._bodies[key]

@@ -7,7 +7,7 @@ fixed: ``YYYY-MM-DD.md``, ``YYYY-MM-DD.html``, ``YYYY-MM-DD.json`` and ``feed.xm
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import structlog
@@ -15,7 +15,7 @@ import structlog
 from feedbrief.atomicfile import write_atomic
 from summarise.atom import render_atom
 from summarise.digest import Digest, render_json
-from summarise.render_html import render_html
+from summarise.render_html import render_html, render_html_body
 from summarise.render_markdown import render_markdown
 
 log = structlog.get_logger(__name__)
@@ -38,11 +38,17 @@ def write_digest(digest: Digest, directory: Path) -> list[Path]:
 
 
 def write_feed(
-    digests: Sequence[Digest], directory: Path, *, feed_url: str, html_base_url: str
+    digests: Sequence[Digest],
+    directory: Path,
+    *,
+    feed_url: str,
+    html_base_url: str,
+    content: Callable[[Digest], str] = render_html_body,
 ) -> Path:
     """Write ``feed.xml`` holding one entry per digest (see ``render_atom``)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / FEED_FILE_NAME
-    write_atomic(path, render_atom(digests, feed_url=feed_url, html_base_url=html_base_url))
+    feed = render_atom(digests, feed_url=feed_url, html_base_url=html_base_url, content=content)
+    write_atomic(path, feed)
     log.info("feed_written", path=str(path), entries=len(digests))
     return path

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 from summarise.digest import DEFAULT_TITLE, Digest, newest_per_date
@@ -28,10 +28,18 @@ def entry_id(digest: Digest, feed_url: str) -> str:
     return f"tag:{_host(feed_url)},{digest.date.isoformat()}:digest"
 
 
-def render_atom(digests: Sequence[Digest], *, feed_url: str, html_base_url: str) -> str:
+def render_atom(
+    digests: Sequence[Digest],
+    *,
+    feed_url: str,
+    html_base_url: str,
+    content: Callable[[Digest], str] = render_html_body,
+) -> str:
     """The feed document. ``feed_url`` is where this feed is served (its ``rel="self"``
     link and id); ``html_base_url`` is the directory URL the ``YYYY-MM-DD.html`` pages are
     served from. Several digests for one date keep only the most recently generated.
+    ``content`` makes an entry's HTML body: a caller that rewrites the feed often can
+    hand in one that remembers the bodies of digests that did not change.
     """
     entries = newest_per_date(digests)
     base = html_base_url if html_base_url.endswith("/") else html_base_url + "/"
@@ -48,21 +56,22 @@ def render_atom(digests: Sequence[Digest], *, feed_url: str, html_base_url: str)
     _text(author, "name", "feedbrief")
     _text(feed, "generator", "feedbrief")
     for digest in entries:
-        feed.append(_entry(digest, feed_url=feed_url, base=base))
+        feed.append(_entry(digest, feed_url=feed_url, base=base, content=content))
 
     ET.indent(feed)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, "unicode") + "\n"
 
 
-def _entry(digest: Digest, *, feed_url: str, base: str) -> ET.Element:
+def _entry(
+    digest: Digest, *, feed_url: str, base: str, content: Callable[[Digest], str]
+) -> ET.Element:
     entry = ET.Element("entry")
     _text(entry, "id", entry_id(digest, feed_url))
     _text(entry, "title", f"{plain(digest.title)} — {digest.date.isoformat()}")
     _text(entry, "updated", _timestamp(digest.generated_at))
     href = urljoin(base, digest_page_name(digest))
     ET.SubElement(entry, "link", rel="alternate", type="text/html", href=href)
-    content = _text(entry, "content", render_html_body(digest))
-    content.set("type", "html")
+    _text(entry, "content", content(digest)).set("type", "html")
     return entry
 
 

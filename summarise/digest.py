@@ -9,7 +9,7 @@ regenerated after the stories themselves have been pruned.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -107,10 +107,13 @@ def load_digest_json(path: Path) -> Digest:
         raise DigestFileError(f"{path}: not a feedbrief digest: {exc}") from exc
 
 
-def load_recent_digests(directory: Path, limit: int) -> list[Digest]:
+def load_recent_digests(
+    directory: Path, limit: int, load: Callable[[Path], Digest] = load_digest_json
+) -> list[Digest]:
     """The newest ``limit`` digests in ``directory``, newest first, for rebuilding the feed.
 
     A damaged file is logged and skipped: one bad day should not take the whole feed down.
+    ``load`` reads one file (``load_digest_json``, or a caller's cache in front of it).
     """
     paths = sorted(directory.glob(DIGEST_FILE_GLOB), reverse=True)
     digests: list[Digest] = []
@@ -118,7 +121,7 @@ def load_recent_digests(directory: Path, limit: int) -> list[Digest]:
         if len(digests) >= limit:
             break
         try:
-            digests.append(load_digest_json(path))
+            digests.append(load(path))
         except DigestFileError as exc:
             log.warning("digest_file_skipped", path=str(path), error=str(exc))
     return digests

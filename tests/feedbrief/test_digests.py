@@ -1,0 +1,90 @@
+"""The digest writer's feed.xml: rebuilt on every write, from the digests on disk."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feedbrief import digests as digests_module
+from feedbrief.digests import DigestWriter
+from storage import ItemData, Storage, SummaryData
+from summarise.atom import render_atom
+from summarise.digest import Digest, load_recent_digests
+
+DAY = date(2026, 11, 20)
+BASE_URL = "https://example.org/digests/"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def store_story(storage: Storage, n: int, when: datetime) -> None:
+    source = storage.ensure_source("seed", f"seed:story-{n}", f"Source {n}", when)
+    data = ItemData(
+        guid=f"story-{n}", title=f"Story number {n}", text=f"Body {n}.", content_hash=f"h{n}"
+    )
+    storage.save_item(source, data, SummaryData("default", (f"Summary {n}.",)), when)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Storage, DigestWriter, Clock]:
+    storage = Storage.open(f"sqlite:///{tmp_path / 'feedbrief.db'}")
+    clock = Clock(datetime(2026, 11, 20, 12, tzinfo=UTC))
+    writer = DigestWriter(
+        storage, tmp_path / "digests", tz=UTC, tz_name="UTC", base_url=BASE_URL, clock=clock
+    )
+    return storage, writer, clock
+
+
+def fresh_feed(directory: Path) -> str:
+    return render_atom(
+        load_recent_digests(directory, digests_module.FEED_DIGESTS),
+        feed_url=f"{BASE_URL}feed.xml",
+        html_base_url=BASE_URL,
+    )
+
+
+def test_feed_after_rewrites_is_what_a_fresh_build_gives(
+    setup: tuple[Storage, DigestWriter, Clock],
+) -> None:
+    storage, writer, clock = setup
+    for offset in range(3):
+        day = DAY - timedelta(days=offset)
+        clock.now = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=9)
+        store_story(storage, offset, clock.now)
+        writer.write(day)
+    clock.now += timedelta(hours=1)
+    store_story(storage, 10, clock.now)  # one more story on the oldest day
+    writer.write(clock.now.date())
+
+    feed = (writer.directory / "feed.xml").read_text()
+    assert feed == fresh_feed(writer.directory)
+    assert "Story number 10" in feed and "Story number 0" in feed
+
+
+def test_rewriting_one_day_renders_only_that_days_entry_again(
+    setup: tuple[Storage, DigestWriter, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage, writer, clock = setup
+    for offset in range(3):
+        day = DAY - timedelta(days=offset)
+        store_story(storage, offset, clock.now)
+        writer.write(day)
+    rendered: list[date] = []
+    real = digests_module.render_html_body
+
+    def counting(digest: Digest) -> str:
+        rendered.append(digest.date)
+        return real(digest)
+
+    monkeypatch.setattr(digests_module, "render_html_body", counting)
+    clock.now += timedelta(minutes=5)
+    writer.write(DAY)
+    assert rendered == [DAY]
