@@ -156,14 +156,17 @@ class Pipeline:
         rolled back as a whole and the next run repeats it.
         """
         latest = {article.guid: article for article in articles}  # a repeated guid: last wins
-        stored = self.storage.content_hashes(source_id, list(latest))
-        changed = [a for a in latest.values() if stored.get(a.guid) != a.content_hash]
         ready = {
             item.data.guid: item
             for item in prepared
             if item.data.guid in latest
             and item.data.content_hash == latest[item.data.guid].content_hash
         }
+        if len(ready) == len(latest):  # nothing left to spare: storing compares anyway
+            changed = list(latest.values())
+        else:
+            stored = self.storage.content_hashes(source_id, list(latest))
+            changed = [a for a in latest.values() if stored.get(a.guid) != a.content_hash]
         todo = [article for article in changed if article.guid not in ready]
         for start in range(0, len(todo), PREPARE_CHUNK):
             if self.stop.is_set():

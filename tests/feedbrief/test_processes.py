@@ -16,7 +16,7 @@ import pytest
 from feedbrief.pipeline import Pipeline, SummaryPolicy, prepare_articles
 from feedbrief.processes import Offload, WorkerDied
 from ingest.records import Article
-from storage import SourceUpdate, Storage, SummaryData
+from storage import Outcome, SourceUpdate, Storage, SummaryData
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.skipif(
@@ -173,3 +173,19 @@ def test_articles_prepared_in_the_parse_trip_are_stored_as_they_are(tmp_path: Pa
     # Prepared for other content: prepared again for what the feed carries now.
     assert stored["b"].title == "New"
     assert stored["b"].summary == ("The second story as the feed has it now.",)
+
+
+def test_everything_prepared_and_already_stored_is_unchanged(tmp_path: Path) -> None:
+    article = Article(guid="a", title="Bridge", text="The council approved the bridge.")
+    storage = Storage.open(f"sqlite:///{tmp_path / 'f.db'}")
+    try:
+        pipeline = Pipeline(storage)
+        source = storage.ensure_source("seed", "seed:test", None, pipeline.clock())
+        update = SourceUpdate(checked_at=pipeline.clock())
+        [first] = pipeline.store_articles(source, [article], update)
+        ready = prepare_articles([article], SummaryPolicy())
+        [again] = pipeline.store_articles(source, [article], update, prepared=ready)
+        assert (first.outcome, again.outcome) == (Outcome.NEW, Outcome.UNCHANGED)
+        assert storage.count_items() == 1
+    finally:
+        storage.close()
