@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from feedbrief import USER_AGENT
@@ -59,9 +59,7 @@ class App:
         if "offload" in self.__dict__:
             raise RuntimeError("start_processes() must come before anything uses the pipeline")
         processes = self.settings.feeds.processes or default_processes()
-        if processes > 1:
-            warm_up(self.summary_policy)
-        self.offload = Offload(processes)
+        self.offload = Offload(processes, before_fork=partial(warm_up, self.summary_policy))
 
     @cached_property
     def digests(self) -> DigestWriter:

@@ -111,9 +111,8 @@ class DigestWriter:
         digests = load_recent_digests(self.directory, FEED_DIGESTS, load=self._load)
         current = {(digest.date, digest.generated_at) for digest in digests}
         self._bodies = {key: body for key, body in self._bodies.items() if key in current}
-        if len(self._loaded) > FEED_DIGESTS:
-            kept = {digest.date for digest in digests}
-            self._loaded = {p: v for p, v in self._loaded.items() if v[1].date in kept}
+        kept = {digest.date for digest in digests}
+        self._loaded = {path: v for path, v in self._loaded.items() if v[1].date in kept}
         write_feed(
             digests,
             self.directory,

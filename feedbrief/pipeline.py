@@ -89,9 +89,8 @@ _WARM_UP = Article(
 
 
 def warm_up(policy: SummaryPolicy) -> None:
-    """Prepare one small article, so that what that loads on first use (the stemmer,
-    stop words, the summariser's weights: about a tenth of a second) is loaded before
-    the worker processes are forked, once, instead of in each of them."""
+    """Prepare one small article: what that loads on first use (the stemmer, stop words,
+    the summariser's weights: about a tenth of a second) is then in memory."""
     prepare_articles([_WARM_UP], policy)
 
 
@@ -174,11 +173,11 @@ class Pipeline:
             chunk = todo[start : start + PREPARE_CHUNK]
             for item in self.offload.call(prepare_articles, chunk, self.summary):
                 ready[item.data.guid] = item
-        prepared = [ready[article.guid] for article in changed]
-        for item in prepared:
+        items = [ready[article.guid] for article in changed]
+        for item in items:
             metrics.record_summarise(item.summarise_seconds)
         return self.storage.save_items(
-            source_id, [(item.data, item.summary) for item in prepared], update
+            source_id, [(item.data, item.summary) for item in items], update
         )
 
     def replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:

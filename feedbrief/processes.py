@@ -44,10 +44,15 @@ class WorkerDied(RuntimeError):
 class Offload:
     """Run a function in a worker process, or in place when there is no pool."""
 
-    def __init__(self, processes: int = 1) -> None:
-        self.processes = processes
+    def __init__(
+        self, processes: int = 1, *, before_fork: Callable[[], None] | None = None
+    ) -> None:
+        """*before_fork* runs only when a pool is forked: loading there what the work
+        loads on first use gives it to every worker once, instead of to each of them."""
         self._pool: ProcessPoolExecutor | None = None
         if processes > 1 and _can_fork():
+            if before_fork is not None:
+                before_fork()
             # Everything imported so far lives as long as the process: out of the
             # collector's sight, it is neither traversed again nor, in the children,
             # copied page by page when a collection touches it.

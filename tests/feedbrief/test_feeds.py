@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sqlalchemy import select
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
@@ -15,6 +17,7 @@ from feedbrief.app import App
 from feedbrief.cli import app as cli
 from feedbrief.settings import Settings
 from storage import SourceState
+from storage.models import Source
 
 runner = CliRunner()
 
@@ -329,3 +332,58 @@ def test_status_exits_0_and_shows_errors(
     assert status.exit_code == 0
     assert "HTTP 503" in status.stdout
     assert "1 failing" in status.stdout
+
+
+def test_feeds_claimed_but_not_started_are_released_on_stop(
+    database_url: str, tmp_path: Path, clock: Clock
+) -> None:
+    """Two feeds run at a time, claimed two at a time: when the first ends, the next two
+    are claimed and one waits for a thread. A stop then must not leave that one leased
+    (another worker could not take it until the lease ran out)."""
+    settings = Settings.model_validate(
+        {
+            "database": {"url": database_url},
+            "digest": {"dir": str(tmp_path / "digests"), "timezone": "UTC"},
+            "seeds": {"dir": str(tmp_path / "seeds")},
+            "feeds": {"concurrency": 2},
+        }
+    )
+    app = App(settings, clock=clock)
+    server = HTTPServer(threaded=True)
+    third_fetched = threading.Event()
+
+    def feed_response() -> Response:
+        return Response(rss([("a", "Tram line approved")]), content_type="application/rss+xml")
+
+    def slow(_request: Request) -> Response:
+        third_fetched.wait(5)  # holds its thread until the third feed is being fetched
+        return feed_response()
+
+    def stop_while_fetching(_request: Request) -> Response:
+        app.stop.set()
+        third_fetched.set()
+        return feed_response()
+
+    server.expect_request("/first.xml").respond_with_handler(lambda _request: feed_response())
+    server.expect_request("/second.xml").respond_with_handler(slow)
+    server.expect_request("/third.xml").respond_with_handler(stop_while_fetching)
+    server.start()
+    try:
+        names = ("first", "second", "third", "fourth")
+        urls = [server.url_for(f"/{name}.xml") for name in names]
+        for url in urls:
+            app.storage.add_feed(url, app.now())
+
+        app.feeds.refresh_due("worker-1")
+
+        fetched = sorted(request.path for request, _ in server.log)
+        assert fetched == ["/first.xml", "/second.xml", "/third.xml"]
+        with app.storage.session() as session:
+            leases = {
+                url: owner for url, owner in session.execute(select(Source.url, Source.lease_owner))
+            }
+        assert leases == dict.fromkeys(urls)
+    finally:
+        server.clear()
+        server.stop()
+        app.close()
