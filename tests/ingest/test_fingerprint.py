@@ -14,13 +14,16 @@ from ingest.fingerprint import (
     BANDS,
     MIN_WORDS,
     NUM_PERM,
+    SAME_STORY_THRESHOLD,
     SHINGLE_SIZE,
     Fingerprint,
     _shingle_hashes,
+    _word_hashes,
     decode,
     encode,
     fingerprint,
     is_same_story,
+    match_encoded,
     similarity,
     words,
 )
@@ -85,8 +88,7 @@ def test_fingerprint_matches_values_already_stored() -> None:
 
 
 def test_signature_is_datasketchs_minhash_of_the_shingle_hashes() -> None:
-    tokens = words("\n\n".join(seed_paragraphs()))
-    hashes = _shingle_hashes(tokens, SHINGLE_SIZE)
+    hashes = _shingle_hashes(_word_hashes("\n\n".join(seed_paragraphs())), SHINGLE_SIZE)
     reference = MinHash(permutations=_PERMUTATIONS, scheme="affine32", hashfunc=int)
     reference.update_batch(hashes.tolist())
     assert (
@@ -96,9 +98,11 @@ def test_signature_is_datasketchs_minhash_of_the_shingle_hashes() -> None:
 
 def test_word_order_changes_the_shingles() -> None:
     tokens = words(PINNED_TEXT)
-    swapped = [tokens[1], tokens[0], *tokens[2:]]
-    assert _shingle_hashes(tokens, SHINGLE_SIZE)[0] != _shingle_hashes(swapped, SHINGLE_SIZE)[0]
-    assert _shingle_hashes(tokens, SHINGLE_SIZE)[2] == _shingle_hashes(swapped, SHINGLE_SIZE)[2]
+    swapped_text = " ".join([tokens[1], tokens[0], *tokens[2:]])
+    original = _shingle_hashes(_word_hashes(PINNED_TEXT), SHINGLE_SIZE)
+    swapped = _shingle_hashes(_word_hashes(swapped_text), SHINGLE_SIZE)
+    assert original[0] != swapped[0]
+    assert original[2] == swapped[2]
 
 
 def test_retouched_copy_of_the_seed_is_the_same_story() -> None:
@@ -170,6 +174,21 @@ def test_decode_rejects_another_format_or_length() -> None:
         decode(bytes([data[0] + 1]) + data[1:])
     with pytest.raises(ValueError, match="bytes"):
         decode(data[:-4])
+
+
+def test_match_encoded_scores_same_stories_only() -> None:
+    original = fp("\n\n".join(seed_paragraphs()))
+    copy = fp("\n\n".join([*seed_paragraphs()[:-1], SYNDICATION_NOTE]))
+    other = fp(PINNED_TEXT)
+    assert match_encoded(encode(original), encode(copy)) == similarity(original, copy)
+    assert similarity(original, other) < SAME_STORY_THRESHOLD
+    assert match_encoded(encode(original), encode(other)) is None
+
+
+def test_match_encoded_does_not_match_another_format_or_a_damaged_value() -> None:
+    data = encode(fp(PINNED_TEXT))
+    assert match_encoded(data, bytes([data[0] + 1]) + data[1:]) is None
+    assert match_encoded(data[:-4], data) is None
 
 
 def test_similarity_is_symmetric_and_one_for_identical_texts() -> None:
