@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 # mkstemp creates files readable by the owner only; published files are meant to be read
@@ -26,6 +27,28 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     temporary file is removed and ``path`` is left as it was. An existing file keeps its
     permission bits; a new one gets ``NEW_FILE_MODE``.
     """
+    write_all_atomic([(path, data)])
+
+
+def write_all_atomic(files: Iterable[tuple[Path, str | bytes]]) -> None:
+    """``write_atomic`` for each ``(path, data)`` in turn, fsyncing each directory once.
+
+    A directory fsync costs a journal commit; a day's digest is three files in one
+    directory, so its renames are made durable together, after the last one (also when
+    a later file fails, so that the files already replaced stay replaced). Each file is
+    replaced atomically; the files together are not.
+    """
+    directories: dict[Path, None] = {}  # an ordered set
+    try:
+        for path, data in files:
+            _replace(path, data)
+            directories[path.parent] = None
+    finally:
+        for directory in directories:
+            _fsync_directory(directory)
+
+
+def _replace(path: Path, data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     mode = _mode_for(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -41,7 +64,6 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_directory(path.parent)
 
 
 def _mode_for(path: Path) -> int:

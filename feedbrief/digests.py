@@ -72,10 +72,13 @@ class DigestWriter:
         self.tz_name = tz_name
         self.base_url = base_url.rstrip("/") + "/"
         self.clock = clock
-        # HTML bodies of the feed's entries by (day, generated at): feed.xml is rebuilt on
-        # every digest write, and re-rendering thirty busy days took over a second each
-        # time although only today's had changed.
-        self._bodies: dict[tuple[date, datetime], str] = {}
+        # HTML bodies of the feed's entries by (day, generated at), each with the digest
+        # it was rendered from: feed.xml is rebuilt on every digest write, and
+        # re-rendering thirty busy days took over a second each time although only
+        # today's had changed. A body is reused only for an equal digest (rendering
+        # depends on nothing else), so the page's body serves the day's entry too
+        # although the feed reads that digest back from disk.
+        self._bodies: dict[tuple[date, datetime], tuple[Digest, str]] = {}
         # And the digests read back from disk, by file and its (inode, mtime, size).
         self._loaded: dict[Path, tuple[tuple[int, int, int], Digest]] = {}
 
@@ -93,8 +96,10 @@ class DigestWriter:
         # disk is built from the newest state, never overtaken by an older build.
         with self.storage.exclusive(f"feedbrief:digest:{day.isoformat()}", wait=True):
             digest = self.build(day)
+            body = render_html_body(digest)
+            self._bodies[(digest.date, digest.generated_at)] = (digest, body)
             self.directory.mkdir(parents=True, exist_ok=True)
-            paths = write_digest(digest, self.directory)
+            paths = write_digest(digest, self.directory, html_body=body)
             self.storage.record_digest(day, digest.generated_at, self.tz_name, len(digest.stories))
             self._write_feed()
         log.info("digest written", day=day.isoformat(), stories=len(digest.stories))
@@ -132,6 +137,8 @@ class DigestWriter:
 
     def _body(self, digest: Digest) -> str:
         key = (digest.date, digest.generated_at)
-        if key not in self._bodies:
-            self._bodies[key] = render_html_body(digest)
-        return self._bodies[key]
+        cached = self._bodies.get(key)
+        if cached is None or cached[0] != digest:
+            cached = (digest, render_html_body(digest))
+            self._bodies[key] = cached
+        return cached[1]

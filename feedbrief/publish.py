@@ -8,11 +8,12 @@ fixed: ``YYYY-MM-DD.md``, ``YYYY-MM-DD.html``, ``YYYY-MM-DD.json`` and ``feed.xm
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import structlog
 
-from feedbrief.atomicfile import write_atomic
+from feedbrief.atomicfile import write_all_atomic, write_atomic
 from summarise.atom import render_atom
 from summarise.digest import Digest, render_json
 from summarise.render_html import render_html, render_html_body
@@ -22,19 +23,23 @@ log = structlog.get_logger(__name__)
 
 FEED_FILE_NAME = "feed.xml"
 
-_RENDERERS = (("md", render_markdown), ("html", render_html), ("json", render_json))
 
+def write_digest(digest: Digest, directory: Path, *, html_body: str | None = None) -> list[Path]:
+    """Write the day's Markdown, HTML and JSON files; returns their paths in that order.
 
-def write_digest(digest: Digest, directory: Path) -> list[Path]:
-    """Write the day's Markdown, HTML and JSON files; returns their paths in that order."""
+    ``html_body`` is the page's stories as ``render_html_body`` gives them, when the
+    caller has rendered them already (for the feed entry, which carries the same HTML).
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for suffix, render in _RENDERERS:
-        path = directory / f"{digest.date.isoformat()}.{suffix}"
-        write_atomic(path, render(digest))
-        paths.append(path)
-    log.info("digest_written", date=digest.date.isoformat(), stories=len(digest.stories))
-    return paths
+    stem = digest.date.isoformat()
+    renderers: dict[Path, Callable[[Digest], str]] = {
+        directory / f"{stem}.md": render_markdown,
+        directory / f"{stem}.html": partial(render_html, body=html_body),
+        directory / f"{stem}.json": render_json,
+    }
+    write_all_atomic((path, render(digest)) for path, render in renderers.items())
+    log.info("digest_written", date=stem, stories=len(digest.stories))
+    return list(renderers)
 
 
 def write_feed(

@@ -14,11 +14,11 @@ from html import escape
 
 from summarise.digest import Digest, DigestStory, SourceRef
 from summarise.display import (
+    clock_text,
     generated_text,
     linkable_url,
     other_sources,
     plain,
-    published_text,
     story_title,
     summary_text,
 )
@@ -67,7 +67,10 @@ def page_title(digest: Digest) -> str:
     return f"{plain(digest.title)} digest {digest.date.isoformat()}"
 
 
-def render_html(digest: Digest) -> str:
+def render_html(digest: Digest, body: str | None = None) -> str:
+    """The page; ``body`` is ``render_html_body(digest)`` if the caller has it already."""
+    if body is None:
+        body = render_html_body(digest)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -84,7 +87,7 @@ def render_html(digest: Digest) -> str:
 <p class="meta">{escape(generated_text(digest))}</p>
 </header>
 <main>
-{render_html_body(digest)}</main>
+{body}</main>
 </body>
 </html>
 """
@@ -125,8 +128,8 @@ def _byline(digest: Digest, story: DigestStory) -> str:
     byline = escape(plain(story.source) or "unknown source")
     if story.published is None:
         return byline
-    stamp = digest.local_time(story.published).isoformat()
-    return f'{byline} · <time datetime="{stamp}">{published_text(digest, story.published)}</time>'
+    local = digest.local_time(story.published)
+    return f'{byline} · <time datetime="{local.isoformat()}">{clock_text(local)}</time>'
 
 
 def _source_list(refs: list[SourceRef]) -> str:

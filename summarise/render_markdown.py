@@ -22,7 +22,7 @@ from summarise.display import (
 
 # Characters that start emphasis, code, links, autolinks/raw HTML, entities, headings,
 # tables and strikethrough anywhere in a line (CommonMark plus GitHub's extensions).
-_INLINE_ACTIVE = re.compile(r"([\\`*_\[\]<>&#|~])")
+_INLINE_ACTIVE = re.compile(r"[\\`*_\[\]<>&#|~]")
 # Characters that only matter at the start of a line: list markers, thematic breaks,
 # ordered-list numbers. (Setext underlines need a line above in the same paragraph, and
 # every paragraph here is a single line.)
@@ -33,7 +33,12 @@ _DESTINATION_ESCAPES = str.maketrans({"\\": "\\\\", "(": "\\(", ")": "\\)"})
 
 def escape_inline(text: str) -> str:
     """Outside text made literal for use inside a line (link text, after other text)."""
-    return _INLINE_ACTIVE.sub(r"\\\1", plain(text))
+    return _INLINE_ACTIVE.sub(_backslashed, plain(text))
+
+
+def _backslashed(match: re.Match[str]) -> str:
+    # A function rather than the template r"\\\1", which ``re`` expands in Python per match.
+    return "\\" + match[0]
 
 
 def escape_line(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from feedbrief import digests as digests_module
 from feedbrief.digests import DigestWriter
 from storage import ItemData, Storage, SummaryData
 from summarise.atom import render_atom
-from summarise.digest import Digest, load_recent_digests
+from summarise.digest import Digest, load_digest_json, load_recent_digests, render_json
+from summarise.render_html import render_html
 
 DAY = date(2026, 11, 20)
 BASE_URL = "https://example.org/digests/"
@@ -88,3 +90,43 @@ def test_rewriting_one_day_renders_only_that_days_entry_again(
     clock.now += timedelta(minutes=5)
     writer.write(DAY)
     assert rendered == [DAY]
+
+
+def test_the_days_page_and_feed_entry_share_one_render(
+    setup: tuple[Storage, DigestWriter, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage, writer, _ = setup
+    store_story(storage, 1, datetime(2026, 11, 20, 9, tzinfo=UTC))
+    rendered: list[date] = []
+    real = digests_module.render_html_body
+
+    def counting(digest: Digest) -> str:
+        rendered.append(digest.date)
+        return real(digest)
+
+    monkeypatch.setattr(digests_module, "render_html_body", counting)
+    writer.write(DAY)
+    assert rendered == [DAY]
+    page = load_digest_json(writer.directory / f"{DAY}.json")
+    assert (writer.directory / f"{DAY}.html").read_text() == render_html(page)
+    assert (writer.directory / "feed.xml").read_text() == fresh_feed(writer.directory)
+
+
+def test_a_body_is_not_reused_for_a_different_digest_of_the_same_moment(
+    setup: tuple[Storage, DigestWriter, Clock],
+) -> None:
+    """Bodies are remembered by (day, generated at); a file changed behind the writer's
+    back under the same stamp is rendered again, not served from the cache."""
+    storage, writer, clock = setup
+    store_story(storage, 1, clock.now)
+    writer.write(DAY)
+    path = writer.directory / f"{DAY}.json"
+    digest = load_digest_json(path)
+    changed = replace(digest, stories=(replace(digest.stories[0], title="Changed title"),))
+    path.write_text(render_json(changed))
+
+    writer.write(DAY - timedelta(days=1))  # rebuilds the feed from the files on disk
+
+    feed = (writer.directory / "feed.xml").read_text()
+    assert "Changed title" in feed
+    assert feed == fresh_feed(writer.directory)

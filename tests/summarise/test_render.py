@@ -14,11 +14,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from feedbrief import atomicfile, publish
 from feedbrief.publish import write_digest, write_feed
 from summarise.atom import render_atom
 from summarise.digest import Digest, DigestStory, SourceRef, load_digest_json, render_json
 from summarise.display import plain
-from summarise.render_html import render_html
+from summarise.render_html import render_html, render_html_body
 from summarise.render_markdown import render_markdown
 
 DAY = dt.date(2026, 11, 25)
@@ -325,6 +326,38 @@ def test_write_digest_writes_dated_markdown_html_and_whole_json(tmp_path: Path) 
     assert html.read_text(encoding="utf-8") == render_html(digest)
     assert json_path.read_text(encoding="utf-8") == render_json(digest)
     assert load_digest_json(json_path) == digest
+
+
+def test_write_digest_with_the_html_body_handed_in_writes_the_same_page(tmp_path: Path) -> None:
+    digest = make_digest()
+    whole = write_digest(digest, tmp_path / "whole")
+    handed = write_digest(digest, tmp_path / "handed", html_body=render_html_body(digest))
+    assert [p.read_bytes() for p in handed] == [p.read_bytes() for p in whole]
+
+
+def test_write_digest_syncs_its_directory_once_for_all_three_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr(atomicfile, "_fsync_directory", synced.append)
+    write_digest(make_digest(), tmp_path)
+    assert synced == [tmp_path]
+
+
+def test_write_digest_failing_part_way_keeps_the_files_already_replaced_synced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr(atomicfile, "_fsync_directory", synced.append)
+
+    def broken(digest: Digest) -> str:
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(publish, "render_json", broken)
+    with pytest.raises(RuntimeError):
+        write_digest(make_digest(), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11-25.html", "2026-11-25.md"]
+    assert synced == [tmp_path]
 
 
 def test_feed_can_be_rebuilt_from_the_json_files_on_disk(tmp_path: Path) -> None:
