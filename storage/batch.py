@@ -231,11 +231,14 @@ def _stored_candidates(connection: Connection, items: Sequence[ItemData]) -> _Ca
 
 
 def _insert_stories(connection: Connection, count: int, now: datetime) -> list[int]:
+    """*count* new stories. They are alike until items join them, so which id goes to
+    which item does not matter: the ids need not come back in any order, and that lets
+    SQLAlchemy send one multi-row INSERT instead of one INSERT per row (what ordered
+    ``RETURNING`` costs on SQLite)."""
     if not count:
         return []
-    statement = insert(_STORIES).returning(_STORIES.c.id, sort_by_parameter_order=True)
-    rows = connection.execute(statement, [{"first_seen_at": now}] * count)
-    return list(rows.scalars())
+    statement = insert(_STORIES).returning(_STORIES.c.id)
+    return list(connection.execute(statement, [{"first_seen_at": now}] * count).scalars())
 
 
 def _resolve(stories_of: Sequence[int | None], new_ids: Sequence[int]) -> list[int]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, delete, func, null, select, update
+from sqlalchemy import Engine, bindparam, delete, func, null, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from storage import batch, database, stories
@@ -167,6 +167,7 @@ class Storage:
         # to 100 ms, and a pass of many small feed transactions spent most of its time
         # asleep. (Other processes still queue on the busy handler.)
         self._write_turn = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self._saves = _GroupCommit(self._save_group)
 
     @classmethod
     def open(
@@ -308,7 +309,7 @@ class Storage:
 
     def update_source(self, source_id: int, update: SourceUpdate) -> None:
         with self._write() as session:
-            _apply(session.get_one(Source, source_id), update)
+            _apply(session.connection(), source_id, update)
 
     def sources(self, kind: str | None = None) -> list[SourceState]:
         """Every source (of *kind*), with its item count."""
@@ -356,40 +357,48 @@ class Storage:
         one transaction: a crash leaves all of it or none of it.
 
         Returns, per item, the outcome, the item's first-seen time (the day whose
-        digest shows it) and its story.
+        digest shows it) and its story. Threads saving at the same time share one
+        transaction (see ``_GroupCommit``).
         """
         now = now or (update.checked_at if update else None)
         if now is None:
             raise ValueError("save_items needs now= or an update")
+        return self._saves.submit(_Save(source_id, items, update, now))
+
+    def _save_group(self, saves: Sequence[_Save]) -> list[list[SaveResult]]:
+        """Several sources' saves in one transaction, in order: each sees the items of
+        those before it, exactly as if they had been committed one by one."""
         with self._write() as session:
-            if items and self.dialect == "postgresql":
+            if self.dialect == "postgresql" and any(save.items for save in saves):
                 # Story linking reads other items to decide; two workers linking copies of
                 # one story at once would each miss the other's uncommitted rows. Taking
                 # turns (until commit) costs little: summaries are made before this.
                 session.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
-            source = session.get_one(Source, source_id)
-            results = self._save_batch(session, source, items, now)
-            if update is not None:
-                _apply(source, update)
+            connection = session.connection()
+            results = []
+            for save in saves:
+                results.append(self._save_batch(connection, save.source_id, save.items, save.now))
+                if save.update is not None:
+                    _apply(connection, save.source_id, save.update)
             return results
 
     def _save_batch(
         self,
-        session: Session,
-        source: Source,
+        connection: Connection,
+        source_id: int,
         items: Sequence[tuple[ItemData, SummaryData]],
         now: datetime,
     ) -> list[SaveResult]:
         """New guids in one set-based insert; known guids (and a guid repeated in the
         batch, or stored by another writer a moment ago) compared and updated in place."""
-        connection = session.connection()
-        stored = batch.existing(connection, source.id, [data.guid for data, _ in items])
+        source_url = connection.execute(_SOURCE_URL, {"id": source_id}).scalar_one()
+        stored = batch.existing(connection, source_id, [data.guid for data, _ in items])
         fresh: dict[str, tuple[ItemData, SummaryData]] = {}
         for data, summary in items:
             if data.guid not in stored:
                 fresh.setdefault(data.guid, (data, summary))
         buried, placed = batch.insert_new(
-            connection, source.id, source.url, list(fresh.values()), now, self.matcher
+            connection, source_id, source_url, list(fresh.values()), now, self.matcher
         )
         results: list[SaveResult] = []
         first = {guid: pair[0] for guid, pair in fresh.items()}
@@ -402,7 +411,7 @@ class Storage:
                 results.append(SaveResult(Outcome.NEW, now, new.story_id, new.linked))
             else:
                 if data.guid not in stored:  # another writer stored it a moment ago
-                    stored.update(batch.existing(connection, source.id, [data.guid]))
+                    stored.update(batch.existing(connection, source_id, [data.guid]))
                 results.append(_compare(connection, stored, data, summary, now))
         return results
 
@@ -554,7 +563,84 @@ class Storage:
             yield session
 
 
+_SOURCE_URL = select(Source.url).where(Source.id == bindparam("id"))
 _STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], "big", signed=True)
+
+
+@dataclass(slots=True, eq=False)
+class _Save:
+    """One source's batch waiting to be written, and what became of it."""
+
+    source_id: int
+    items: Sequence[tuple[ItemData, SummaryData]]
+    update: SourceUpdate | None
+    now: datetime
+    results: list[SaveResult] | None = None
+    error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.results is not None or self.error is not None
+
+
+class _GroupCommit:
+    """Saves from several threads written in one transaction (a group commit).
+
+    Feed threads finish their parsing at about the same time and then queue for the one
+    writer SQLite allows. Committed one by one, each feed paid for its own transaction:
+    the commit itself, and every index page it touched written to the WAL again (a
+    feed's 384 LSH band keys land on pages all over their index). Here the thread whose
+    turn comes writes every save queued so far in one transaction; the others find
+    theirs done when their turn comes. Nobody waits longer than before: a save is
+    written by the first writer free after it was queued.
+
+    A group that fails is retried one save at a time, so a bad batch fails alone, with
+    its own error, and the others are stored.
+    """
+
+    def __init__(self, write: Callable[[Sequence[_Save]], list[list[SaveResult]]]) -> None:
+        self._write = write
+        self._queued: list[_Save] = []
+        self._queue_lock = threading.Lock()
+        self._turn = threading.Lock()
+
+    def submit(self, save: _Save) -> list[SaveResult]:
+        with self._queue_lock:
+            self._queued.append(save)
+        with self._turn:
+            if not save.done:
+                with self._queue_lock:
+                    group, self._queued = self._queued, []
+                self._run(group)
+        if save.error is not None:
+            raise save.error
+        assert save.results is not None
+        return save.results
+
+    def _run(self, group: list[_Save]) -> None:
+        try:
+            if len(group) == 1 or not self._together(group):
+                for save in group:
+                    self._alone(save)
+        finally:
+            for save in group:  # interrupted (KeyboardInterrupt, SystemExit): not written
+                if not save.done:
+                    save.error = RuntimeError("the save was interrupted before its commit")
+
+    def _together(self, group: list[_Save]) -> bool:
+        try:
+            written = self._write(group)
+        except Exception:  # noqa: BLE001 - retried one by one: the faulty save raises its own
+            return False
+        for save, results in zip(group, written, strict=True):
+            save.results = results
+        return True
+
+    def _alone(self, save: _Save) -> None:
+        try:
+            [save.results] = self._write([save])
+        except Exception as exc:  # noqa: BLE001 - raised again in the thread that submitted it
+            save.error = exc
 
 
 def _compare(
@@ -573,34 +659,36 @@ def _compare(
     return SaveResult(Outcome.UPDATED, item.first_seen_at, item.story_id)
 
 
-def _apply(source: Source, update: SourceUpdate) -> None:
-    source.last_checked_at = update.checked_at
-    if update.error is None:
-        source.last_success_at = update.checked_at
-        source.error_count = 0
+def _apply(connection: Connection, source_id: int, state: SourceUpdate) -> None:
+    """Write a source's new state: one UPDATE, no ORM object loaded and flushed."""
+    values: dict[str, Any] = {
+        "last_checked_at": state.checked_at,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if state.error is None:
+        values.update(last_success_at=state.checked_at, error_count=0)
     else:
-        source.error_count += 1
-    if update.error or update.warning:
-        source.last_error = update.error or update.warning
-        source.last_error_at = update.checked_at
-    if update.title:
-        source.title = update.title
-    if update.site_url:
-        source.site_url = update.site_url
-    if update.moved_to:
-        source.url = update.moved_to
-    if update.validators:
-        source.etag = update.etag
-        source.last_modified = update.last_modified
-    if update.status is not None:
-        source.last_status = update.status
-    if update.next_check_at is not None:
-        source.next_check_at = update.next_check_at
-    if update.retired_reason is not None:
-        source.retired_at = update.checked_at
-        source.retired_reason = update.retired_reason
-    source.lease_owner = None
-    source.lease_until = None
+        values["error_count"] = Source.error_count + 1
+    if state.error or state.warning:
+        values.update(last_error=state.error or state.warning, last_error_at=state.checked_at)
+    if state.title:
+        values["title"] = state.title
+    if state.site_url:
+        values["site_url"] = state.site_url
+    if state.moved_to:
+        values["url"] = state.moved_to
+    if state.validators:
+        values.update(etag=state.etag, last_modified=state.last_modified)
+    if state.status is not None:
+        values["last_status"] = state.status
+    if state.next_check_at is not None:
+        values["next_check_at"] = state.next_check_at
+    if state.retired_reason is not None:
+        values.update(retired_at=state.checked_at, retired_reason=state.retired_reason)
+    written = connection.execute(update(Source).where(Source.id == source_id).values(values))
+    if written.rowcount != 1:
+        raise NoResultFound(f"no source with id {source_id}")
 
 
 def _state(source: Source, items: int | None) -> SourceState:

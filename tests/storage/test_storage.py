@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
 
 from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
 from storage.models import Base, Item
@@ -153,3 +158,74 @@ def test_last_tick_is_the_newest_tick_of_any_worker(store: Storage) -> None:
     store.record_tick("host-b:2", T0 + timedelta(minutes=5))
     store.record_tick("host-a:1", T0 + timedelta(minutes=2))
     assert store.last_tick() == T0 + timedelta(minutes=5)
+
+
+def hold_next_commit(storage: Storage) -> tuple[threading.Event, threading.Event, list[int]]:
+    """Make *storage*'s first commit wait; returns (reached, release, commits so far)."""
+    reached, release, commits = threading.Event(), threading.Event(), []
+
+    def on_commit(_connection: Any) -> None:
+        commits.append(1)
+        if len(commits) == 1:
+            reached.set()
+            release.wait(timeout=30)
+
+    event.listen(storage.engine, "commit", on_commit)
+    return reached, release, commits
+
+
+def queued_saves(storage: Storage) -> int:
+    return len(storage._saves._queued)
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_saves_queued_behind_a_writer_share_one_transaction(store: Storage) -> None:
+    sources = [store.ensure_source("feed", f"http://example.com/{n}", None, T0) for n in range(3)]
+    reached, release, commits = hold_next_commit(store)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(store.save_items, sources[0], [(item("a"), SUMMARY)], None, T0)
+        assert reached.wait(timeout=10)
+        queued = [
+            pool.submit(store.save_items, source, [(item(guid), SUMMARY)], None, T0)
+            for source, guid in zip(sources[1:], "bc", strict=True)
+        ]
+        wait_for(lambda: queued_saves(store) == 2, "both saves to queue")
+        release.set()
+        results = [future.result(timeout=10) for future in (first, *queued)]
+    assert [[r.outcome for r in result] for result in results] == [[Outcome.NEW]] * 3
+    assert len(commits) == 2  # the held one, then both queued saves together
+    assert store.count_items() == 3
+
+
+def test_a_failing_save_in_a_group_fails_alone(store: Storage) -> None:
+    sources = [store.ensure_source("feed", f"http://example.com/{n}", None, T0) for n in range(3)]
+    bad = ItemData(guid="bad", title=None, text="x", content_hash="h")  # type: ignore[arg-type]
+    update = SourceUpdate(T0, validators=True, etag='"v2"', next_check_at=T0)
+    reached, release, _ = hold_next_commit(store)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(store.save_items, sources[0], [(item("a"), SUMMARY)], None, T0)
+        assert reached.wait(timeout=10)
+        good = pool.submit(store.save_items, sources[1], [(item("b"), SUMMARY)], update, T0)
+        failing = pool.submit(store.save_items, sources[2], [(bad, SUMMARY)], update, T0)
+        wait_for(lambda: queued_saves(store) == 2, "both saves to queue")
+        release.set()
+        assert first.result(timeout=10)[0].outcome is Outcome.NEW
+        assert good.result(timeout=10)[0].outcome is Outcome.NEW
+        with pytest.raises(DBAPIError):
+            failing.result(timeout=10)
+    states = {state.id: state for state in store.sources()}
+    assert states[sources[1]].etag == '"v2"' and states[sources[1]].items == 1
+    assert states[sources[2]].etag is None and states[sources[2]].items == 0
+
+
+def test_saving_for_a_source_that_is_gone_fails(store: Storage) -> None:
+    with pytest.raises(NoResultFound):
+        store.save_items(12345, [(item(), SUMMARY)], SourceUpdate(T0))
+    assert store.count_items() == 0
