@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
@@ -244,3 +245,38 @@ def test_default_summariser_reads_plain_sumy_documents_alike() -> None:
 def test_default_summariser_takes_sumy_percentages() -> None:
     document = build_document(ARTICLE, Tokenizer("en"))
     assert len(get_summariser("default", "en")(document, "50%")) == 6  # 13 sentences
+
+
+# SHA-256 of the default summariser's selections over summ-dev-bbc.jsonl then
+# summ-dev-xsum.jsonl (1,100 articles, language detected), recorded from the
+# implementation at commit 09fe19b: for each article, its sentences joined by "\x1e"
+# and followed by "\x1d". "titled" is the production call (three sentences, the title
+# as heading); "ratio" and "words" take the other length controls, without titles.
+# A speed-up that changes any selection changes a digest.
+_DEV_SELECTIONS = {
+    "titled": "8d834853d7609b6ca4c1fafa46a81d77713c91aff362776f6ef62b6e9f41fc03",
+    "ratio": "f19ed379b773f3462810d1c66fbaa339773bb4e0d1f62c2c01db560c1c654cd8",
+    "words": "d69ae5d7c9a751d071047f33d486e06c6fe1d06fc0666babb3c912102f7e1108",
+}
+_DEV_LENGTHS = {
+    "titled": Length(sentences=3),
+    "ratio": Length(ratio=0.5),
+    "words": Length(words=60),
+}
+
+
+@pytest.mark.parametrize("setting", sorted(_DEV_SELECTIONS))
+def test_default_selections_on_the_dev_sets_are_unchanged(setting: str) -> None:
+    digest = hashlib.sha256()
+    for name in ("summ-dev-bbc.jsonl", "summ-dev-xsum.jsonl"):
+        with shared_path("data", name).open(encoding="utf-8") as lines:
+            for line in lines:
+                article = json.loads(line)
+                summary = summarise_text(
+                    article["text"],
+                    length=_DEV_LENGTHS[setting],
+                    algorithm="default",
+                    title=article["title"] if setting == "titled" else None,
+                )
+                digest.update("\x1e".join(summary).encode() + b"\x1d")
+    assert digest.hexdigest() == _DEV_SELECTIONS[setting]
