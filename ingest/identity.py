@@ -8,10 +8,16 @@ the rules are the same whatever the format.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
+
+# An absolute http(s) URL that urljoin gives back unchanged whatever the base: its scheme
+# in lower case, a host, and nothing urlsplit would drop or rewrite (whitespace, path
+# parameters after ";", an empty query "?" or fragment "#").
+_PLAIN_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#;]+[^\s?#;]*(?:\?[^\s#]+)?(?:#\S+)?")
 
 
 def item_guid(*, guid: str | None, link: str | None, title: str, content: str) -> str:
@@ -33,7 +39,7 @@ def resolve_url(url: str | None, base: str | None) -> str | None:
     if not url or not url.strip():
         return None
     url = url.strip()
-    if not base:
+    if not base or _PLAIN_ABSOLUTE_URL.fullmatch(url):  # most links: no need to parse two URLs
         return url
     try:
         return urljoin(base, url)

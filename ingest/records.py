@@ -9,6 +9,19 @@ from datetime import datetime
 
 # C0 controls and DEL, but tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a C0 control (but tab, newline and carriage return) or DEL.
+
+    UTF-8 encodes every non-ASCII character (lone surrogates too, with "surrogatepass") in
+    bytes of 0x80 and above, so the control bytes of the encoded text are its control
+    characters; deleting them is a C loop, a quarter of what searching with the regex
+    costs on an article's text.
+    """
+    encoded = text.encode("utf-8", "surrogatepass")
+    return len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +48,7 @@ class Article:
         # strip them from every field, whichever parser let them through.
         for name in ("guid", "title", "text", "url", "author", "language"):
             value = getattr(self, name)
-            if value is not None and _CONTROL.search(value):
+            if value is not None and has_control_characters(value):
                 object.__setattr__(self, name, _CONTROL.sub("", value))
         # The hash covers what a reader sees, so an edited title or body is an update
         # while a re-fetch of identical content is not.
