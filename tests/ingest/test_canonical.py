@@ -1,8 +1,17 @@
 from __future__ import annotations
 
-import pytest
+import re
 
-from ingest.canonical import canonical_url
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from url_normalize import url_normalize
+
+from ingest import canonical
+from ingest.canonical import _is_already_normal, canonical_url
+from tests.conftest import SHARED
+
+REAL_FEEDS = SHARED / "data" / "feeds" / "real"
 
 SAME_PAGE = [
     # tracking parameters go, whatever their case
@@ -77,3 +86,91 @@ def test_blank_url_is_rejected(url: str) -> None:
 def test_malformed_url_is_rejected(url: str) -> None:
     with pytest.raises(ValueError):
         canonical_url(url)
+
+
+# --- the shortcut for links url-normalize would give back unchanged -----------------------
+
+PLAIN = {"host": "abz09", "path": "aZ09._~-!$&'()*+,;=:@", "query": "aZ09._~-"}
+ODD = {"host": "az09-AZ_.ü", "path": "aZ09.-%/ ?#[]é", "query": "aZ09=&+%/ é"}
+
+
+@st.composite
+def urls(draw: st.DrawFn) -> str:
+    """Links inside the shortcut's pattern, and many just outside it."""
+    chars = draw(st.sampled_from([PLAIN, PLAIN, ODD]))
+    word = st.text(chars["host"], min_size=1, max_size=5)
+    label = st.one_of(word, st.tuples(word, word).map("-".join), st.just("xn--a"))
+    segment = st.one_of(st.text(chars["path"], min_size=1, max_size=6), st.sampled_from(["", "."]))
+    param = st.one_of(
+        st.text(chars["query"], min_size=1, max_size=5),
+        st.tuples(st.text(chars["query"], min_size=1), st.text(chars["query"])).map("=".join),
+    )
+    url = draw(st.sampled_from(["http://", "https://", "HTTP://"]))
+    url += ".".join(draw(st.lists(label, min_size=1, max_size=3)))
+    url += draw(st.sampled_from(["", "", "", ":80", ":8080"]))
+    url += "".join(f"/{part}" for part in draw(st.lists(segment, max_size=4)))
+    if draw(st.booleans()):
+        url += "?" + "&".join(draw(st.lists(param, max_size=3)))
+    return url
+
+
+@given(urls())
+@settings(max_examples=3000, deadline=None)
+def test_links_taken_as_already_normal_are_unchanged_by_url_normalize(url: str) -> None:
+    if _is_already_normal(url):
+        assert url_normalize(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://news3.example/3/5/abc123",
+        "https://www.bbc.co.uk/news/world-europe-123?at_medium=RSS&at_campaign=KARANGA",
+        "https://news.example/",
+        "https://news.example/a/b/",
+        "https://127.0.0.1/feed.xml",
+    ],
+)
+def test_plain_feed_links_take_the_shortcut(url: str) -> None:
+    assert _is_already_normal(url) and url_normalize(url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://news.example",  # no path: url-normalize adds "/"
+        "https://news.example/a//b",  # an empty segment is dropped
+        "https://news.example/a/../b",
+        "https://News.example/a",
+        "https://news.example:443/a",
+        "https://xn--bcher-kva.example/a",
+        f"https://{'a' * 64}.example/a",
+        "https://news.example/a?x=1&&y=2",
+        "https://news.example/a#top",
+    ],
+)
+def test_links_url_normalize_would_change_take_the_long_way(url: str) -> None:
+    assert not _is_already_normal(url)
+
+
+def test_real_feed_links_canonicalise_as_without_the_shortcut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not REAL_FEEDS.is_dir():
+        pytest.skip(f"{REAL_FEEDS} is absent: the real-world feed corpus")
+    links = [
+        link
+        for path in sorted(REAL_FEEDS.iterdir())
+        for link in re.findall(r"https?://[^\s\"'<>\]]+", path.read_text("utf-8", "replace"))
+    ]
+    fast = [_canonical_or_error(link) for link in links]
+    monkeypatch.setattr(canonical, "_is_already_normal", lambda _url: False)
+    assert [_canonical_or_error(link) for link in links] == fast
+    assert len(links) > 5000
+
+
+def _canonical_or_error(url: str) -> str:
+    try:
+        return canonical.canonical_url(url)
+    except ValueError as exc:
+        return f"ValueError: {exc}"
