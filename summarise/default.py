@@ -36,7 +36,13 @@ from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers._summarizer import AbstractSummarizer, SentenceInfo
 from sumy.utils import ItemsCount
 
-from summarise.tokenizer import ContentTerms, TokenizedDocument, content_terms, lower_words
+from summarise.tokenizer import (
+    ContentTerms,
+    TokenizedDocument,
+    content_terms,
+    distinct_counts,
+    lower_words,
+)
 
 __all__ = [
     "FEATURES",
@@ -256,13 +262,7 @@ def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
 def _term_counts(terms: ContentTerms, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sentence, term, occurrences) for each term of each sentence."""
     width = max(len(terms.vocabulary), 1)
-    keys = terms.sentence * width + terms.term
-    if count * width <= _DENSE_CELLS:
-        counts = np.bincount(keys, minlength=count * width)
-        pairs = counts.nonzero()[0]
-        counts = counts[pairs]
-    else:  # too many cells to count in a dense array
-        pairs, counts = np.unique(keys, return_counts=True)
+    pairs, counts = distinct_counts(terms.sentence * width + terms.term, count * width)
     rows, columns = np.divmod(pairs, width)
     return rows, columns, counts.astype(float)
 

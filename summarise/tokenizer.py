@@ -36,12 +36,15 @@ __all__ = [
     "Tokenizer",
     "build_document",
     "content_terms",
+    "distinct_counts",
     "lower_words",
     "word_count",
 ]
 
-# Below this many possible (sentence, word) keys, counting beats sorting.
-_DENSE_KEYS = 1 << 20
+# Counting keys in an array as long as their range costs a few instructions per cell,
+# sorting them a few dozen per key: keys are counted while their range is at most this
+# many times their number (most articles), sorted beyond (long ones).
+_DENSE_RANGE = 16
 # Sentences sharing this share of their distinct words (Jaccard) say the same thing:
 # one word changed in a sentence of ten words or more.
 NEAR_DUPLICATE = 0.8
@@ -192,16 +195,17 @@ def _numbered(items: Iterable[_Item], size: int, *first: _Item) -> tuple[list[_I
     index in that list of each of the ``size`` items.
 
     ``setdefault`` records where each item first appears in one C-level pass, without
-    a second look-up per item; an array then turns those places into indices.
+    a second look-up per item; as first appearances come in order, an item's index is
+    the number of first appearances up to its own.
     """
     seen = dict(zip(first, numbers_from_zero()))
     places = np.fromiter(
         map(seen.setdefault, items, numbers_from_zero(len(first))), dtype=np.intp, count=size
     )
-    starts = np.fromiter(seen.values(), dtype=np.intp, count=len(seen))
-    index = np.empty(size + len(first), dtype=np.intp)
-    index[starts] = np.arange(len(starts))
-    return list(seen), index[places]
+    is_first = np.zeros(size + len(first), dtype=bool)
+    is_first[: len(first)] = True
+    is_first[places] = True
+    return list(seen), (is_first.cumsum() - 1)[places]
 
 
 class _Terms(dict[str, str | None]):
@@ -468,11 +472,31 @@ def _drop_repeats_by_prefix(
 
 
 def _distinct(keys: np.ndarray, bound: int) -> np.ndarray:
-    """The distinct values of ``keys`` (all in ``range(bound)``), sorted; counted densely
-    when the range is small."""
-    if bound <= _DENSE_KEYS:
+    """The distinct values of ``keys`` (all in ``range(bound)``), sorted."""
+    if bound <= _DENSE_RANGE * len(keys):
         return np.bincount(keys).nonzero()[0]
-    return np.unique(keys)
+    ordered = np.sort(keys)
+    return ordered[_first_of_runs(ordered)]
+
+
+def distinct_counts(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``keys`` (all in ``range(bound)``), sorted, and how many
+    times each occurs."""
+    if bound <= _DENSE_RANGE * len(keys):
+        counts = np.bincount(keys)
+        values = counts.nonzero()[0]
+        return values, counts[values]
+    ordered = np.sort(keys)
+    starts = _first_of_runs(ordered).nonzero()[0]
+    return ordered[starts], np.diff(starts, append=len(ordered))
+
+
+def _first_of_runs(ordered: np.ndarray) -> np.ndarray:
+    """Where each run of equal values in the sorted ``ordered`` starts."""
+    first = np.empty(len(ordered), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
 
 
 def _sharing_pairs(word: np.ndarray, sentence: np.ndarray, count: int) -> list[tuple[int, int]]:

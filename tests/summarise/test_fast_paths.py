@@ -2,10 +2,12 @@
 
 Documents of spaced scripts are tokenised all sentences at once, near-duplicates are
 compared only among sentences that could be one, tidy text is split into paragraphs
-without re-joining its words, and ASCII text skips script counting in language
-detection. Each test checks a shortcut against the definition it stands in for, on
-text chosen to hit its edge cases: punctuation-only words, the Greek final sigma,
-dotted capitals, whitespace of every kind, and many near-identical sentences.
+without re-joining its words, ASCII text skips script counting in language detection,
+keys are counted densely or by sorting, whichever is cheaper for their range, and items
+are numbered by where they first appear. Each test checks a shortcut against the
+definition it stands in for, on text chosen to hit its edge cases: punctuation-only
+words, the Greek final sigma, dotted capitals, whitespace of every kind, and many
+near-identical sentences.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import random
 import re
 
+import numpy as np
 import pytest
 
 from summarise import tokenizer
@@ -186,3 +189,27 @@ def test_tidy_text_keeps_single_line_breaks_inside_a_paragraph_as_spaces() -> No
 )
 def test_ascii_and_nearly_ascii_text_is_told_by_its_stop_words(text: str, code: str | None) -> None:
     assert detect_language(text) == code
+
+
+@pytest.mark.parametrize(("size", "bound"), [(0, 5), (1, 1), (50, 40), (300, 5_000), (200, 10**6)])
+def test_keys_are_counted_alike_densely_and_by_sorting(
+    size: int, bound: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = np.random.default_rng(size).integers(0, bound, size)
+    values, counts = np.unique(keys, return_counts=True)
+    for dense_range in (0, bound):  # always sorted, always counted (bound >= 1)
+        monkeypatch.setattr(tokenizer, "_DENSE_RANGE", dense_range)
+        distinct, tally = tokenizer.distinct_counts(keys, bound)
+        assert distinct.tolist() == values.tolist()
+        assert tally.tolist() == counts.tolist()
+        assert tokenizer._distinct(keys, bound).tolist() == values.tolist()
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_items_are_numbered_in_order_of_first_appearance(seed: int) -> None:
+    rng = random.Random(seed)
+    items = [rng.choice(_PIECES) for _ in range(rng.randint(0, 60))]
+    distinct, index = tokenizer._numbered(iter(items), len(items), "\x00", None)
+    expected = list(dict.fromkeys(["\x00", None, *items]))
+    assert distinct == expected
+    assert index.tolist() == [expected.index(item) for item in items]
