@@ -218,7 +218,8 @@ def sentence_features(
     features = _position_features(count).copy()
     features[:, 2] = centrality
     features[:, 3] = _title_shares(document, terms, rows, columns, count)
-    features[:, 4] = lengths / ((lengths.sum() / count) if count else 1.0)
+    mean_length = lengths.sum() / count if count else 0.0
+    features[:, 4] = lengths / (mean_length or 1.0)  # all wordless: every length is 0
     features[:, 6] = overlap
     np.divide(lengths, 4, out=features[:, 7])
     return features, _Vectors(rows, columns, weights, (count, vocabulary))

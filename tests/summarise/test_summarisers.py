@@ -280,3 +280,10 @@ def test_default_selections_on_the_dev_sets_are_unchanged(setting: str) -> None:
                 )
                 digest.update("\x1e".join(summary).encode() + b"\x1d")
     assert digest.hexdigest() == _DEV_SELECTIONS[setting]
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_wordless_article_is_summarised_without_numeric_warnings() -> None:
+    text = "— — —\n\n… … …\n\n*** ### ***."
+    summary = summarise_text(text, length=Length(sentences=2), algorithm="default")
+    assert len(summary) == 2 and all(sentence in text for sentence in summary)
