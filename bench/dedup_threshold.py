@@ -103,8 +103,20 @@ class _running_farm:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         data = ",".join(str(DATA / name) for name in FARM_DATA)
-        args = [sys.executable, str(FEEDFARM), "--data", data, "--feeds", "100", "--items", "12",
-                "--overlap", "0.1", "--port", str(port)]
+        args = [
+            sys.executable,
+            str(FEEDFARM),
+            "--data",
+            data,
+            "--feeds",
+            "100",
+            "--items",
+            "12",
+            "--overlap",
+            "0.1",
+            "--port",
+            str(port),
+        ]
         self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
@@ -152,8 +164,13 @@ def dev_items() -> list[Item]:
         for name, retouch in [RETOUCHES[i % len(RETOUCHES)]]
     ]
     seed_copies = [
-        replace(seed, key=f"seed~{name}", title=f"UPDATED: {seed.title}",
-                text=retouch(seed.text, rng), is_copy=True)
+        replace(
+            seed,
+            key=f"seed~{name}",
+            title=f"UPDATED: {seed.title}",
+            text=retouch(seed.text, rng),
+            is_copy=True,
+        )
         for name, retouch in RETOUCHES
     ]
     return [*originals, seed, *copies, *seed_copies]
@@ -227,8 +244,9 @@ def exact_jaccard(items: list[Item], size: int) -> np.ndarray:
         for shingle in shingles(item.text, size):
             rows.append(row)
             cols.append(vocabulary.setdefault(shingle, len(vocabulary)))
-    incidence = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)),
-                                  shape=(len(items), len(vocabulary)))
+    incidence = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(len(items), len(vocabulary))
+    )
     common = (incidence @ incidence.T).toarray().astype(np.float64)
     sizes = np.diag(common)
     union = sizes[:, None] + sizes[None, :] - common
@@ -281,9 +299,11 @@ def report_shingle_sizes(items: list[Item]) -> None:
         matrix = exact_jaccard(items, size)
         copies = np.array([matrix[c, o] for c, o in pairs])
         nearest = nearest_distinct(matrix, items)
-        print(f"  {size}-word  copies: min {copies.min():.3f} p1 {np.percentile(copies, 1):.3f}"
-              f"   nearest distinct: p99 {np.percentile(nearest, 99):.3f} max {nearest.max():.3f}"
-              f"   gap {copies.min() - nearest.max():+.3f}")
+        print(
+            f"  {size}-word  copies: min {copies.min():.3f} p1 {np.percentile(copies, 1):.3f}"
+            f"   nearest distinct: p99 {np.percentile(nearest, 99):.3f} max {nearest.max():.3f}"
+            f"   gap {copies.min() - nearest.max():+.3f}"
+        )
 
 
 def report_similarity(items: list[Item], fps: list[Fingerprint | None]) -> None:
@@ -295,8 +315,9 @@ def report_similarity(items: list[Item], fps: list[Fingerprint | None]) -> None:
     copies = np.array([matrix[c, o] for c, o in pairs])
     distinct = matrix[distinct_upper(items)]
     nearest = nearest_distinct(matrix, items)
-    print(f"MinHash similarity ({fpmod.NUM_PERM} permutations, "
-          f"{fpmod.SHINGLE_SIZE}-word shingles):")
+    print(
+        f"MinHash similarity ({fpmod.NUM_PERM} permutations, {fpmod.SHINGLE_SIZE}-word shingles):"
+    )
     print(f"  copies vs original ({len(copies)}):  {describe(copies)}")
     print(f"  nearest other story ({len(items)}): {describe(nearest)}")
     print(f"  all distinct pairs: {distinct.size:,}")
@@ -313,18 +334,22 @@ def report_lsh_shapes(items: list[Item], fps: list[Fingerprint]) -> None:
     n_distinct = int(np.count_nonzero(distinct_upper(items)))
     t = fpmod.SAME_STORY_THRESHOLD
     print(f"LSH candidates (all {n_pairs:,} pairs; {n_distinct:,} of them distinct stories):")
-    print("  bands x rows   P(found | s=t)  P(found | s=0.1)  copy pairs found  "
-          "distinct candidates (both originals)  per lookup at 1M items")
+    print(
+        "  bands x rows   P(found | s=t)  P(found | s=0.1)  copy pairs found  "
+        "distinct candidates (both originals)  per lookup at 1M items"
+    )
     copy_set = {tuple(sorted(p)) for p in copy_pairs(items)}
     for bands, rows in LSH_SHAPES:
         candidates = _band_collisions(signatures, bands, rows)
         found = len(copy_set & candidates)
         false = [(i, j) for i, j in candidates if not same[i, j]]
         originals = sum(not (items[i].is_copy or items[j].is_copy) for i, j in false)
-        print(f"  {bands:5d} x {rows:<4d}  {_p_found(t, bands, rows):14.4f}  "
-              f"{_p_found(0.1, bands, rows):16.5f}  {found:7d}/{len(copy_set):<7d}  "
-              f"{len(false):19d} ({originals:5d})          "
-              f"{len(false) / n_distinct * 1_000_000:17.1f}")
+        print(
+            f"  {bands:5d} x {rows:<4d}  {_p_found(t, bands, rows):14.4f}  "
+            f"{_p_found(0.1, bands, rows):16.5f}  {found:7d}/{len(copy_set):<7d}  "
+            f"{len(false):19d} ({originals:5d})          "
+            f"{len(false) / n_distinct * 1_000_000:17.1f}"
+        )
 
 
 def _p_found(s: float, bands: int, rows: int) -> float:
@@ -387,16 +412,24 @@ def report_linking(name: str, items: list[Item], fps: list[Fingerprint | None]) 
     merged = {s for group in stories_in.values() if len(group) > 1 for s in group}
     n_stories = len({item.story for item in items})
     unfingerprinted = sum(fp is None for fp in fps)
-    print(f"story linking, {name}: {len(items)} items, {n_stories} true stories, "
-          f"{len(pairs)} copies, {unfingerprinted} too short to fingerprint")
+    print(
+        f"story linking, {name}: {len(items)} items, {n_stories} true stories, "
+        f"{len(pairs)} copies, {unfingerprinted} too short to fingerprint"
+    )
     precision, recall = tp / max(tp + fp_pairs, 1), tp / max(tp + fn, 1)
     print(f"  copies linked to their original: {linked}/{len(pairs)} = {linked / len(pairs):.4f}")
-    print(f"  pairwise precision {precision:.4f}  recall {recall:.4f}"
-          f"  (true pairs {tp + fn}, wrongly linked pairs {fp_pairs})")
-    print(f"  distinct articles wrongly merged: {len(merged)}/{n_stories} = "
-          f"{len(merged) / n_stories:.4f}" + (f"  {sorted(merged)}" if merged else ""))
-    print(f"  band-key lookups returned {linking.candidates} rows, "
-          f"{linking.comparisons} items compared")
+    print(
+        f"  pairwise precision {precision:.4f}  recall {recall:.4f}"
+        f"  (true pairs {tp + fn}, wrongly linked pairs {fp_pairs})"
+    )
+    print(
+        f"  distinct articles wrongly merged: {len(merged)}/{n_stories} = "
+        f"{len(merged) / n_stories:.4f}" + (f"  {sorted(merged)}" if merged else "")
+    )
+    print(
+        f"  band-key lookups returned {linking.candidates} rows, "
+        f"{linking.comparisons} items compared"
+    )
     for c, o in pairs:
         if predicted[c] != predicted[o]:
             print(f"  not linked: {items[c].key} ({_why_apart(fps[c], fps[o])})")
@@ -433,13 +466,17 @@ def report_closest_distinct(items: list[Item], fps: list[Fingerprint | None], to
     exact = exact_jaccard([item for item, _ in kept], fpmod.SHINGLE_SIZE)
     upper = distinct_upper([item for item, _ in kept])
     order = np.argsort(np.where(upper, matrix, -1.0), axis=None)[::-1][:top]
-    print(f"closest distinct dev articles "
-          f"(MinHash estimate | exact {fpmod.SHINGLE_SIZE}-gram Jaccard):")
+    print(
+        f"closest distinct dev articles "
+        f"(MinHash estimate | exact {fpmod.SHINGLE_SIZE}-gram Jaccard):"
+    )
     for flat in order:
         i, j = np.unravel_index(flat, matrix.shape)
         a, b = kept[i][0], kept[j][0]
-        print(f"  {matrix[i, j]:.3f} | {exact[i, j]:.3f}  "
-              f"{a.key} {a.title[:45]!r}  ~  {b.key} {b.title[:45]!r}")
+        print(
+            f"  {matrix[i, j]:.3f} | {exact[i, j]:.3f}  "
+            f"{a.key} {a.title[:45]!r}  ~  {b.key} {b.title[:45]!r}"
+        )
 
 
 def report_speed(items: list[Item]) -> None:
@@ -458,9 +495,11 @@ def report_speed(items: list[Item]) -> None:
         start = time.perf_counter()
         fingerprint(text)
         timings.append(time.perf_counter() - start)
-    print(f"speed: {len(texts)} articles in {elapsed:.2f} s = {per_600:.2f} ms per 600 words; "
-          f"articles of 500-700 words: median {statistics.median(timings) * 1000:.2f} ms "
-          f"({len(typical)} articles)")
+    print(
+        f"speed: {len(texts)} articles in {elapsed:.2f} s = {per_600:.2f} ms per 600 words; "
+        f"articles of 500-700 words: median {statistics.median(timings) * 1000:.2f} ms "
+        f"({len(typical)} articles)"
+    )
 
 
 def report_urls(items: list[Item]) -> None:
@@ -471,18 +510,22 @@ def report_urls(items: list[Item]) -> None:
             stories_at[canonical_url(item.url)].add(item.story)
     tracked = sum("utm_" in url for url in stories_at)
     mixed = sum(len(stories) > 1 for stories in stories_at.values())
-    print(f"canonical URLs: {len(items)} links -> {len(stories_at)} distinct, {tracked} with "
-          f"utm_ parameters left, {mixed} shared by different stories (copies of one original "
-          f"share a URL; copies and originals live on different hosts, so text links them)")
+    print(
+        f"canonical URLs: {len(items)} links -> {len(stories_at)} distinct, {tracked} with "
+        f"utm_ parameters left, {mixed} shared by different stories (copies of one original "
+        f"share a URL; copies and originals live on different hosts, so text links them)"
+    )
 
 
 def main() -> None:
     missing = [p for p in (FEEDFARM, *(DATA / name for name in DEV_DATA)) if not p.exists()]
     if missing:
         sys.exit(f"needs the shared data and tools: missing {', '.join(map(str, missing))}")
-    print(f"parameters: {fpmod.SHINGLE_SIZE}-word shingles, {fpmod.NUM_PERM} permutations, "
-          f"{fpmod.BANDS} bands x {fpmod.ROWS} rows, threshold {fpmod.SAME_STORY_THRESHOLD}, "
-          f"min {fpmod.MIN_WORDS} words\n")
+    print(
+        f"parameters: {fpmod.SHINGLE_SIZE}-word shingles, {fpmod.NUM_PERM} permutations, "
+        f"{fpmod.BANDS} bands x {fpmod.ROWS} rows, threshold {fpmod.SAME_STORY_THRESHOLD}, "
+        f"min {fpmod.MIN_WORDS} words\n"
+    )
     for name, items in (("farm", farm_items()), ("dev + retouched copies", dev_items())):
         print(f"=== {name} ===")
         fps = [fingerprint(item.text) for item in items]

@@ -111,6 +111,12 @@ class Farm:
             self._process.stderr.close()
         self._process = None
 
+    @property
+    def _delay(self) -> float:
+        """Seconds the farm holds every response (``--delay-ms``), /stats included."""
+        args = list(self.extra_args)
+        return int(args[args.index("--delay-ms") + 1]) / 1000 if "--delay-ms" in args else 0.0
+
     def _wait_until_up(self) -> None:
         assert self._process is not None
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -122,7 +128,7 @@ class Farm:
                     f"{stderr.decode(errors='replace').strip()}"
                 )
             try:
-                httpx.get(f"{self.base_url}/stats", timeout=1).raise_for_status()
+                httpx.get(f"{self.base_url}/stats", timeout=1 + self._delay).raise_for_status()
             except httpx.HTTPError:
                 time.sleep(0.05)
                 continue
@@ -130,7 +136,7 @@ class Farm:
         raise FarmError(f"feedfarm did not answer on port {self.port} in {STARTUP_SECONDS:g} s")
 
     def _get(self, path: str) -> httpx.Response:
-        response = httpx.get(f"{self.base_url}{path}", timeout=10)
+        response = httpx.get(f"{self.base_url}{path}", timeout=10 + self._delay)
         response.raise_for_status()
         return response
 

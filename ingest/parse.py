@@ -30,16 +30,12 @@ from ingest.html import html_to_paragraphs
 from ingest.identity import item_guid, resolve_url, to_utc
 from ingest.jsonfeed import MEDIA_TYPES as JSON_MEDIA_TYPES
 from ingest.jsonfeed import JsonFeedError, JsonFeedItem, parse_json_feed
-from ingest.records import Article
+from ingest.records import MAX_CONTENT_CHARS, Article
 
 logger = structlog.get_logger(__name__)
 
 DEFAULT_MAX_ENTRIES = 1000
 
-# An entry's content beyond this is cut before cleaning and summarising: a long news
-# feature is ~50,000 characters of HTML, and a 20 MB item would otherwise be cleaned,
-# fingerprinted and summarised whole (~900 MB of memory).
-MAX_CONTENT_CHARS = 1_000_000
 # An entry larger than this in the feed's bytes is skipped before parsing (with an
 # error logged): feedparser would hold several copies of it.
 MiB = 1024 * 1024

@@ -7,6 +7,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+MAX_CONTENT_CHARS = 1_000_000
+"""An article's content (feed entry or seed) beyond this is cut before cleaning and
+summarising: a long news feature is ~50,000 characters of HTML, and a 20 MB item would
+otherwise be cleaned, fingerprinted and summarised whole (~900 MB of memory)."""
+
 # C0 controls and DEL, but tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])

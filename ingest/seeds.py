@@ -21,8 +21,7 @@ from ingest.clean import (
     html_to_paragraphs,
     split_paragraphs,
 )
-from ingest.parse import MAX_CONTENT_CHARS
-from ingest.records import Article
+from ingest.records import MAX_CONTENT_CHARS, Article
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
