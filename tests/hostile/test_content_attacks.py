@@ -89,9 +89,7 @@ def test_a_hundred_thousand_items_keep_max_entries_in_bounded_time_and_memory(
     stored = {item.guid for item in arena.items(arena.victim)} - primed
     assert stored == {f"many-{n}" for n in range(1000)}
     [warning] = [
-        event
-        for event in outcome.events_for(arena.victim)
-        if event["event"] == "feed.truncated"
+        event for event in outcome.events_for(arena.victim) if event["event"] == "feed.truncated"
     ]
     assert warning["kept"] == 1000
 
