@@ -9,13 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 # mkstemp creates files readable by the owner only; published files are meant to be read
 # by a web server running as someone else.
 NEW_FILE_MODE = 0o644
+
+ABANDONED_AFTER_SECONDS = 3600.0
+"""A temporary file this old was left by a writer killed before its rename (SIGKILL, a
+power loss): a write takes milliseconds, so no live writer still owns it."""
+
+# ``_replace``'s temporary names: ".{name}." + mkstemp's 8 random characters + ".tmp".
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -46,6 +55,25 @@ def write_all_atomic(files: Iterable[tuple[Path, str | bytes]]) -> None:
     finally:
         for directory in directories:
             _fsync_directory(directory)
+
+
+def remove_abandoned(directory: Path, *, now: float | None = None) -> list[Path]:
+    """Delete the temporary files killed writers left in *directory*; the deleted paths.
+
+    Only names ``_replace`` makes and only files older than ``ABANDONED_AFTER_SECONDS``:
+    another process may be writing into the same directory right now.
+    """
+    now = time.time() if now is None else now
+    removed = []
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(directory):
+            if not (_TEMPORARY.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)):
+                continue
+            with contextlib.suppress(FileNotFoundError):  # removed by another process
+                if now - entry.stat(follow_symlinks=False).st_mtime > ABANDONED_AFTER_SECONDS:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def _replace(path: Path, data: str | bytes) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import structlog
 
+from feedbrief.atomicfile import remove_abandoned
 from feedbrief.pipeline import Clock
 from feedbrief.publish import write_digest, write_feed
 from storage import Storage, StoryItem, StoryRow
@@ -81,6 +82,8 @@ class DigestWriter:
         self._bodies: dict[tuple[date, datetime], tuple[Digest, str]] = {}
         # And the digests read back from disk, by file and its (inode, mtime, size).
         self._loaded: dict[Path, tuple[tuple[int, int, int], Digest]] = {}
+        for path in remove_abandoned(directory):
+            log.warning("removed a temporary file a killed digest write left", path=str(path))
 
     def build(self, day: date) -> Digest:
         start, end = day_bounds(day, self.tz)

@@ -6,11 +6,17 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
-from feedbrief.atomicfile import NEW_FILE_MODE, write_atomic
+from feedbrief.atomicfile import (
+    ABANDONED_AFTER_SECONDS,
+    NEW_FILE_MODE,
+    remove_abandoned,
+    write_atomic,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,3 +108,23 @@ def test_failure_mid_write_leaves_old_file_intact_and_no_temp_files(tmp_path: Pa
     assert result.stdout.strip() == str(errno.EFBIG)  # the write really did fail part-way
     assert target.read_text() == '{"old": true}'
     assert sorted(p.name for p in out_dir.iterdir()) == ["2026-11-25.json"]
+
+
+def test_temporary_files_of_killed_writers_are_removed_once_abandoned(tmp_path: Path) -> None:
+    abandoned = tmp_path / ".2026-11-25.json.k3j_x9a2.tmp"
+    in_progress = tmp_path / ".feed.xml.ab12cd34.tmp"
+    hidden_but_ours_not = tmp_path / ".notes.tmp"
+    for path in (abandoned, in_progress, hidden_but_ours_not, tmp_path / "2026-11-25.json"):
+        path.write_text("x")
+    an_hour_ago = time.time() - ABANDONED_AFTER_SECONDS - 1
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
+    os.utime(hidden_but_ours_not, (an_hour_ago, an_hour_ago))
+
+    assert remove_abandoned(tmp_path) == [abandoned]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [in_progress.name, hidden_but_ours_not.name, "2026-11-25.json"]
+    )
+
+
+def test_removing_abandoned_files_from_a_missing_directory_is_a_no_op(tmp_path: Path) -> None:
+    assert remove_abandoned(tmp_path / "not-yet") == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from feedbrief import digests as digests_module
 from feedbrief.digests import DigestWriter
@@ -130,3 +132,26 @@ def test_a_body_is_not_reused_for_a_different_digest_of_the_same_moment(
     feed = (writer.directory / "feed.xml").read_text()
     assert "Changed title" in feed
     assert feed == fresh_feed(writer.directory)
+
+
+def test_a_new_writer_removes_what_a_killed_write_left(tmp_path: Path) -> None:
+    directory = tmp_path / "digests"
+    directory.mkdir()
+    left = directory / ".2026-11-20.html.q1w2e3r4.tmp"
+    left.write_text("<half a page")
+    os.utime(left, (0, 0))
+    storage = Storage.open(f"sqlite:///{tmp_path / 'feedbrief.db'}")
+    try:
+        with capture_logs() as logs:
+            DigestWriter(
+                storage,
+                directory,
+                tz=UTC,
+                tz_name="UTC",
+                base_url=BASE_URL,
+                clock=Clock(datetime.now(UTC)),
+            )
+    finally:
+        storage.close()
+    assert not left.exists()
+    assert [entry["path"] for entry in logs if entry["log_level"] == "warning"] == [str(left)]
