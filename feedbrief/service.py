@@ -65,17 +65,21 @@ class Service:
 
     def daily_digest(self) -> None:
         """At the configured time: finalise yesterday's digest and start today's, then
-        prune what is past retention. With several workers, one of them does it: the
-        first to take the lock, unless another already rewrote yesterday's digest since
-        the scheduled time."""
+        prune what is past retention.
+
+        With several workers, each takes the lock in turn and writes unless another
+        already rewrote yesterday's digest since the scheduled time. Waiting for the
+        lock, rather than leaving the job to whoever holds it, is what makes a worker
+        that dies while holding it harmless: the next one finds the digest unwritten.
+        """
         today = self.app.today()
         yesterday = today - timedelta(days=1)
         scheduled = datetime.combine(
             today, self.app.settings.digest.time, tzinfo=self.app.settings.digest.tz
         )
-        with self.app.storage.exclusive("feedbrief:daily-digest") as mine:
+        with self.app.storage.exclusive("feedbrief:daily-digest", wait=True):
             written = self.app.storage.digest_generated_at(yesterday)
-            if not mine or (written is not None and written >= scheduled):
+            if written is not None and written >= scheduled:
                 log.info("daily digest already written by another worker", day=str(yesterday))
                 return
             self.app.digests.write_days([yesterday, today])

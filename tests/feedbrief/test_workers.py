@@ -412,12 +412,36 @@ def test_workers_running_the_daily_digest_at_once_write_it_once(
 
 
 @postgres_only
-def test_a_worker_leaves_the_daily_digest_to_the_one_holding_its_lock(
+def test_a_worker_waits_for_the_daily_digest_lock_and_writes_what_its_holder_did_not(
     make_app: Callable[[str, datetime], App], storage: Storage
 ) -> None:
+    """The holder died (its lock went with its connection) before writing: the worker
+    that waited writes yesterday's digest instead of leaving the day without one."""
     app = make_app("worker", SCHEDULED + timedelta(seconds=5))
-    with storage.exclusive("feedbrief:daily-digest") as held:
-        assert held
-        Service(app).daily_digest()
-    assert app.storage.digest_generated_at(DAY - timedelta(days=1)) is None
-    assert not finalised(app, DAY - timedelta(days=1))
+    yesterday = DAY - timedelta(days=1)
+    with ThreadPoolExecutor(1) as pool:
+        with storage.exclusive("feedbrief:daily-digest") as held:
+            assert held
+            waiting = pool.submit(Service(app).daily_digest)
+            time.sleep(0.3)
+            assert not waiting.done() and not finalised(app, yesterday)
+        waiting.result(timeout=30)
+    assert app.storage.digest_generated_at(yesterday) == SCHEDULED + timedelta(seconds=5)
+    assert finalised(app, yesterday)
+
+
+@postgres_only
+def test_a_worker_that_waited_leaves_a_digest_its_holder_wrote(
+    make_app: Callable[[str, datetime], App], storage: Storage
+) -> None:
+    holder = make_app("holder", SCHEDULED + timedelta(seconds=1))
+    app = make_app("worker", SCHEDULED + timedelta(seconds=5))
+    yesterday = DAY - timedelta(days=1)
+    with ThreadPoolExecutor(1) as pool:
+        with storage.exclusive("feedbrief:daily-digest") as held:
+            assert held
+            waiting = pool.submit(Service(app).daily_digest)
+            holder.digests.write_days([yesterday, DAY])
+        waiting.result(timeout=30)
+    assert app.storage.digest_generated_at(yesterday) == SCHEDULED + timedelta(seconds=1)
+    assert finalised(holder, yesterday) and not finalised(app, yesterday)
