@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any
 
 import structlog
@@ -259,7 +259,18 @@ def _stemmer(name: str) -> Callable[[str], str]:
             fallback="pystemmer" if fallback else "lower-casing",
         )
         return fallback or str.lower
+    if name == "czech":
+        stem = partial(_czech, stem)
     return lru_cache(maxsize=_STEM_CACHE)(stem)
+
+
+def _czech(stem: Callable[[str], str], word: str) -> str:
+    """sumy's Czech stemmer, without its warning for a word that is neither lower, title
+    nor upper case (a number, to us: words arrive lower-cased): it returns such a word
+    as it is, after a ``UserWarning`` per word that filled a service's error output."""
+    if word.islower() or word.istitle() or word.isupper():
+        return stem(word)
+    return word
 
 
 def _pystemmer(name: str) -> Callable[[str], str] | None:

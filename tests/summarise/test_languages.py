@@ -128,3 +128,16 @@ def test_unknown_language_still_gets_a_summary() -> None:
     )
     summary = summarise_text(text, length=Length(sentences=2), language="eo")
     assert len(summary) == 2
+
+
+@pytest.mark.filterwarnings("error")
+def test_czech_numbers_are_kept_as_they_are_without_a_warning_each() -> None:
+    from sumy.nlp.stemmers.czech import stem_word
+
+    czech = language_profile("cs")
+    words = ["2026", "26", "3,5", "vlády", "ministr", "praha", "x1"]
+    with pytest.warns(UserWarning):  # what sumy's stemmer itself does with a number
+        stem_word("2026")
+    assert [czech.stem(word) for word in words] == [
+        word if not (word.islower() or word.isupper()) else stem_word(word) for word in words
+    ]
