@@ -10,6 +10,11 @@ The pool is forked once, before the database, the run lock or any thread is open
 the children inherit no connection, no lock and no half-held mutex. They ignore SIGINT and
 SIGTERM (the service finishes the work in hand, then stops them) and exit by themselves
 when the service dies, even by SIGKILL.
+
+If a worker dies (the OOM killer, a C library crashing on hostile input), the pool is
+replaced in the background from a fork server: a fresh interpreter that imports the
+pipeline once and forks the new workers, since forking the service itself is no longer
+safe once it runs threads. Meanwhile the work runs in the service.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.context import BaseContext
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import structlog
@@ -33,8 +40,14 @@ log = structlog.get_logger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# How often a worker process checks that the service that forked it is still alive.
+# How often a worker process checks that the process that forked it is still alive.
 ORPHAN_CHECK_SECONDS = 0.5
+# A pool that dies again within this long after being replaced is not replaced again
+# until it has passed: input that kills every worker must not make the service spend its
+# time starting interpreters.
+REPLACE_AT_MOST_EVERY_SECONDS = 60.0
+# What a replacement fork server imports once for all its workers.
+_PRELOAD = ["feedbrief.pipeline"]
 
 
 class WorkerDied(RuntimeError):
@@ -48,8 +61,15 @@ class Offload:
         self, processes: int = 1, *, before_fork: Callable[[], None] | None = None
     ) -> None:
         """*before_fork* runs only when a pool is forked: loading there what the work
-        loads on first use gives it to every worker once, instead of to each of them."""
+        loads on first use gives it to every worker once, instead of to each of them.
+        A replacement pool's workers run it themselves, once each."""
         self._pool: ProcessPoolExecutor | None = None
+        self._processes = processes
+        self._before_fork = before_fork
+        self._lock = threading.Lock()
+        self._replacing: threading.Thread | None = None
+        self._replaced_at = -REPLACE_AT_MOST_EVERY_SECONDS
+        self._closing = threading.Event()
         if processes > 1 and _can_fork():
             if before_fork is not None:
                 before_fork()
@@ -57,16 +77,7 @@ class Offload:
             # collector's sight, it is neither traversed again nor, in the children,
             # copied page by page when a collection touches it.
             gc.freeze()
-            self._pool = ProcessPoolExecutor(
-                processes,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker,
-                initargs=(os.getpid(),),
-            )
-            # Fork every worker now, from this thread: forked later, from a feed thread,
-            # they could inherit a lock another thread held at that moment.
-            for future in [self._pool.submit(os.getpid) for _ in range(processes)]:
-                future.result()
+            self._pool = _start_pool(processes, multiprocessing.get_context("fork"), None)
 
     @property
     def pooled(self) -> bool:
@@ -75,9 +86,8 @@ class Offload:
     def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``function(*args, **kwargs)``, in a worker process when there is a pool.
 
-        If a worker dies (the OOM killer, a crash in a C library on hostile input), the
-        input it held fails with ``WorkerDied`` and the pool is not forked again (that is
-        safe only at start): the rest of the run works in place.
+        If a worker dies, the input it held fails with ``WorkerDied``; the pool is
+        replaced in the background and the work goes on in place until it is ready.
         """
         pool = self._pool
         if pool is None:
@@ -85,16 +95,55 @@ class Offload:
         try:
             return pool.submit(function, *args, **kwargs).result()
         except BrokenProcessPool as exc:
-            if self._pool is pool:
-                self._pool = None
-                pool.shutdown(wait=False, cancel_futures=True)
-                log.error("a worker process died; parsing and summarising in the service now")
+            self._broken(pool)
             raise WorkerDied(f"a worker process died while handling this input: {exc}") from exc
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._closing.set()
+        with self._lock:
+            replacing = self._replacing
+        if replacing is not None:
+            replacing.join()  # at most the few seconds a fork server takes to start
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _broken(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is not pool:
+                return  # another caller saw it break first
             self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            if self._closing.is_set() or self._replacing is not None:
+                return
+            wait = self._replaced_at + REPLACE_AT_MOST_EVERY_SECONDS - time.monotonic()
+            self._replacing = threading.Thread(
+                target=self._replace, args=(max(0.0, wait),), name="replace-workers", daemon=True
+            )
+            self._replacing.start()
+        log.error("a worker process died; replacing the pool, parsing in the service meanwhile")
+
+    def _replace(self, delay: float) -> None:
+        """Start a new pool from a fork server (after *delay*), then hand work to it."""
+        pool = None
+        try:
+            if self._closing.wait(delay):
+                return
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            pool = _start_pool(self._processes, context, self._before_fork)
+        except (OSError, BrokenProcessPool) as exc:  # out of memory or of processes
+            log.error("could not replace the worker processes", error=str(exc))
+        finally:
+            with self._lock:
+                self._replacing = None
+                if pool is not None and not self._closing.is_set():
+                    self._pool, pool = pool, None
+                    self._replaced_at = time.monotonic()
+                    log.info("worker processes replaced", processes=self._processes)
+            if pool is not None:  # closed while it started
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def default_processes() -> int:
@@ -111,16 +160,50 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux")
 
 
-def _init_worker(service_pid: int) -> None:
+def _start_pool(
+    processes: int, context: BaseContext, warm_up: Callable[[], None] | None
+) -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), warm_up)
+    )
+    # Start every worker now, from this thread: forked later, from a feed thread, they
+    # could inherit a lock another thread held at that moment.
+    for future in [pool.submit(os.getpid) for _ in range(processes)]:
+        future.result()
+    return pool
+
+
+def _init_worker(service_pid: int, warm_up: Callable[[], None] | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    started = _start_time(service_pid)
+    if started is None:
+        os._exit(1)
     threading.Thread(
-        target=_exit_when_orphaned, args=(service_pid,), name="orphan-check", daemon=True
+        target=_exit_when_orphaned, args=(service_pid, started), name="orphan-check", daemon=True
     ).start()
+    if warm_up is not None:
+        warm_up()
 
 
-def _exit_when_orphaned(service_pid: int) -> None:
-    """Exit once the service is gone: a killed parent never shuts its pool down."""
-    while os.getppid() == service_pid:
+def _exit_when_orphaned(service_pid: int, started: str) -> None:
+    """Exit once the service is gone: a killed service never shuts its pool down.
+
+    The service is known by its process id and start time (an id alone may be reused),
+    not as this process's parent: a replacement worker's parent is the fork server,
+    which in turn lives as long as any of its workers does.
+    """
+    while _start_time(service_pid) == started:
         time.sleep(ORPHAN_CHECK_SECONDS)
     os._exit(1)
+
+
+def _start_time(pid: int) -> str | None:
+    """When process *pid* started (in clock ticks since boot), or None if it is not
+    running (gone, or a zombie waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return None if fields[0] in ("Z", "X") else fields[19]

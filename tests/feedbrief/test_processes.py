@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from feedbrief import processes
 from feedbrief.pipeline import Pipeline, SummaryPolicy, prepare_articles
 from feedbrief.processes import Offload, WorkerDied
 from ingest.records import Article
@@ -84,9 +85,31 @@ def test_an_exception_in_a_worker_reaches_the_caller(offload: Offload) -> None:
     assert offload.call(divmod, 4, 2) == (2, 0)  # the pool is still whole
 
 
-def test_a_killed_worker_fails_its_input_and_the_rest_runs_in_place(offload: Offload) -> None:
+def test_a_killed_worker_fails_its_input_and_a_new_pool_takes_over(offload: Offload) -> None:
+    before = worker_pids(offload)
     with pytest.raises(WorkerDied):
         offload.call(os._exit, 1)  # whichever worker takes it dies
+    assert offload.call(divmod, 17, 5) == (3, 2)  # in place, or already in the new pool
+    assert wait_until(lambda: offload.pooled, seconds=60), "the pool was not replaced"
+    after = worker_pids(offload)
+    assert after and not after & (before | {os.getpid()})
+    for pid in after:  # set up like the first workers
+        os.kill(pid, signal.SIGTERM)
+    time.sleep(0.3)
+    assert all(alive(pid) for pid in after)
+    assert offload.call(divmod, 9, 3) == (3, 0)
+
+
+def test_a_pool_that_dies_again_soon_is_replaced_only_later(
+    offload: Offload, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(WorkerDied):
+        offload.call(os._exit, 1)
+    assert wait_until(lambda: offload.pooled, seconds=60)
+    monkeypatch.setattr(processes, "REPLACE_AT_MOST_EVERY_SECONDS", 3600.0)
+    with pytest.raises(WorkerDied):
+        offload.call(os._exit, 1)
+    time.sleep(1)
     assert not offload.pooled
     assert offload.call(os.getpid) == os.getpid()
 
@@ -121,6 +144,39 @@ def test_workers_exit_when_the_service_is_killed(tmp_path: Path) -> None:
         service.send_signal(signal.SIGKILL)
         service.wait(10)
         assert wait_until(lambda: not any(alive(pid) for pid in pids)), "orphaned workers"
+    finally:
+        service.kill()
+
+
+def test_replacement_workers_exit_when_the_service_is_killed() -> None:
+    script = (
+        "import os, sys, time\n"
+        "from feedbrief.processes import Offload, WorkerDied\n"
+        "pool = Offload(2)\n"
+        "try:\n"
+        "    pool.call(os._exit, 1)\n"
+        "except WorkerDied:\n"
+        "    pass\n"
+        "while not pool.pooled:\n"
+        "    time.sleep(0.05)\n"
+        "print('pids', *{pool.call(os.getpid) for _ in range(20)}, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    service = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert service.stdout is not None
+        lines = iter(service.stdout.readline, "")
+        pids = {
+            int(pid) for pid in next(line for line in lines if line.startswith("pids"))[5:].split()
+        }
+        assert pids and all(alive(pid) for pid in pids)
+        server = children(service.pid)  # the fork server the new workers came from
+        service.send_signal(signal.SIGKILL)
+        service.wait(10)
+        gone = lambda: not any(alive(pid) for pid in pids | set(server))  # noqa: E731
+        assert wait_until(gone), "orphaned replacement workers"
     finally:
         service.kill()
 
