@@ -25,6 +25,7 @@ from typing import Any
 import feedparser
 import structlog
 
+from ingest.charset import actual_charset
 from ingest.clean import clean_paragraphs, clean_title, split_paragraphs
 from ingest.html import html_to_paragraphs
 from ingest.identity import item_guid, resolve_url, to_utc
@@ -131,14 +132,12 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
     # Without a Content-Type feedparser assumes ISO-8859-1 (an old HTTP default) unless the
     # XML declaration says otherwise; the XML default, UTF-8, is right far more often.
     headers.setdefault("content-type", "application/xml")
-    # Sanitizing and rewriting links inside content HTML are both wasted work: we keep
-    # only the text of that HTML (ingest.html drops scripts, styles, frames and forms).
-    parsed = feedparser.parse(
-        io.BytesIO(content),
-        response_headers=headers,
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    parsed = _feedparser(content, headers)
+    charset = actual_charset(content, parsed.get("encoding"))
+    if charset is not None:
+        logger.warning("feed.charset_wrong", feed=url, read_as=parsed.encoding, actual=charset)
+        relabelled = {**headers, "content-type": f"application/xml; charset={charset}"}
+        parsed = _feedparser(content, relabelled)
     bozo_reason = None
     if parsed.bozo:
         exception = parsed.get("bozo_exception")
@@ -160,6 +159,17 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
             _entry_article(entry, base, feed_language) for entry in parsed.entries[:max_entries]
         ),
         is_feed=True,
+    )
+
+
+def _feedparser(content: bytes, headers: dict[str, str]) -> Any:
+    # Sanitizing and rewriting links inside content HTML are both wasted work: we keep
+    # only the text of that HTML (ingest.html drops scripts, styles, frames and forms).
+    return feedparser.parse(
+        io.BytesIO(content),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
 
 
