@@ -57,13 +57,13 @@ def write_all_atomic(files: Iterable[tuple[Path, str | bytes]]) -> None:
             _fsync_directory(directory)
 
 
-def remove_abandoned(directory: Path, *, now: float | None = None) -> list[Path]:
+def remove_abandoned(directory: Path) -> list[Path]:
     """Delete the temporary files killed writers left in *directory*; the deleted paths.
 
     Only names ``_replace`` makes and only files older than ``ABANDONED_AFTER_SECONDS``:
     another process may be writing into the same directory right now.
     """
-    now = time.time() if now is None else now
+    now = time.time()
     removed = []
     with contextlib.suppress(FileNotFoundError):
         for entry in os.scandir(directory):

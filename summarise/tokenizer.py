@@ -473,10 +473,7 @@ def _drop_repeats_by_prefix(
 
 def _distinct(keys: np.ndarray, bound: int) -> np.ndarray:
     """The distinct values of ``keys`` (all in ``range(bound)``), sorted."""
-    if bound <= _DENSE_RANGE * len(keys):
-        return np.bincount(keys).nonzero()[0]
-    ordered = np.sort(keys)
-    return ordered[_first_of_runs(ordered)]
+    return distinct_counts(keys, bound)[0]
 
 
 def distinct_counts(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
@@ -487,16 +484,11 @@ def distinct_counts(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarra
         values = counts.nonzero()[0]
         return values, counts[values]
     ordered = np.sort(keys)
-    starts = _first_of_runs(ordered).nonzero()[0]
-    return ordered[starts], np.diff(starts, append=len(ordered))
-
-
-def _first_of_runs(ordered: np.ndarray) -> np.ndarray:
-    """Where each run of equal values in the sorted ``ordered`` starts."""
-    first = np.empty(len(ordered), dtype=bool)
+    first = np.empty(len(ordered), dtype=bool)  # where each run of equal values starts
     first[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    return first
+    starts = first.nonzero()[0]
+    return ordered[starts], np.diff(starts, append=len(ordered))
 
 
 def _sharing_pairs(word: np.ndarray, sentence: np.ndarray, count: int) -> list[tuple[int, int]]:

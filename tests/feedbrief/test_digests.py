@@ -47,6 +47,20 @@ def setup(tmp_path: Path) -> tuple[Storage, DigestWriter, Clock]:
     return storage, writer, clock
 
 
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch) -> list[date]:
+    """The days whose HTML body the digest writer renders, in order, from now on."""
+    days: list[date] = []
+    real = digests_module.render_html_body
+
+    def counting(digest: Digest) -> str:
+        days.append(digest.date)
+        return real(digest)
+
+    monkeypatch.setattr(digests_module, "render_html_body", counting)
+    return days
+
+
 def fresh_feed(directory: Path) -> str:
     return render_atom(
         load_recent_digests(directory, digests_module.FEED_DIGESTS),
@@ -74,39 +88,24 @@ def test_feed_after_rewrites_is_what_a_fresh_build_gives(
 
 
 def test_rewriting_one_day_renders_only_that_days_entry_again(
-    setup: tuple[Storage, DigestWriter, Clock], monkeypatch: pytest.MonkeyPatch
+    setup: tuple[Storage, DigestWriter, Clock], rendered: list[date]
 ) -> None:
     storage, writer, clock = setup
     for offset in range(3):
         day = DAY - timedelta(days=offset)
         store_story(storage, offset, clock.now)
         writer.write(day)
-    rendered: list[date] = []
-    real = digests_module.render_html_body
-
-    def counting(digest: Digest) -> str:
-        rendered.append(digest.date)
-        return real(digest)
-
-    monkeypatch.setattr(digests_module, "render_html_body", counting)
+    rendered.clear()
     clock.now += timedelta(minutes=5)
     writer.write(DAY)
     assert rendered == [DAY]
 
 
 def test_the_days_page_and_feed_entry_share_one_render(
-    setup: tuple[Storage, DigestWriter, Clock], monkeypatch: pytest.MonkeyPatch
+    setup: tuple[Storage, DigestWriter, Clock], rendered: list[date]
 ) -> None:
     storage, writer, _ = setup
     store_story(storage, 1, datetime(2026, 11, 20, 9, tzinfo=UTC))
-    rendered: list[date] = []
-    real = digests_module.render_html_body
-
-    def counting(digest: Digest) -> str:
-        rendered.append(digest.date)
-        return real(digest)
-
-    monkeypatch.setattr(digests_module, "render_html_body", counting)
     writer.write(DAY)
     assert rendered == [DAY]
     page = load_digest_json(writer.directory / f"{DAY}.json")

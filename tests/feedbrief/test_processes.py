@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,6 +61,25 @@ def children(pid: int) -> list[int]:
         if int(fields[1]) == pid and fields[0] != "Z":
             found.append(int(stat.parent.name))
     return found
+
+
+@contextmanager
+def service_running(script: str) -> Iterator[tuple[subprocess.Popen[str], Iterator[str]]]:
+    """A service process running *script*, and the lines it prints."""
+    service = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert service.stdout is not None
+        yield service, iter(service.stdout.readline, "")
+    finally:
+        service.kill()
+
+
+def kill_and_expect_gone(service: subprocess.Popen[str], pids: set[int]) -> None:
+    service.send_signal(signal.SIGKILL)
+    service.wait(10)
+    assert wait_until(lambda: not any(alive(pid) for pid in pids)), "orphaned workers"
 
 
 def worker_pids(offload: Offload) -> set[int]:
@@ -133,19 +153,11 @@ def test_workers_exit_when_the_service_is_killed(tmp_path: Path) -> None:
         "print('ready', flush=True)\n"
         "time.sleep(60)\n"
     )
-    service = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert service.stdout is not None
-        assert service.stdout.readline().strip() == "ready"
+    with service_running(script) as (service, output):
+        assert next(output).strip() == "ready"
         pids = children(service.pid)
         assert len(pids) == 2 and all(alive(pid) for pid in pids)
-        service.send_signal(signal.SIGKILL)
-        service.wait(10)
-        assert wait_until(lambda: not any(alive(pid) for pid in pids)), "orphaned workers"
-    finally:
-        service.kill()
+        kill_and_expect_gone(service, set(pids))
 
 
 def test_replacement_workers_exit_when_the_service_is_killed() -> None:
@@ -162,23 +174,12 @@ def test_replacement_workers_exit_when_the_service_is_killed() -> None:
         "print('pids', *{pool.call(os.getpid) for _ in range(20)}, flush=True)\n"
         "time.sleep(60)\n"
     )
-    service = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert service.stdout is not None
-        lines = iter(service.stdout.readline, "")
-        pids = {
-            int(pid) for pid in next(line for line in lines if line.startswith("pids"))[5:].split()
-        }
+    with service_running(script) as (service, output):
+        line = next(line for line in output if line.startswith("pids"))
+        pids = {int(pid) for pid in line.split()[1:]}
         assert pids and all(alive(pid) for pid in pids)
         server = children(service.pid)  # the fork server the new workers came from
-        service.send_signal(signal.SIGKILL)
-        service.wait(10)
-        gone = lambda: not any(alive(pid) for pid in pids | set(server))  # noqa: E731
-        assert wait_until(gone), "orphaned replacement workers"
-    finally:
-        service.kill()
+        kill_and_expect_gone(service, pids | set(server))
 
 
 def test_pipeline_stores_the_same_with_workers_as_in_place(

@@ -5,18 +5,17 @@ inserts that two workers may race on. Times are explicit ``now`` values, never t
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
 from storage.models import Item, Source, Summary
+from tests.storage.timing import hold_commits, wait_until
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
@@ -255,26 +254,6 @@ def test_exclusive_is_always_granted_on_sqlite(sqlite_url: str) -> None:
     finally:
         first.close()
         second.close()
-
-
-def hold_commits(storage: Storage) -> tuple[threading.Event, threading.Event]:
-    """Make *storage*'s next commit wait: returns (reached, release)."""
-    reached, release = threading.Event(), threading.Event()
-
-    def before_commit(_connection: Any) -> None:
-        reached.set()
-        release.wait(timeout=30)
-
-    event.listen(storage.engine, "commit", before_commit)
-    return reached, release
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
 
 
 def waiting_on_locks(storage: Storage) -> int:

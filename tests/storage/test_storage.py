@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
 
 from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
 from storage.models import Base, Item
+from tests.storage.timing import hold_commits, wait_until
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 
@@ -160,35 +157,20 @@ def test_last_tick_is_the_newest_tick_of_any_worker(store: Storage) -> None:
     assert store.last_tick() == T0 + timedelta(minutes=5)
 
 
-def hold_next_commit(storage: Storage) -> tuple[threading.Event, threading.Event, list[int]]:
-    """Make *storage*'s first commit wait; returns (reached, release, commits so far)."""
-    reached, release, commits = threading.Event(), threading.Event(), []
-
-    def on_commit(_connection: Any) -> None:
-        commits.append(1)
-        if len(commits) == 1:
-            reached.set()
-            release.wait(timeout=30)
-
-    event.listen(storage.engine, "commit", on_commit)
-    return reached, release, commits
+def count_commits(storage: Storage) -> list[int]:
+    commits: list[int] = []
+    event.listen(storage.engine, "commit", lambda _connection: commits.append(1))
+    return commits
 
 
 def queued_saves(storage: Storage) -> int:
     return len(storage._saves._queued)
 
 
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def test_saves_queued_behind_a_writer_share_one_transaction(store: Storage) -> None:
     sources = [store.ensure_source("feed", f"http://example.com/{n}", None, T0) for n in range(3)]
-    reached, release, commits = hold_next_commit(store)
+    commits = count_commits(store)
+    reached, release = hold_commits(store)
     with ThreadPoolExecutor(3) as pool:
         first = pool.submit(store.save_items, sources[0], [(item("a"), SUMMARY)], None, T0)
         assert reached.wait(timeout=10)
@@ -196,7 +178,7 @@ def test_saves_queued_behind_a_writer_share_one_transaction(store: Storage) -> N
             pool.submit(store.save_items, source, [(item(guid), SUMMARY)], None, T0)
             for source, guid in zip(sources[1:], "bc", strict=True)
         ]
-        wait_for(lambda: queued_saves(store) == 2, "both saves to queue")
+        wait_until(lambda: queued_saves(store) == 2, "both saves to queue")
         release.set()
         results = [future.result(timeout=10) for future in (first, *queued)]
     assert [[r.outcome for r in result] for result in results] == [[Outcome.NEW]] * 3
@@ -208,13 +190,13 @@ def test_a_failing_save_in_a_group_fails_alone(store: Storage) -> None:
     sources = [store.ensure_source("feed", f"http://example.com/{n}", None, T0) for n in range(3)]
     bad = ItemData(guid="bad", title=None, text="x", content_hash="h")  # type: ignore[arg-type]
     update = SourceUpdate(T0, validators=True, etag='"v2"', next_check_at=T0)
-    reached, release, _ = hold_next_commit(store)
+    reached, release = hold_commits(store)
     with ThreadPoolExecutor(3) as pool:
         first = pool.submit(store.save_items, sources[0], [(item("a"), SUMMARY)], None, T0)
         assert reached.wait(timeout=10)
         good = pool.submit(store.save_items, sources[1], [(item("b"), SUMMARY)], update, T0)
         failing = pool.submit(store.save_items, sources[2], [(bad, SUMMARY)], update, T0)
-        wait_for(lambda: queued_saves(store) == 2, "both saves to queue")
+        wait_until(lambda: queued_saves(store) == 2, "both saves to queue")
         release.set()
         assert first.result(timeout=10)[0].outcome is Outcome.NEW
         assert good.result(timeout=10)[0].outcome is Outcome.NEW
