@@ -43,9 +43,9 @@ import httpx
 import numpy as np
 from scipy import sparse
 
-from ingest import fingerprint as fpmod
-from ingest.canonical import canonical_url
-from ingest.fingerprint import Fingerprint, fingerprint, is_same_story, shingles, similarity
+from dedup import fingerprint as fpmod
+from dedup.canonical import canonical_url
+from dedup.fingerprint import Fingerprint, fingerprint, is_same_story, shingles, similarity
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

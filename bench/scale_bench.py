@@ -17,7 +17,7 @@ For each backend:
     ``--rounds`` rounds (a fresh empty database each time; the full one is brought back
     to its filled state after each), and the best run of each is compared;
 (c) near-duplicate lookup while the fill passes 10,000, 100,000 and 1,000,000 items:
-    ``storage.batch.find_story`` for a new item (the quicker of two
+    ``storage.batch.stored_candidates`` with the linker for a new item (the quicker of two
     batches), and ``save_item`` of a new item (committed), each for near-duplicates of
     stored items and for unrelated texts; sub-linear means the time per lookup stays
     roughly flat (target: at 1M at most 3x the time at 10k; linear would be 100x);
@@ -30,7 +30,7 @@ each item's text, title and summary taken in turn from the real dev articles (2.
 text on average, so rows have their real size); 13% of items are copies that join the
 story of an item stored shortly before them, the others start a story of their own.
 Every item has a fingerprint in the stored format and all 32 of its band keys
-(32 million ``item_bands`` rows at a million items), derived by ``ingest.fingerprint``
+(32 million ``item_bands`` rows at a million items), derived by ``dedup.fingerprint``
 from random MinHash values; a copy keeps 75% of its original's values, so it shares
 about half its bands with it, as a retouched copy does. Rows are written in bulk
 (``executemany`` on SQLite, ``COPY`` on PostgreSQL) with foreign-key checks off; band
@@ -63,14 +63,15 @@ import numpy as np
 from sqlalchemy import JSON, Engine, Table, delete, func, select, text
 
 from bench.farm import DATA, Farm, FarmError
+from dedup.fingerprint import FORMAT_VERSION, NUM_PERM, decode, match_encoded
+from dedup.linking import StoryLinker
+from digest.build import DigestWriter, day_bounds
 from feedbrief.app import App
-from feedbrief.digests import DigestWriter, day_bounds
 from feedbrief.logs import configure_logging
 from feedbrief.pipeline import utc_now
 from feedbrief.settings import Settings
-from ingest.fingerprint import FORMAT_VERSION, NUM_PERM, decode, match_encoded
 from storage import ItemData, Storage, SummaryData
-from storage.batch import find_story
+from storage.batch import stored_candidates
 from storage.models import Item, ItemBand, Source, Story, Summary
 
 FARM_DATA = (DATA / "summ-dev-bbc.jsonl", DATA / "summ-dev-xsum.jsonl")
@@ -162,7 +163,7 @@ class Plan:
         return self.start + timedelta(seconds=int(self.seconds[index]))
 
     def encoded(self, index: int) -> bytes:
-        """The item's fingerprint as ``ingest.fingerprint.encode`` would store it."""
+        """The item's fingerprint as ``dedup.fingerprint.encode`` would store it."""
         return _HEADER.pack(FORMAT_VERSION, 400) + self.minhash[index].astype("<u4").tobytes()
 
 
@@ -466,13 +467,17 @@ def probe_items(filler: Filler, rng: random.Random, tag: str) -> list[tuple[Item
 
 
 def time_link(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Timing, Timing]:
-    """The story lookup of a new, not yet stored item (``storage.batch.find_story``)."""
+    """The story lookup of a new, not yet stored item: storage's candidate reads, then
+    the linking rule."""
     seconds: dict[bool, list[float]] = {True: [], False: []}
     linked: dict[bool, int] = {True: 0, False: 0}
     for data, is_copy in probes:
         with storage.session() as session:
             started = time.perf_counter()
-            joined = find_story(session.connection(), data, match_encoded) is not None
+            joined = (
+                stored_candidates(session.connection(), [data], storage.linker).story_for(data)
+                is not None
+            )
             seconds[is_copy].append(time.perf_counter() - started)
         linked[is_copy] += joined
     return Timing.of(seconds[True], linked[True]), Timing.of(seconds[False], linked[False])
@@ -721,7 +726,7 @@ def run_backend(
     plan = Plan.draw(total, utc_now().date())
     rng = random.Random(7)
     with database(directory, "full") as url:
-        storage = Storage.open(url, matcher=match_encoded)
+        storage = Storage.open(url, linker=StoryLinker(match_encoded))
         try:
             filler = Filler(storage, plan, articles)
             filler.add_sources()

@@ -8,14 +8,15 @@ from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 from pathlib import Path
 
+from dedup.fingerprint import match_encoded
+from dedup.linking import StoryLinker
+from digest.build import DigestWriter, local_day
 from feedbrief import USER_AGENT
-from feedbrief.digests import DigestWriter, local_day
 from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
 from feedbrief.processes import Offload, default_processes
 from feedbrief.settings import Settings
 from ingest.fetch import Fetcher
-from ingest.fingerprint import match_encoded
 from ingest.seeds import find_seeds
 from storage import SourceState, Storage
 from summarise.summarisers import Length
@@ -29,7 +30,7 @@ class App:
 
     @cached_property
     def storage(self) -> Storage:
-        return Storage.open(self.settings.database.url, matcher=match_encoded)
+        return Storage.open(self.settings.database.url, linker=StoryLinker(match_encoded))
 
     @property
     def summary_policy(self) -> SummaryPolicy:

@@ -13,7 +13,7 @@ import typer
 from rich.progress import track
 from rich.table import Table
 
-from feedbrief.atomicfile import write_atomic
+from digest.atomicfile import write_atomic
 from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
 from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.logs import configure_logging

@@ -16,10 +16,10 @@ from pathlib import Path
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from dedup.canonical import canonical_url
+from dedup.fingerprint import encode, fingerprint
 from feedbrief import metrics
 from feedbrief.processes import Offload
-from ingest.canonical import canonical_url
-from ingest.fingerprint import encode, fingerprint
 from ingest.parse import ParsedFeed, parse_feed
 from ingest.records import Article
 from ingest.seeds import SeedError, UnsupportedSeed, load_seed, seed_name

@@ -29,11 +29,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from sqlalchemy.exc import SQLAlchemyError
 
+from digest.publish import FEED_FILE_NAME
+from digest.render_html import CONTENT_SECURITY_POLICY, STYLESHEET
 from feedbrief.pipeline import Clock, utc_now
-from feedbrief.publish import FEED_FILE_NAME
 from feedbrief.service import HEARTBEAT_SECONDS
 from storage import Storage
-from summarise.render_html import CONTENT_SECURITY_POLICY, STYLESHEET
 
 log = structlog.get_logger(__name__)
 

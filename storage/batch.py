@@ -9,9 +9,8 @@ summaries and band keys. Updates in place are rare and keep a simple per-item pa
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
@@ -20,9 +19,9 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from storage import stories
+from storage import tombstones
+from storage.linker import StoryCandidates, StoryLinker
 from storage.models import Item, ItemBand, Story, Summary, Tombstone
-from storage.stories import MAX_CANDIDATES, StoryMatcher
 
 if TYPE_CHECKING:
     from storage.store import ItemData, SummaryData
@@ -84,56 +83,6 @@ class Placed:
     linked: bool
 
 
-@dataclass(slots=True)
-class _Candidates:
-    """Where the new items of a batch may find their stories: stored items sharing a
-    canonical URL, a content hash or a band key, then the batch's own earlier items.
-
-    Exact matches keep the earliest item (stored ones by id, then the batch in order);
-    ``order`` ranks them. Batch items have placeholder ids and stories below zero.
-    """
-
-    by_url: dict[str, tuple[int, int]] = field(default_factory=dict)
-    by_hash: dict[str, tuple[int, int]] = field(default_factory=dict)
-    by_band: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    fingerprints: dict[int, tuple[int, bytes]] = field(default_factory=dict)
-
-    def add(self, rank: int, item_id: int, story: int, data: ItemData) -> None:
-        if data.canonical_url:
-            self.by_url.setdefault(data.canonical_url, (rank, story))
-        self.by_hash.setdefault(data.content_hash, (rank, story))
-        if data.fingerprint is not None:
-            self.fingerprints[item_id] = (story, data.fingerprint)
-            for key in data.band_keys:
-                self.by_band[key].append(item_id)
-
-    def story_for(self, data: ItemData, matcher: StoryMatcher | None) -> int | None:
-        """The story of the earliest item with the same canonical URL or content, else of
-        the most similar confirmed near-duplicate."""
-        exact = [
-            found
-            for found in (
-                self.by_url.get(data.canonical_url or ""),
-                self.by_hash.get(data.content_hash),
-            )
-            if found is not None
-        ]
-        if exact:
-            return min(exact)[1]
-        if matcher is None or data.fingerprint is None:
-            return None
-        shared: dict[int, None] = {}
-        for key in data.band_keys:
-            shared.update(dict.fromkeys(self.by_band.get(key, ())))
-        best: tuple[float, int] | None = None
-        for item_id in [i for i in shared if i in self.fingerprints][:MAX_CANDIDATES]:
-            story, candidate = self.fingerprints[item_id]
-            score = matcher(data.fingerprint, candidate)
-            if score is not None and (best is None or score > best[0]):
-                best = (score, story)
-        return None if best is None else best[1]
-
-
 def existing(connection: Connection, source_id: int, guids: Iterable[str]) -> dict[str, Stored]:
     """The stored items among *guids*, a few columns each."""
     found: dict[str, Stored] = {}
@@ -143,19 +92,13 @@ def existing(connection: Connection, source_id: int, guids: Iterable[str]) -> di
     return found
 
 
-def find_story(connection: Connection, data: ItemData, matcher: StoryMatcher | None) -> int | None:
-    """The stored story a new item would join, or None: the lookup ``insert_new`` makes
-    for each item, alone (``bench/scale_bench.py`` times it against the table's size)."""
-    return _stored_candidates(connection, [data]).story_for(data, matcher)
-
-
 def insert_new(
     connection: Connection,
     source_id: int,
     source_url: str,
     items: Sequence[tuple[ItemData, SummaryData]],
     now: datetime,
-    matcher: StoryMatcher | None,
+    linker: StoryLinker,
 ) -> tuple[set[str], dict[str, Placed]]:
     """Insert items whose guids this source has not stored (each guid once), with their
     summaries, band keys and stories.
@@ -165,10 +108,10 @@ def insert_new(
     """
     buried = _tombstoned(connection, source_url, [data for data, _ in items])
     live = [(data, summary) for data, summary in items if data.guid not in buried]
-    candidates = _stored_candidates(connection, [data for data, _ in live])
+    candidates = stored_candidates(connection, [data for data, _ in live], linker)
     stories_of: list[int | None] = []  # a stored story, a placeholder, or None: a new one
     for position, (data, _) in enumerate(live):
-        story = candidates.story_for(data, matcher)
+        story = candidates.story_for(data)
         stories_of.append(story)
         placeholder = -1 - position
         rank = _BATCH_RANK + position
@@ -210,7 +153,7 @@ def _tombstoned(connection: Connection, source_url: str, items: Sequence[ItemDat
     keys = {
         key: data.guid
         for data in items
-        for key in stories.tombstone_keys(source_url, data.guid, data.canonical_url)
+        for key in tombstones.tombstone_keys(source_url, data.guid, data.canonical_url)
     }
     found: set[str] = set()
     for chunk in _chunks(list(keys)):
@@ -218,10 +161,13 @@ def _tombstoned(connection: Connection, source_url: str, items: Sequence[ItemDat
     return {keys[key] for key in found}
 
 
-def _stored_candidates(connection: Connection, items: Sequence[ItemData]) -> _Candidates:
+def stored_candidates(
+    connection: Connection, items: Sequence[ItemData], linker: StoryLinker
+) -> StoryCandidates:
     """Stored items that may carry the batch's stories, in three indexed reads: same
-    canonical URL or content, shared band keys, then the fingerprints of those."""
-    found = _Candidates()
+    canonical URL or content, shared band keys, then the fingerprints of those. Which
+    of them an item joins is the linker's decision."""
+    found = linker.candidates()
     urls = list({data.canonical_url for data in items if data.canonical_url})
     hashes = list({data.content_hash for data in items})
     for url_chunk, hash_chunk in _pairs(_chunks(urls), _chunks(hashes)):
@@ -229,17 +175,18 @@ def _stored_candidates(connection: Connection, items: Sequence[ItemData]) -> _Ca
         wanted_urls, wanted_hashes = set(url_chunk), set(hash_chunk)
         for url, content_hash, item_id, story_id in rows:
             if url in wanted_urls:
-                found.by_url.setdefault(url, (item_id, story_id))
+                found.add_stored_page(url, item_id, story_id)
             if content_hash in wanted_hashes:
-                found.by_hash.setdefault(content_hash, (item_id, story_id))
+                found.add_stored_text(content_hash, item_id, story_id)
     keys = list({key for data in items if data.fingerprint is not None for key in data.band_keys})
+    ids: dict[int, None] = {}
     for chunk in _chunks(keys):
         for key, item_id in connection.execute(_SHARING_BANDS, {"keys": chunk}):
-            found.by_band[key].append(item_id)
-    ids = list({item_id for ids in found.by_band.values() for item_id in ids})
-    for chunk in _chunks(ids):
+            found.add_stored_band(key, item_id)
+            ids[item_id] = None
+    for chunk in _chunks(list(ids)):
         for item_id, story_id, fingerprint in connection.execute(_FINGERPRINTS, {"ids": chunk}):
-            found.fingerprints[item_id] = (story_id, fingerprint)
+            found.add_stored_fingerprint(item_id, story_id, fingerprint)
     return found
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from storage import batch, database, stories
+from storage import batch, database, tombstones
+from storage.linker import StoryLinker, Unlinked
 from storage.models import Digest, Item, Source, Story, Summary, Worker
-from storage.stories import StoryMatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +34,7 @@ class ItemData:
     published_at: datetime | None = None
     language: str | None = None
     canonical_url: str | None = None
-    fingerprint: bytes | None = None  # opaque to storage; compared by the StoryMatcher
+    fingerprint: bytes | None = None  # opaque to storage; compared by the StoryLinker
     band_keys: tuple[int, ...] = ()  # LSH keys: items sharing one are candidates
 
 
@@ -155,9 +155,10 @@ class Storage:
     or not at all, so a crash never leaves an item without its summary.
     """
 
-    def __init__(self, engine: Engine, *, matcher: StoryMatcher | None = None) -> None:
+    def __init__(self, engine: Engine, *, linker: StoryLinker | None = None) -> None:
         self.engine = engine
-        self.matcher = matcher
+        # Without a linker every new item starts its own story.
+        self.linker: StoryLinker = linker or Unlinked()
         self._session = sessionmaker(engine, expire_on_commit=False)
         self._reader = sessionmaker(
             engine.execution_options(**{database.READ_ONLY: True}), expire_on_commit=False
@@ -170,13 +171,11 @@ class Storage:
         self._saves = _GroupCommit(self._save_group)
 
     @classmethod
-    def open(
-        cls, url: str, *, migrate: bool = True, matcher: StoryMatcher | None = None
-    ) -> Storage:
+    def open(cls, url: str, *, migrate: bool = True, linker: StoryLinker | None = None) -> Storage:
         engine = database.create_database_engine(url)
         if migrate:
             database.upgrade(engine)
-        return cls(engine, matcher=matcher)
+        return cls(engine, linker=linker)
 
     @property
     def dialect(self) -> str:
@@ -398,7 +397,7 @@ class Storage:
             if data.guid not in stored:
                 fresh.setdefault(data.guid, (data, summary))
         buried, placed = batch.insert_new(
-            connection, source_id, source_url, list(fresh.values()), now, self.matcher
+            connection, source_id, source_url, list(fresh.values()), now, self.linker
         )
         results: list[SaveResult] = []
         first = {guid: pair[0] for guid, pair in fresh.items()}
@@ -494,9 +493,9 @@ class Storage:
                 keys = [
                     key
                     for _, url, guid, canonical in rows
-                    for key in stories.tombstone_keys(url, guid, canonical)
+                    for key in tombstones.tombstone_keys(url, guid, canonical)
                 ]
-                stories.bury(session, keys, now)
+                tombstones.bury(session, keys, now)
                 session.execute(delete(Item).where(Item.id.in_([row[0] for row in rows])))
                 deleted += len(rows)
         with self._write() as session:

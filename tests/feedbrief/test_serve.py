@@ -25,12 +25,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
+from digest.model import Digest, DigestStory
+from digest.publish import write_digest, write_feed
+from digest.render_html import CONTENT_SECURITY_POLICY
 from feedbrief.metrics import scrape_registry
-from feedbrief.publish import write_digest, write_feed
 from feedbrief.serve import STALE_AFTER, DigestServer, server_for
 from storage import SourceUpdate, Storage
-from summarise.digest import Digest, DigestStory
-from summarise.render_html import CONTENT_SECURITY_POLICY
 from tests.conftest import REPO
 
 DAYS = (dt.date(2026, 11, 23), dt.date(2026, 11, 25), dt.date(2026, 11, 24))

@@ -1,6 +1,6 @@
 """Stories at the storage level: which items share one, tombstones, and pruning.
 
-Fingerprints are the real ones from ``ingest.fingerprint``, and the matcher is the real
+Fingerprints are the real ones from ``dedup.fingerprint``, and the matcher is the real
 ``match_encoded`` unless a test needs to show what the injected matcher decides.
 """
 
@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from ingest.fingerprint import encode, fingerprint, match_encoded
+from dedup.fingerprint import encode, fingerprint, match_encoded
+from dedup.linking import StoryLinker, StoryMatcher
 from storage import ItemData, Outcome, SaveResult, Storage, SummaryData
 from storage.models import Story, Tombstone
-from storage.stories import StoryMatcher
 from tests.conftest import SEED
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -60,7 +60,7 @@ def article(
 
 @contextmanager
 def open_store(url: str, matcher: StoryMatcher | None) -> Iterator[Storage]:
-    storage = Storage.open(url, matcher=matcher)
+    storage = Storage.open(url, linker=StoryLinker(matcher))
     try:
         yield storage
     finally:

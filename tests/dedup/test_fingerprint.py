@@ -9,7 +9,7 @@ import sys
 import pytest
 from datasketch import MinHash
 
-from ingest.fingerprint import (
+from dedup.fingerprint import (
     _PERMUTATIONS,
     BANDS,
     MIN_WORDS,
@@ -61,7 +61,7 @@ def dev_articles(name: str) -> dict[str, str]:
 
 def test_fingerprint_is_the_same_in_another_process_with_another_hash_seed() -> None:
     script = (
-        "import sys; from ingest.fingerprint import encode, fingerprint; "
+        "import sys; from dedup.fingerprint import encode, fingerprint; "
         "print(encode(fingerprint(sys.stdin.read())).hex())"
     )
     text = "\n\n".join(seed_paragraphs())

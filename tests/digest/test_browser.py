@@ -15,9 +15,9 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from summarise.display import plain
-from summarise.render_html import render_html
-from tests.summarise.test_safe_html import MARKER_TAG, PAYLOADS, payload_digest
+from digest.display import plain
+from digest.render_html import render_html
+from tests.digest.test_safe_html import MARKER_TAG, PAYLOADS, payload_digest
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUR_TITLE = "feedbrief digest 2026-11-25"

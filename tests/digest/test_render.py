@@ -14,13 +14,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from feedbrief import atomicfile, publish
-from feedbrief.publish import write_digest, write_feed
-from summarise.atom import render_atom
-from summarise.digest import Digest, DigestStory, SourceRef, load_digest_json, render_json
-from summarise.display import plain
-from summarise.render_html import render_html, render_html_body
-from summarise.render_markdown import render_markdown
+from digest import atomicfile, publish
+from digest.atom import render_atom
+from digest.display import plain
+from digest.model import Digest, DigestStory, SourceRef, load_digest_json, render_json
+from digest.publish import write_digest, write_feed
+from digest.render_html import render_html, render_html_body
+from digest.render_markdown import render_markdown
 
 DAY = dt.date(2026, 11, 25)
 MORNING = dt.datetime(2026, 11, 25, 6, 30, tzinfo=dt.UTC)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from summarise.digest import Digest, DigestStory, SourceRef
-from summarise.display import (
+from digest.display import (
     generated_text,
     linkable_url,
     other_sources,
@@ -19,6 +18,7 @@ from summarise.display import (
     story_title,
     summary_text,
 )
+from digest.model import Digest, DigestStory, SourceRef
 
 # Characters that start emphasis, code, links, autolinks/raw HTML, entities, headings,
 # tables and strikethrough anywhere in a line (CommonMark plus GitHub's extensions).

@@ -17,8 +17,8 @@ import re
 import sys
 from urllib.parse import urlsplit
 
-from summarise.display import LINKABLE_SCHEMES, linkable_url, plain
-from summarise.render_markdown import escape_inline
+from digest.display import LINKABLE_SCHEMES, linkable_url, plain
+from digest.render_markdown import escape_inline
 from tests.conftest import shared_path
 
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")

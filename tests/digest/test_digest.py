@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from summarise.digest import (
+from digest.model import (
     Digest,
     DigestFileError,
     DigestStory,

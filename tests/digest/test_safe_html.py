@@ -15,11 +15,11 @@ import lxml.html
 import pytest
 from markdown_it import MarkdownIt
 
-from summarise.atom import render_atom
-from summarise.digest import Digest, DigestStory, SourceRef
-from summarise.display import plain
-from summarise.render_html import LINK_REL, STYLESHEET, render_html
-from summarise.render_markdown import render_markdown
+from digest.atom import render_atom
+from digest.display import plain
+from digest.model import Digest, DigestStory, SourceRef
+from digest.render_html import LINK_REL, STYLESHEET, render_html
+from digest.render_markdown import render_markdown
 
 # Runs without quotes or spaces, so it fits unquoted attributes as well as script bodies.
 JS = (

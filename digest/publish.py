@@ -13,11 +13,11 @@ from pathlib import Path
 
 import structlog
 
-from feedbrief.atomicfile import write_all_atomic, write_atomic
-from summarise.atom import render_atom
-from summarise.digest import Digest, render_json
-from summarise.render_html import render_html, render_html_body
-from summarise.render_markdown import render_markdown
+from digest.atom import render_atom
+from digest.atomicfile import write_all_atomic, write_atomic
+from digest.model import Digest, render_json
+from digest.render_html import render_html, render_html_body
+from digest.render_markdown import render_markdown
 
 log = structlog.get_logger(__name__)
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from url_normalize import url_normalize
 
-from ingest import canonical
-from ingest.canonical import _is_already_normal, canonical_url
+from dedup import canonical
+from dedup.canonical import _is_already_normal, canonical_url
 from tests.conftest import SHARED
 
 REAL_FEEDS = SHARED / "data" / "feeds" / "real"

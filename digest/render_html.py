@@ -12,8 +12,7 @@ import base64
 import hashlib
 from html import escape
 
-from summarise.digest import Digest, DigestStory, SourceRef
-from summarise.display import (
+from digest.display import (
     clock_text,
     generated_text,
     linkable_url,
@@ -22,6 +21,7 @@ from summarise.display import (
     story_title,
     summary_text,
 )
+from digest.model import Digest, DigestStory, SourceRef
 
 LINK_REL = "noopener noreferrer"
 

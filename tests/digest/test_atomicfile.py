@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feedbrief.atomicfile import (
+from digest.atomicfile import (
     ABANDONED_AFTER_SECONDS,
     NEW_FILE_MODE,
     remove_abandoned,
@@ -77,7 +77,7 @@ _WRITE_UNDER_SIZE_LIMIT = textwrap.dedent(
     """
     import resource, signal, sys
     from pathlib import Path
-    from feedbrief.atomicfile import write_atomic
+    from digest.atomicfile import write_atomic
 
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))

@@ -1,6 +1,6 @@
 """The fast fingerprint path against a plain definition of format 2.
 
-``ingest.fingerprint`` tokenises ASCII text with a byte table and works on numpy arrays in
+``dedup.fingerprint`` tokenises ASCII text with a byte table and works on numpy arrays in
 place; stored fingerprints only keep matching new ones while that gives exactly what the
 definition below gives: the words of the NFKC-normalised, casefolded text (``\\w+``), the
 CRC-32 of each word's UTF-8 bytes, five neighbours combined by the polynomial in
@@ -20,7 +20,7 @@ import zlib
 import pytest
 from datasketch import MinHash
 
-from ingest.fingerprint import MIN_WORDS, _word_hashes, fingerprint, words
+from dedup.fingerprint import MIN_WORDS, _word_hashes, fingerprint, words
 from tests.conftest import shared_path
 
 MASK64 = (1 << 64) - 1

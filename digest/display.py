@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-from summarise.digest import Digest, DigestStory, SourceRef
+from digest.model import Digest, DigestStory, SourceRef
 
 LINKABLE_SCHEMES = frozenset({"http", "https"})
 TIME_FORMAT = "%Y-%m-%d %H:%M"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
-from feedbrief import digests as digests_module
-from feedbrief.digests import DigestWriter
+from digest import build as digests_module
+from digest.atom import render_atom
+from digest.build import DigestWriter
+from digest.model import Digest, load_digest_json, load_recent_digests, render_json
+from digest.render_html import render_html
 from storage import ItemData, Storage, SummaryData
-from summarise.atom import render_atom
-from summarise.digest import Digest, load_digest_json, load_recent_digests, render_json
-from summarise.render_html import render_html
 
 DAY = date(2026, 11, 20)
 BASE_URL = "https://example.org/digests/"

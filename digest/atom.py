@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from urllib.parse import urljoin, urlsplit
 
-from summarise.digest import DEFAULT_TITLE, Digest, newest_per_date
-from summarise.display import plain
-from summarise.render_html import render_html_body
+from digest.display import plain
+from digest.model import DEFAULT_TITLE, Digest, newest_per_date
+from digest.render_html import render_html_body
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 

@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import structlog
 
-from feedbrief.atomicfile import remove_abandoned
-from feedbrief.pipeline import Clock
-from feedbrief.publish import write_digest, write_feed
-from storage import Storage, StoryItem, StoryRow
-from summarise.digest import (
+from digest.atomicfile import remove_abandoned
+from digest.model import (
     Digest,
     DigestStory,
     SourceRef,
     load_digest_json,
     load_recent_digests,
 )
-from summarise.render_html import render_html_body
+from digest.publish import write_digest, write_feed
+from digest.render_html import render_html_body
+from storage import Storage, StoryItem, StoryRow
 
 log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
 
 # The Atom feed carries the most recent digests only; older ones stay on disk.
 FEED_DIGESTS = 30

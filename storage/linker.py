@@ -1,0 +1,51 @@
+"""What storage asks of story linking, as protocols: the rule itself is handed in.
+
+Storage reads the stored items that could carry a new item's story (same canonical URL,
+same content, shared band keys) and writes the story the linker chooses; it does not know
+how fingerprints are made or compared. ``dedup.linking.StoryLinker`` is the real one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from storage.store import ItemData
+
+
+class StoryCandidates(Protocol):
+    def add_stored_page(self, url: str, item_id: int, story: int) -> None: ...
+    def add_stored_text(self, content_hash: str, item_id: int, story: int) -> None: ...
+    def add_stored_band(self, key: int, item_id: int) -> None: ...
+    def add_stored_fingerprint(self, item_id: int, story: int, fingerprint: bytes) -> None: ...
+    def add(self, rank: int, item_id: int, story: int, item: ItemData) -> None: ...
+    def story_for(self, item: ItemData) -> int | None: ...
+
+
+class StoryLinker(Protocol):
+    def candidates(self) -> StoryCandidates: ...
+
+
+class Unlinked:
+    """No linking: every new item starts a story of its own."""
+
+    def add_stored_page(self, url: str, item_id: int, story: int) -> None:
+        pass
+
+    def add_stored_text(self, content_hash: str, item_id: int, story: int) -> None:
+        pass
+
+    def add_stored_band(self, key: int, item_id: int) -> None:
+        pass
+
+    def add_stored_fingerprint(self, item_id: int, story: int, fingerprint: bytes) -> None:
+        pass
+
+    def add(self, rank: int, item_id: int, story: int, item: ItemData) -> None:
+        pass
+
+    def story_for(self, item: ItemData) -> int | None:
+        return None
+
+    def candidates(self) -> Unlinked:
+        return self
