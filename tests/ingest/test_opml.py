@@ -13,14 +13,42 @@ from ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
 
 
-def test_nested_outlines_are_flattened_in_order_without_repeats() -> None:
+def test_feeds_come_in_order_without_repeats_with_their_top_level_folder() -> None:
     feeds = read_opml((FEEDS / "subscriptions.opml").read_bytes())
 
     assert feeds == [
-        OpmlFeed("https://gazette.example/feed.rss", "Harbour Gazette"),
-        OpmlFeed("https://tram.example/feed.json", "Tram Works"),
+        OpmlFeed("https://gazette.example/feed.rss", "Harbour Gazette", category="News"),
+        # A nested folder belongs to its top-level one: sections are one level deep.
+        OpmlFeed("https://tram.example/feed.json", "Tram Works", category="News"),
         OpmlFeed("https://lowercase.example/rss", None),
     ]
+
+
+def test_folders_and_weights_round_trip() -> None:
+    feeds = [
+        OpmlFeed("https://a.example/rss", "A", category="World", weight=2.5),
+        OpmlFeed("https://b.example/rss", "B"),
+        OpmlFeed("https://c.example/rss", "C", category="Sport"),
+        OpmlFeed("https://d.example/rss", "D", category="World"),
+    ]
+
+    exported = write_opml(feeds)
+
+    root = ET.fromstring(exported)
+    folders = [o.get("text") for o in root.findall("body/outline") if o.get("xmlUrl") is None]
+    assert folders == ["World", "Sport"]
+    # Each folder sits where its category was first used; its feeds keep their order.
+    assert read_opml(exported.encode()) == [feeds[0], feeds[3], feeds[1], feeds[2]]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "heavy", ""])
+def test_a_weight_that_is_not_a_positive_number_is_ignored(value: str) -> None:
+    content = (
+        f'<opml version="2.0"><body><outline xmlUrl="https://x.example/rss" weight="{value}"/>'
+        "</body></opml>"
+    ).encode()
+
+    assert read_opml(content) == [OpmlFeed("https://x.example/rss")]
 
 
 def test_export_then_import_round_trips() -> None:
