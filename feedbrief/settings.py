@@ -49,6 +49,37 @@ def parse_duration(value: Any) -> float:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
+def check_pattern(value: Any) -> str:
+    """A keep/block rule: a regular expression, matched case-insensitively. It is
+    compiled here so that a bad one stops the service at start, naming its key."""
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected a non-empty regular expression")
+    try:
+        re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression {value!r}: {exc}") from exc
+    return value
+
+
+Pattern = Annotated[str, BeforeValidator(check_pattern)]
+
+
+def check_weight(value: Any) -> float:
+    """A feed's digest weight: a positive finite number (1 is the default)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("expected a positive number")
+    try:
+        weight = float(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
+    if not 0 < weight < float("inf"):
+        raise ValueError("a weight must be a positive finite number")
+    return weight
+
+
+Weight = Annotated[float, BeforeValidator(check_weight)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -113,6 +144,13 @@ class Subscription(_Section):
     url: str
     interval: Duration | None = None
     full_text: bool = False
+    # The digest section the feed's stories go to; none: the last section, "Other".
+    category: str | None = Field(default=None, min_length=1)
+    # Ranks its stories above equally covered ones from lighter feeds.
+    weight: Weight = 1.0
+    # Items matching block appear in no digest; with keep, only matching items do.
+    block: Pattern | None = None
+    keep: Pattern | None = None
 
     @field_validator("url")
     @classmethod

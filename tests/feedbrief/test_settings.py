@@ -51,6 +51,18 @@ def test_feedbrief_config_variable_names_the_file(tmp_path: Path) -> None:
         ("[database]\nurl = 'not a url'\n", "database.url: not a valid SQLAlchemy database URL"),
         ("[seeds]\nscan_interval = 'soon'\n", "seeds.scan_interval: 'soon' is not a duration"),
         ("[digest\n", "not valid TOML"),
+        (
+            "[[feeds.subscriptions]]\nurl = 'http://x.example/'\nblock = 'sport(s'\n",
+            "feeds.subscriptions.0.block: not a valid regular expression 'sport(s'",
+        ),
+        (
+            "[[feeds.subscriptions]]\nurl = 'http://x.example/'\nweight = -2\n",
+            "feeds.subscriptions.0.weight: a weight must be a positive finite number",
+        ),
+        (
+            "[[feeds.subscriptions]]\nurl = 'http://x.example/'\nweight = 'nan'\n",
+            "feeds.subscriptions.0.weight: a weight must be a positive finite number",
+        ),
     ],
 )
 def test_invalid_config_names_the_key(tmp_path: Path, text: str, message: str) -> None:
@@ -69,3 +81,15 @@ def test_a_named_config_file_that_does_not_exist_is_an_error(tmp_path: Path) -> 
 )
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
+
+
+def test_a_subscription_carries_its_category_weight_and_rules(tmp_path: Path) -> None:
+    text = (
+        "[[feeds.subscriptions]]\nurl = 'http://x.example/rss'\ncategory = 'World'\n"
+        "weight = 2\nblock = '(?i)horoscope'\nkeep = 'ukraine|gaza'\n"
+    )
+
+    [subscription] = load_settings(write(tmp_path, text), environ={}).feeds.subscriptions
+
+    assert (subscription.category, subscription.weight) == ("World", 2.0)
+    assert (subscription.block, subscription.keep) == ("(?i)horoscope", "ukraine|gaza")
