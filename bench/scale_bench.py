@@ -18,7 +18,7 @@ For each backend:
     to its filled state after each), and the best run of each is compared;
 (c) near-duplicate lookup while the fill passes 10,000, 100,000 and 1,000,000 items:
     ``storage.batch.stored_candidates`` with the linker for a new item (the quicker of two
-    batches), and ``save_item`` of a new item (committed), each for near-duplicates of
+    batches), and ``save_items`` of one new item (committed), each for near-duplicates of
     stored items and for unrelated texts; sub-linear means the time per lookup stays
     roughly flat (target: at 1M at most 3x the time at 10k; linear would be 100x);
 (d) the digest of the busiest day (20,000 items): ``DigestWriter.build(day)`` (target
@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import JSON, Engine, Table, delete, func, select, text
+from sqlalchemy.orm import Session
 
 from bench.farm import DATA, Farm, FarmError
 from dedup.fingerprint import FORMAT_VERSION, NUM_PERM, decode, match_encoded
@@ -376,7 +377,7 @@ class Filler:
             connection.execute(text("CREATE INDEX ix_item_bands_item_id ON item_bands (item_id)"))
 
     def _next_ids(self) -> tuple[int, int]:
-        with self.storage.session() as session:
+        with Session(self.storage.engine) as session:
             item = session.scalar(select(func.max(Item.id))) or 0
             story = session.scalar(select(func.max(Story.id))) or 0
         return item + 1, story + 1
@@ -472,7 +473,7 @@ def time_link(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Ti
     seconds: dict[bool, list[float]] = {True: [], False: []}
     linked: dict[bool, int] = {True: 0, False: 0}
     for data, is_copy in probes:
-        with storage.session() as session:
+        with Session(storage.engine) as session:
             started = time.perf_counter()
             joined = (
                 stored_candidates(session.connection(), [data], storage.linker).story_for(data)
@@ -484,7 +485,7 @@ def time_link(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Ti
 
 
 def time_save(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Timing, Timing]:
-    """``save_item`` of a new item: the lookup plus the writes, committed."""
+    """``save_items`` of one new item: the lookup plus the writes, committed."""
     # A seed source: a feed would be due, and the farm ingest would try to fetch it.
     source = storage.ensure_source("seed", "seed:scale-probes", "Probes", utc_now())
     summary = SummaryData("default", ("One sentence.",))
@@ -492,7 +493,7 @@ def time_save(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Ti
     linked: dict[bool, int] = {True: 0, False: 0}
     for data, is_copy in probes:
         started = time.perf_counter()
-        result = storage.save_item(source, data, summary, utc_now())
+        [result] = storage.save_items(source, [(data, summary)], now=utc_now())
         seconds[is_copy].append(time.perf_counter() - started)
         linked[is_copy] += result.linked
     return Timing.of(seconds[True], linked[True]), Timing.of(seconds[False], linked[False])
@@ -570,7 +571,7 @@ def ingest_farm(url: str, directory: Path, feeds: int = FARM_FEEDS) -> Ingest:
     try:
         app.storage.ping()  # opened and migrated before the clock starts
         before = app.storage.count_items()
-        with app.storage.session() as session:
+        with Session(app.storage.engine) as session:
             last_source = session.scalar(select(func.max(Source.id))) or 0
             last_story = session.scalar(select(func.max(Story.id))) or 0
         extra = ["--overlap", str(FARM_OVERLAP)]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import zip_longest
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,9 +22,7 @@ from sqlalchemy.engine import Connection
 from storage import tombstones
 from storage.linker import StoryCandidates, StoryLinker
 from storage.models import Item, ItemBand, Story, Summary, Tombstone
-
-if TYPE_CHECKING:
-    from storage.store import ItemData, SummaryData
+from storage.records import ItemData, SummaryData
 
 # Bound on the number of values in one IN (...) list; SQLite allows 32,766 variables.
 IN_BATCH = 500

@@ -7,10 +7,9 @@ how fingerprints are made or compared. ``dedup.linking.StoryLinker`` is the real
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from storage.store import ItemData
+from storage.records import ItemData
 
 
 class StoryCandidates(Protocol):

@@ -16,6 +16,7 @@ from digest.build import DigestWriter
 from digest.model import Digest, load_digest_json, load_recent_digests, render_json
 from digest.render_html import render_html
 from storage import ItemData, Storage, SummaryData
+from tests.storage.helpers import save_item
 
 DAY = date(2026, 11, 20)
 BASE_URL = "https://example.org/digests/"
@@ -34,7 +35,7 @@ def store_story(storage: Storage, n: int, when: datetime) -> None:
     data = ItemData(
         guid=f"story-{n}", title=f"Story number {n}", text=f"Body {n}.", content_hash=f"h{n}"
     )
-    storage.save_item(source, data, SummaryData("default", (f"Summary {n}.",)), when)
+    save_item(storage, source, data, SummaryData("default", (f"Summary {n}.",)), when)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from feedbrief.cli import app as cli
 from feedbrief.settings import Settings
 from storage import SourceState
 from storage.models import Source
+from tests.storage.helpers import raw_session
 
 runner = CliRunner()
 
@@ -378,7 +379,7 @@ def test_feeds_claimed_but_not_started_are_released_on_stop(
 
         fetched = sorted(request.path for request, _ in server.log)
         assert fetched == ["/first.xml", "/second.xml", "/third.xml"]
-        with app.storage.session() as session:
+        with raw_session(app.storage) as session:
             leases = {
                 url: owner for url, owner in session.execute(select(Source.url, Source.lease_owner))
             }

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine
 from feedbrief.metrics import StorageCollector, record_fetch, scrape_registry
 from storage import ItemData, SourceUpdate, Storage, SummaryData
 from tests.conftest import REPO
+from tests.storage.helpers import save_item
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -140,7 +141,7 @@ def test_feed_gauges_count_feeds_by_state(storage: Storage) -> None:
     )
     seed = storage.ensure_source("seed", "seed:a.txt", "A", NOW)
     data = ItemData(guid="a", title="A", text="Some text.", content_hash="h")
-    storage.save_item(seed, data, SummaryData("default", ("Some text.",)), NOW)
+    save_item(storage, seed, data, SummaryData("default", ("Some text.",)), NOW)
 
     registry = CollectorRegistry()
     registry.register(StorageCollector(storage))

@@ -17,6 +17,7 @@ from feedbrief.app import App
 from feedbrief.cli import app as cli
 from feedbrief.settings import Settings
 from storage.models import Summary, Tombstone
+from tests.storage.helpers import digest_days, raw_session
 
 runner = CliRunner()
 
@@ -111,7 +112,7 @@ def refresh(app: App, url: str) -> tuple[str, int]:
 
 
 def count(app: App, model: type) -> int:
-    with app.storage.session() as session:
+    with raw_session(app.storage) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
@@ -138,7 +139,7 @@ def test_app_prune_drops_old_items_keeps_digests_and_buries_them(
     assert count(app, Summary) == 1
     assert count(app, Tombstone) == 4  # identity and canonical URL of each
     assert old_digest.read_text(encoding="utf-8") == written
-    assert datetime(2026, 8, 1).date() in app.storage.digest_days()
+    assert datetime(2026, 8, 1).date() in digest_days(app.storage)
 
     # The feed still carries them: fetched again, they stay buried.
     assert refresh(app, old_feed) == ("ok", 0)

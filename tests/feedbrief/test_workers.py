@@ -36,6 +36,7 @@ from feedbrief.settings import Settings
 from storage import Storage
 from storage.models import Item, Source
 from tests.conftest import shared_path
+from tests.storage.helpers import raw_session
 
 runner = CliRunner()
 
@@ -186,7 +187,7 @@ def storage(database_url: str) -> Iterator[Storage]:
 
 
 def leases(storage: Storage) -> dict[str, tuple[str | None, datetime | None]]:
-    with storage.session() as session:
+    with raw_session(storage) as session:
         rows = session.execute(select(Source.url, Source.lease_owner, Source.lease_until))
         return {url: (owner, until) for url, owner, until in rows}
 
@@ -224,7 +225,7 @@ def test_four_workers_fetch_each_of_200_feeds_exactly_once(
     assert set().union(*shares) == set(urls)
     assert sum(1 for share in shares if share) >= 2, [len(share) for share in shares]
 
-    with storage.session() as session:
+    with raw_session(storage) as session:
         pairs = session.execute(select(Item.source_id, Item.guid)).all()
     assert len(pairs) == len(set(pairs)) == len(urls) * items
     stored = list(storage.iter_items())

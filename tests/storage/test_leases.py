@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 
 from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
 from storage.models import Item, Source, Summary
+from tests.storage.helpers import digest_days, raw_session
 from tests.storage.timing import hold_commits, wait_until
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -49,7 +50,7 @@ def add_feeds(store: Storage, count: int, due: datetime = NOW) -> list[str]:
 
 
 def leases(store: Storage) -> dict[str, tuple[str | None, datetime | None]]:
-    with store.session() as session:
+    with raw_session(store) as session:
         rows = session.execute(select(Source.url, Source.lease_owner, Source.lease_until))
         return {url: (owner, until) for url, owner, until in rows}
 
@@ -147,7 +148,7 @@ def test_concurrent_save_of_the_same_items_stores_each_once(
 
 
 def assert_one_row_with_summary_per_guid(store: Storage, expected: int) -> None:
-    with store.session() as session:
+    with raw_session(store) as session:
         guids = session.execute(
             select(Item.guid, func.count(Summary.item_id))
             .outerjoin(Summary, Summary.item_id == Item.id)
@@ -314,5 +315,5 @@ def test_two_workers_recording_the_same_days_digest_at_once_both_succeed(
         release.set()
         earlier.result(timeout=10)
         later.result(timeout=10)
-    assert observer.digest_days() == [day]
+    assert digest_days(observer) == [day]
     assert observer.digest_generated_at(day) == NOW + timedelta(seconds=1)

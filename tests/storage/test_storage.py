@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
 
 from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
 from storage.models import Base, Item
+from tests.storage.helpers import save_item
 from tests.storage.timing import hold_commits, wait_until
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
@@ -48,18 +49,18 @@ def test_opening_twice_is_a_no_op_upgrade(database_url: str) -> None:
 
 def test_same_guid_twice_is_unchanged_and_stores_one_row(store: Storage) -> None:
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
-    assert store.save_item(source, item(), SUMMARY, T0)[:2] == (Outcome.NEW, T0)
+    assert save_item(store, source, item(), SUMMARY, T0)[:2] == (Outcome.NEW, T0)
     later = T0 + timedelta(hours=1)
-    assert store.save_item(source, item(), SUMMARY, later)[:2] == (Outcome.UNCHANGED, T0)
+    assert save_item(store, source, item(), SUMMARY, later)[:2] == (Outcome.UNCHANGED, T0)
     assert store.count_items() == 1
 
 
 def test_changed_content_updates_in_place_and_keeps_first_seen(store: Storage) -> None:
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
-    store.save_item(source, item(), SUMMARY, T0)
+    save_item(store, source, item(), SUMMARY, T0)
     later = T0 + timedelta(days=2)
     new_summary = SummaryData(algorithm="default", sentences=("Edited.",))
-    outcome, first_seen, *_ = store.save_item(source, item(text="Edited."), new_summary, later)
+    outcome, first_seen, *_ = save_item(store, source, item(text="Edited."), new_summary, later)
     assert (outcome, first_seen) == (Outcome.UPDATED, T0)
     [stored] = list(store.iter_items())
     assert stored.version == 2
@@ -71,7 +72,7 @@ def test_changed_content_updates_in_place_and_keeps_first_seen(store: Storage) -
 
 def test_uniqueness_is_enforced_by_the_database_not_only_by_code(store: Storage) -> None:
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
-    store.save_item(source, item(), SUMMARY, T0)
+    save_item(store, source, item(), SUMMARY, T0)
     row = {
         "source_id": source,
         "guid": "g1",
@@ -90,7 +91,7 @@ def test_datetimes_come_back_aware_utc(store: Storage) -> None:
     source = store.ensure_source("feed", "http://example.com/feed", "Example", T0)
     local = T0.astimezone(ZoneInfo("America/New_York"))
     data = ItemData(guid="g", title="t", text="x", content_hash="h", published_at=local)
-    store.save_item(source, data, SUMMARY, T0)
+    save_item(store, source, data, SUMMARY, T0)
     [stored] = list(store.iter_items())
     assert stored.published_at == T0
     assert stored.published_at.tzinfo is UTC
@@ -101,7 +102,7 @@ def test_stories_first_seen_is_half_open_and_ordered(store: Storage) -> None:
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
     times = [T0 + timedelta(hours=h) for h in (3, 0, 1, 24)]
     for number, moment in enumerate(times):
-        store.save_item(source, item(guid=f"g{number}", title=str(number)), SUMMARY, moment)
+        save_item(store, source, item(guid=f"g{number}", title=str(number)), SUMMARY, moment)
     found = store.stories_first_seen(T0, T0 + timedelta(hours=24))
     assert [row.lead.guid for row in found] == ["g1", "g2", "g0"]
 
@@ -110,7 +111,7 @@ def test_iter_items_pages_through_everything_and_filters_by_since(store: Storage
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
     for number in range(7):
         moment = T0 + timedelta(days=number)
-        store.save_item(source, item(guid=f"g{number}", title=str(number)), SUMMARY, moment)
+        save_item(store, source, item(guid=f"g{number}", title=str(number)), SUMMARY, moment)
     assert [i.guid for i in store.iter_items(batch=3)] == [f"g{n}" for n in range(7)]
     since = T0 + timedelta(days=5)
     assert [i.guid for i in store.iter_items(since=since, batch=2)] == ["g5", "g6"]

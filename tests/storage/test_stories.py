@@ -20,6 +20,7 @@ from dedup.linking import StoryLinker, StoryMatcher
 from storage import ItemData, Outcome, SaveResult, Storage, SummaryData
 from storage.models import Story, Tombstone
 from tests.conftest import SEED
+from tests.storage.helpers import digest_days, raw_session, save_item
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 SUMMARY = SummaryData(algorithm="default", sentences=("A sentence.",))
@@ -78,16 +79,16 @@ def sources(store: Storage, *names: str) -> list[int]:
 
 
 def count(store: Storage, model: type) -> int:
-    with store.session() as session:
+    with raw_session(store) as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_same_canonical_url_in_two_sources_is_one_story(store: Storage) -> None:
     a, b = sources(store, "a", "b")
     page = "https://news.example/tram"
-    first = store.save_item(a, article("a1", TRAM, canonical=page), SUMMARY, T0)
+    first = save_item(store, a, article("a1", TRAM, canonical=page), SUMMARY, T0)
     # Another text entirely (a teaser): only the URL says it is the same article.
-    second = store.save_item(b, article("b1", "Tram vote.", canonical=page), SUMMARY, T0)
+    second = save_item(store, b, article("b1", "Tram vote.", canonical=page), SUMMARY, T0)
     assert (first.outcome, first.linked) == (Outcome.NEW, False)
     assert (second.outcome, second.linked) == (Outcome.NEW, True)
     assert second.story_id == first.story_id is not None
@@ -97,8 +98,8 @@ def test_identical_content_in_two_sources_is_one_story(store: Storage) -> None:
     a, b = sources(store, "a", "b")
     # Short enough to have no fingerprint: the content hash alone links them.
     text = "The tram line will be extended to the harbour."
-    first = store.save_item(a, article("a1", text), SUMMARY, T0)
-    second = store.save_item(b, article("b1", text), SUMMARY, T0)
+    first = save_item(store, a, article("a1", text), SUMMARY, T0)
+    second = save_item(store, b, article("b1", text), SUMMARY, T0)
     assert second.linked
     assert second.story_id == first.story_id
 
@@ -113,8 +114,8 @@ def test_retouched_copy_of_the_seed_joins_the_seed_story(store: Storage) -> None
         canonical="https://wire.example/ukraine-troops",
     )
     a, b = sources(store, "a", "b")
-    first = store.save_item(a, original, SUMMARY, T0)
-    second = store.save_item(b, copy, SUMMARY, T0 + timedelta(hours=1))
+    first = save_item(store, a, original, SUMMARY, T0)
+    second = save_item(store, b, copy, SUMMARY, T0 + timedelta(hours=1))
     assert (second.outcome, second.linked) == (Outcome.NEW, True)
     assert second.story_id == first.story_id
 
@@ -124,8 +125,8 @@ def test_the_injected_matcher_decides_between_band_candidates(database_url: str)
     copy = "\n\n".join([*paragraphs[:-1], NOTE])
     with open_store(database_url, lambda new, candidate: None) as refuse:
         a, b = sources(refuse, "a", "b")
-        first = refuse.save_item(a, article("s", "\n\n".join(paragraphs), title), SUMMARY, T0)
-        second = refuse.save_item(b, article("c", copy, f"UPDATED: {title}"), SUMMARY, T0)
+        first = save_item(refuse, a, article("s", "\n\n".join(paragraphs), title), SUMMARY, T0)
+        second = save_item(refuse, b, article("c", copy, f"UPDATED: {title}"), SUMMARY, T0)
         assert not second.linked
         assert second.story_id != first.story_id
 
@@ -153,7 +154,7 @@ def test_copies_saved_in_concurrent_transactions_share_a_story(
     results: dict[str, SaveResult] = {}
 
     def save(name: str, source: int, data: ItemData) -> None:
-        results[name] = store.save_item(source, data, SUMMARY, T0)
+        results[name] = save_item(store, source, data, SUMMARY, T0)
 
     event.listen(store.engine, "before_cursor_execute", hold_the_first_open)
     first = threading.Thread(
@@ -176,9 +177,9 @@ def test_distinct_articles_are_distinct_stories(store: Storage) -> None:
     a, b = sources(store, "a", "b")
     title, paragraphs = seed()
     results = [
-        store.save_item(a, article("tram", TRAM), SUMMARY, T0),
-        store.save_item(b, article("ferry", FERRY), SUMMARY, T0),
-        store.save_item(b, article("seed", "\n\n".join(paragraphs), title), SUMMARY, T0),
+        save_item(store, a, article("tram", TRAM), SUMMARY, T0),
+        save_item(store, b, article("ferry", FERRY), SUMMARY, T0),
+        save_item(store, b, article("seed", "\n\n".join(paragraphs), title), SUMMARY, T0),
     ]
     assert not any(result.linked for result in results)
     assert len({result.story_id for result in results}) == 3
@@ -192,8 +193,8 @@ def test_short_texts_are_never_merged_on_similarity(database_url: str) -> None:
         brief = "Watch: the mayor opens the new tram stop on the harbour front this morning."
         other = "Watch: the mayor opens the new ferry stop on the harbour front this morning."
         assert fingerprint(brief) is None
-        first = store.save_item(a, article("a1", brief), SUMMARY, T0)
-        second = store.save_item(b, article("b1", other), SUMMARY, T0)
+        first = save_item(store, a, article("a1", brief), SUMMARY, T0)
+        second = save_item(store, b, article("b1", other), SUMMARY, T0)
         assert not second.linked
         assert second.story_id != first.story_id
 
@@ -201,12 +202,12 @@ def test_short_texts_are_never_merged_on_similarity(database_url: str) -> None:
 def test_an_update_in_place_keeps_the_story_and_counts_the_version(store: Storage) -> None:
     a, b = sources(store, "a", "b")
     title, paragraphs = seed()
-    first = store.save_item(a, article("s", "\n\n".join(paragraphs), title), SUMMARY, T0)
+    first = save_item(store, a, article("s", "\n\n".join(paragraphs), title), SUMMARY, T0)
     copy = article("c", "\n\n".join([*paragraphs, NOTE]), f"{title} | Wire")
-    store.save_item(b, copy, SUMMARY, T0)
+    save_item(store, b, copy, SUMMARY, T0)
     edited = article("s", "\n\n".join(paragraphs[:-2]), f"{title} (corrected)")
     later = T0 + timedelta(hours=5)
-    update = store.save_item(a, edited, SummaryData("default", ("Edited.",)), later)
+    update = save_item(store, a, edited, SummaryData("default", ("Edited.",)), later)
     assert (update.outcome, update.first_seen, update.story_id) == (
         Outcome.UPDATED,
         T0,
@@ -223,9 +224,10 @@ def test_stories_first_seen_groups_items_and_leads_with_the_first(store: Storage
     a, b, c = sources(store, "a", "b", "c")
     title, paragraphs = seed()
     text = "\n\n".join(paragraphs)
-    store.save_item(b, article("first", text, title), SUMMARY, T0)
-    store.save_item(a, article("tram", TRAM), SUMMARY, T0 + timedelta(hours=1))
-    store.save_item(
+    save_item(store, b, article("first", text, title), SUMMARY, T0)
+    save_item(store, a, article("tram", TRAM), SUMMARY, T0 + timedelta(hours=1))
+    save_item(
+        store,
         c,
         article("copy", f"{text}\n\n{NOTE}", f"UPDATED: {title}"),
         SUMMARY,
@@ -233,7 +235,7 @@ def test_stories_first_seen_groups_items_and_leads_with_the_first(store: Storage
     )
     # The next day's copy joins the story of the day it was first seen, not its own day.
     next_day = T0 + timedelta(days=1)
-    store.save_item(a, article("late", "\n\n".join(paragraphs[:-1]), title), SUMMARY, next_day)
+    save_item(store, a, article("late", "\n\n".join(paragraphs[:-1]), title), SUMMARY, next_day)
 
     day = datetime(2026, 11, 25, tzinfo=UTC)
     rows = store.stories_first_seen(day, day + timedelta(days=1))
@@ -250,16 +252,16 @@ def test_stories_first_seen_groups_items_and_leads_with_the_first(store: Storage
 def test_a_pruned_item_is_buried_under_its_guid_and_its_canonical_url(store: Storage) -> None:
     a, b = sources(store, "a", "b")
     page = "https://news.example/tram"
-    store.save_item(a, article("a1", TRAM, canonical=page), SUMMARY, T0)
+    save_item(store, a, article("a1", TRAM, canonical=page), SUMMARY, T0)
     now = T0 + timedelta(days=91)
     assert store.prune(T0 + timedelta(days=1), now) == 1
-    again = store.save_item(a, article("a1", TRAM, canonical=page), SUMMARY, now)
+    again = save_item(store, a, article("a1", TRAM, canonical=page), SUMMARY, now)
     assert again.outcome is Outcome.BURIED
     assert again.story_id is None
-    same_page = store.save_item(b, article("b1", FERRY, canonical=page), SUMMARY, now)
+    same_page = save_item(store, b, article("b1", FERRY, canonical=page), SUMMARY, now)
     assert same_page.outcome is Outcome.BURIED
     other_page = article("b2", FERRY, canonical="https://news.example/ferry")
-    assert store.save_item(b, other_page, SUMMARY, now).outcome is Outcome.NEW
+    assert save_item(store, b, other_page, SUMMARY, now).outcome is Outcome.NEW
     assert store.count_items() == 1
 
 
@@ -267,8 +269,8 @@ def test_prune_deletes_in_batches_and_keeps_the_tombstones(store: Storage) -> No
     [a] = sources(store, "a")
     for number in range(5):
         data = article(f"old{number}", f"{TRAM} {number}", canonical=f"https://x.example/{number}")
-        store.save_item(a, data, SUMMARY, T0 + timedelta(minutes=number))
-    store.save_item(a, article("new", FERRY), SUMMARY, T0 + timedelta(days=10))
+        save_item(store, a, data, SUMMARY, T0 + timedelta(minutes=number))
+    save_item(store, a, article("new", FERRY), SUMMARY, T0 + timedelta(days=10))
     deletes: list[str] = []
 
     def note_delete(conn, cursor, statement: str, *args: object) -> None:  # type: ignore[no-untyped-def]
@@ -293,20 +295,20 @@ def test_prune_removes_orphaned_stories_and_leaves_digest_records(store: Storage
     a, b = sources(store, "a", "b")
     title, paragraphs = seed()
     text = "\n\n".join(paragraphs)
-    old_only = store.save_item(a, article("tram", TRAM), SUMMARY, T0)
-    shared = store.save_item(a, article("seed", text, title), SUMMARY, T0)
+    old_only = save_item(store, a, article("tram", TRAM), SUMMARY, T0)
+    shared = save_item(store, a, article("seed", text, title), SUMMARY, T0)
     # A copy seen after the cut keeps its story alive, led now by the copy.
     late = T0 + timedelta(days=3)
-    store.save_item(b, article("copy", f"{text}\n\n{NOTE}", f"UPDATED: {title}"), SUMMARY, late)
+    save_item(store, b, article("copy", f"{text}\n\n{NOTE}", f"UPDATED: {title}"), SUMMARY, late)
     store.record_digest(date(2026, 11, 25), T0 + timedelta(hours=20), "UTC", 2)
 
     assert store.prune(T0 + timedelta(days=1), T0 + timedelta(days=91)) == 2
 
-    with store.session() as session:
+    with raw_session(store) as session:
         remaining = set(session.scalars(select(Story.id)))
     assert remaining == {shared.story_id}
     assert old_only.story_id not in remaining
-    assert store.digest_days() == [date(2026, 11, 25)]
+    assert digest_days(store) == [date(2026, 11, 25)]
     [row] = store.stories_first_seen(T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert row.lead.guid == "copy"
     assert [item.guid for item in row.items] == ["copy"]

@@ -1,0 +1,143 @@
+"""The plain data that goes in and out of ``Storage``: frozen records, no database types.
+
+Callers build ``ItemData``, ``SummaryData`` and ``SourceUpdate`` to write, and read back
+``SourceState``, ``StoredItem`` and ``StoryRow``; none of them holds a session or an ORM
+object, so they can cross threads and processes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+
+@dataclass(frozen=True, slots=True)
+class ItemData:
+    """An item as a source delivered it, cleaned; what the store is asked to keep."""
+
+    guid: str
+    title: str
+    text: str
+    content_hash: str
+    url: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    fingerprint: bytes | None = None  # opaque to storage; compared by the StoryLinker
+    band_keys: tuple[int, ...] = ()  # LSH keys: items sharing one are candidates
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryData:
+    algorithm: str
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    id: int
+    source: str
+    source_title: str | None
+    guid: str
+    url: str | None
+    title: str
+    author: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    updated_at: datetime
+    language: str | None
+    text: str
+    content_hash: str
+    version: int
+    summary: tuple[str, ...]
+    canonical_url: str | None = None
+    story_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    id: int
+    kind: str
+    url: str
+    title: str | None
+    items: int | None  # None where not counted (it costs a scan)
+    last_success_at: datetime | None
+    last_error: str | None
+    error_count: int
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    interval_seconds: int | None = None
+    full_text: bool = False
+    last_checked_at: datetime | None = None
+    next_check_at: datetime | None = None
+    last_status: int | None = None
+    retired_at: datetime | None = None
+    retired_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceUpdate:
+    """A source's new state after one pass, written in the same transaction as its items.
+
+    ``error`` None means the pass succeeded (the error count resets); otherwise it is
+    counted. Fields left None keep their stored value, except the HTTP validators,
+    which are replaced whenever ``validators`` is True (a 200 or 304 answered them).
+    """
+
+    checked_at: datetime
+    error: str | None = None
+    warning: str | None = None  # shown as the last error, but not counted (a bozo feed)
+    title: str | None = None
+    site_url: str | None = None
+    moved_to: str | None = None
+    validators: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    status: int | None = None
+    next_check_at: datetime | None = None
+    retired_reason: str | None = None
+
+
+class Outcome(enum.StrEnum):
+    """What became of one saved item. ``SaveResult.outcome`` is typed ``str``: a member
+    is its value, so callers may compare it with the strings or any enum of them."""
+
+    NEW = "new"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    BURIED = "buried"  # deleted or pruned before: its tombstone keeps it out
+
+
+class SaveResult(NamedTuple):
+    outcome: str  # an Outcome value
+    first_seen: datetime
+    story_id: int | None = None
+    linked: bool = False  # joined a story that other items already carry
+
+
+@dataclass(frozen=True, slots=True)
+class StoryItem:
+    """What a digest shows of one item: no body, no fingerprint (never shown, and on a
+    busy day they would be the bulk of what loading the day reads)."""
+
+    id: int
+    guid: str
+    title: str
+    url: str | None
+    published_at: datetime | None
+    source: str
+    source_title: str | None
+    summary: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """One digest entry: the story's lead item and every item that carried it."""
+
+    id: int
+    lead: StoryItem
+    items: tuple[StoryItem, ...]

@@ -1,0 +1,60 @@
+"""Story reads: the stories a day's digest shows, each with its lead item and every item
+that carried it. Which story an item joins is decided when it is saved
+(``storage.items``); this module only reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import Item, Source, Story, Summary
+from storage.records import StoryItem, StoryRow
+
+
+class StoriesMixin:
+    """The story reads of ``Storage``."""
+
+    # Set up by Storage.__init__.
+    _reader: sessionmaker[Session]
+
+    def stories_first_seen(self, start: datetime, end: datetime) -> list[StoryRow]:
+        """Stories whose first item arrived in ``[start, end)``, oldest first, each with
+        its lead item and every item (from any source, at any time) that carried it.
+
+        One column query, no ORM entities: a busy day is tens of thousands of items,
+        and building an entity for each would cost the digest far more than the read.
+        """
+        query = (
+            select(
+                Story.id,
+                Story.lead_item_id,
+                Item.id,
+                Item.guid,
+                Item.title,
+                Item.url,
+                Item.published_at,
+                Source.url,
+                Source.title,
+                Summary.sentences,
+            )
+            .join(Item, Item.story_id == Story.id)
+            .join(Source, Source.id == Item.source_id)
+            .outerjoin(Summary, Summary.item_id == Item.id)
+            .where(Story.first_seen_at >= start, Story.first_seen_at < end)
+            .order_by(Story.first_seen_at, Story.id, Item.first_seen_at, Item.id)
+        )
+        grouped: dict[int, tuple[int | None, list[StoryItem]]] = {}
+        with self._reader() as session:
+            for story_id, lead_id, *fields, sentences in session.execute(query):
+                item = StoryItem(*fields, summary=tuple(sentences or ()))
+                grouped.setdefault(story_id, (lead_id, []))[1].append(item)
+        return [
+            StoryRow(
+                id=story_id,
+                lead=next((i for i in items if i.id == lead_id), items[0]),
+                items=tuple(items),
+            )
+            for story_id, (lead_id, items) in grouped.items()
+        ]
