@@ -89,7 +89,14 @@ class App:
         for subscription in self.settings.feeds.subscriptions:
             interval = int(subscription.interval) if subscription.interval else None
             self.storage.add_feed(
-                subscription.url, self.now(), interval=interval, full_text=subscription.full_text
+                subscription.url,
+                self.now(),
+                interval=interval,
+                full_text=subscription.full_text,
+                category=subscription.category,
+                weight=subscription.weight,
+                block=subscription.block,
+                keep=subscription.keep,
             )
 
     def refresh_feeds(

@@ -3,23 +3,47 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
 from feedbrief.feeds import discover
-from feedbrief.settings import parse_duration
+from feedbrief.settings import check_pattern, check_weight, parse_duration
 from ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
-from storage import SourceState
+from storage import FeedOptions, SourceState
 
 feeds_app = typer.Typer(help="Manage feed subscriptions.", no_args_is_help=True)
 
 # Status shows the start of an error only; the log has the whole of it.
 SHORT_ERROR = 60
+
+
+def _checked(check: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _digest_options(
+    category: str | None, weight: float | None, block: str | None, keep: str | None
+) -> FeedOptions:
+    """The digest options given on the command line, checked as the config file's are."""
+    options: FeedOptions = {}
+    if category is not None:
+        options["category"] = category.strip() or None
+    if weight is not None:
+        options["weight"] = _checked(check_weight, weight)
+    if block is not None:
+        options["block"] = _checked(check_pattern, block) if block else None
+    if keep is not None:
+        options["keep"] = _checked(check_pattern, keep) if keep else None
+    return options
 
 
 def _interval(value: str | None) -> int | None:
@@ -39,11 +63,24 @@ def add(
         bool,
         typer.Option("--full-text", help="Fetch each new item's page when the feed has teasers."),
     ] = False,
+    category: Annotated[
+        str | None, typer.Option(help="The digest section for its stories ('' for none).")
+    ] = None,
+    weight: Annotated[
+        float | None, typer.Option(help="Ranks its stories above lighter feeds' (default 1).")
+    ] = None,
+    block: Annotated[
+        str | None, typer.Option(help="Leave items matching this regex out of the digest.")
+    ] = None,
+    keep: Annotated[
+        str | None, typer.Option(help="Show only items matching this regex in the digest.")
+    ] = None,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Subscribe to a feed (a web page's announced feed is found for you)."""
     seconds = _interval(interval)
+    options = _digest_options(category, weight, block, keep)
     with open_app(config, log_level) as application:
         try:
             feed_url, note = discover(application.fetcher, url)
@@ -53,7 +90,7 @@ def add(
         if note:
             err.print(note, markup=False, highlight=False)
         _, created = application.storage.add_feed(
-            feed_url, application.now(), interval=seconds, full_text=full_text
+            feed_url, application.now(), interval=seconds, full_text=full_text, **options
         )
         out.print(f"{'added' if created else 'updated'} {feed_url}", markup=False, highlight=False)
 
@@ -70,30 +107,48 @@ def remove(url: str, config: ConfigOption = None, log_level: LogLevel = "WARNING
 
 @feeds_app.command("list")
 def list_feeds(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
-    """One line per feed: URL, then title."""
+    """One line per feed: URL, title, then category, tab-separated."""
     with open_app(config, log_level) as application:
         for feed in application.storage.sources("feed"):
-            print(f"{feed.url}\t{feed.title or ''}")
+            print(f"{feed.url}\t{feed.title or ''}\t{feed.category or ''}")
 
 
 @feeds_app.command("import")
 def import_opml(path: Path, config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
-    """Subscribe to every feed of an OPML file (fetching is the workers' job)."""
+    """Subscribe to every feed of an OPML file (fetching is the workers' job); its
+    top-level folders become the feeds' categories."""
     try:
         feeds = read_opml(path.read_bytes())
     except (OSError, OpmlError) as exc:
         err.print(f"{path}: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from exc
     with open_app(config, log_level) as application:
-        added = sum(application.storage.add_feed(feed.url, application.now())[1] for feed in feeds)
+        added = sum(
+            application.storage.add_feed(feed.url, application.now(), **_from_opml(feed))[1]
+            for feed in feeds
+        )
     out.print(f"{added} added, {len(feeds) - added} already subscribed", highlight=False)
+
+
+def _from_opml(feed: OpmlFeed) -> FeedOptions:
+    """What an OPML entry says of a feed: its folder and weight, where it has them (a file
+    without folders leaves categories set by hand alone)."""
+    options: FeedOptions = {}
+    if feed.category:
+        options["category"] = feed.category
+    if feed.weight is not None:
+        options["weight"] = feed.weight
+    return options
 
 
 @feeds_app.command("export")
 def export_opml(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
     """Print the subscriptions as OPML 2.0."""
     with open_app(config, log_level) as application:
-        feeds = [OpmlFeed(f.url, f.title) for f in application.storage.sources("feed")]
+        feeds = [
+            OpmlFeed(f.url, f.title, category=f.category, weight=f.weight)
+            for f in application.storage.sources("feed")
+        ]
         sys.stdout.write(write_opml(feeds, created=application.now()))
 
 
@@ -128,12 +183,20 @@ def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None
         feeds = application.storage.sources("feed")
         now = application.now()
         table = Table(
-            "feed", "title", "items", "last success", "last error", "errors", "next check"
+            "feed",
+            "title",
+            "category",
+            "items",
+            "last success",
+            "last error",
+            "errors",
+            "next check",
         )
         for feed in feeds:
             table.add_row(
                 feed.url,
                 feed.title or "",
+                feed.category or "",
                 str(feed.items or 0),
                 _ago(feed.last_success_at, now),
                 _short(feed.last_error),

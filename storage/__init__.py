@@ -9,6 +9,7 @@ writes of a save, and ``records.py`` the plain data that goes in and out.
 """
 
 from storage.records import (
+    FeedOptions,
     ItemData,
     Outcome,
     SaveResult,
@@ -22,6 +23,7 @@ from storage.records import (
 from storage.store import Storage
 
 __all__ = [
+    "FeedOptions",
     "ItemData",
     "Outcome",
     "SaveResult",

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -74,6 +75,12 @@ class Source(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retired_reason: Mapped[str | None] = mapped_column(Text)
+    # The digest: the section a feed's stories go to, how much its stories weigh when
+    # ranking, and its own block/keep patterns (regular expressions, case-insensitive).
+    category: Mapped[str | None] = mapped_column(Text)
+    weight: Mapped[float] = mapped_column(Float, default=1.0, server_default="1")
+    block: Mapped[str | None] = mapped_column(Text)
+    keep: Mapped[str | None] = mapped_column(Text)
     # Several workers: a feed being fetched is leased to one of them until a deadline,
     # so a crashed worker's feeds return to the pool when the lease runs out.
     lease_owner: Mapped[str | None] = mapped_column(String(200))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +77,21 @@ class SourceState:
     last_status: int | None = None
     retired_at: datetime | None = None
     retired_reason: str | None = None
+    category: str | None = None
+    weight: float = 1.0
+    block: str | None = None
+    keep: str | None = None
+
+
+class FeedOptions(TypedDict, total=False):
+    """A feed's own settings; ``add_feed`` writes those given and leaves the rest."""
+
+    interval: int | None  # seconds; None: adapt to how often the feed posts
+    full_text: bool
+    category: str | None
+    weight: float
+    block: str | None
+    keep: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +147,13 @@ class StoryItem:
     source: str
     source_title: str | None
     summary: tuple[str, ...]
+    first_seen_at: datetime | None = None
+    language: str | None = None
+    category: str | None = None
+    weight: float = 1.0
+    block: str | None = None
+    keep: str | None = None
+    text: str | None = None  # only when the reader asked for it (keep/block rules)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import func, null, select, update
 from sqlalchemy.engine import Connection
@@ -14,7 +14,10 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Item, Source
-from storage.records import SourceState, SourceUpdate
+from storage.records import FeedOptions, SourceState, SourceUpdate
+
+# FeedOptions keys whose column has another name.
+_OPTION_COLUMNS = {"interval": "interval_seconds"}
 
 
 class SourcesMixin:
@@ -36,10 +39,9 @@ class SourcesMixin:
                 source.title = title
             return source.id
 
-    def add_feed(
-        self, url: str, now: datetime, *, interval: int | None = None, full_text: bool = False
-    ) -> tuple[int, bool]:
-        """Register a feed (due at once); for a known URL, update its options.
+    def add_feed(self, url: str, now: datetime, **options: Unpack[FeedOptions]) -> tuple[int, bool]:
+        """Register a feed (due at once); for a known URL, update the options given and
+        leave the others as they are.
 
         Returns the source id and whether it was new.
         """
@@ -47,11 +49,11 @@ class SourcesMixin:
             source = session.scalar(select(Source).where(Source.url == url))
             created = source is None
             if source is None:
-                source = Source(kind="feed", url=url, added_at=now, error_count=0)
+                source = Source(kind="feed", url=url, added_at=now, error_count=0, weight=1.0)
                 source.next_check_at = now
                 session.add(source)
-            source.interval_seconds = interval
-            source.full_text = full_text
+            for name, value in options.items():
+                setattr(source, _OPTION_COLUMNS.get(name, name), value)
             session.flush()
             return source.id, created
 
@@ -193,4 +195,8 @@ def _state(source: Source, items: int | None) -> SourceState:
         last_status=source.last_status,
         retired_at=source.retired_at,
         retired_reason=source.retired_reason,
+        category=source.category,
+        weight=source.weight,
+        block=source.block,
+        keep=source.keep,
     )

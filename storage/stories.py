@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Item, Source, Story, Summary
 from storage.records import StoryItem, StoryRow
+
+# Where the summary is among a row's StoryItem fields (after story id and lead id).
+_SUMMARY = 7
 
 
 class StoriesMixin:
@@ -19,9 +22,13 @@ class StoriesMixin:
     # Set up by Storage.__init__.
     _reader: sessionmaker[Session]
 
-    def stories_first_seen(self, start: datetime, end: datetime) -> list[StoryRow]:
+    def stories_first_seen(
+        self, start: datetime, end: datetime, *, with_text: bool = False
+    ) -> list[StoryRow]:
         """Stories whose first item arrived in ``[start, end)``, oldest first, each with
-        its lead item and every item (from any source, at any time) that carried it.
+        its lead item and every item (from any source, at any time) that carried it,
+        with its feed's digest options. Item bodies only *with_text* (keep/block rules
+        read them; nothing else in a digest does).
 
         One column query, no ORM entities: a busy day is tens of thousands of items,
         and building an entity for each would cost the digest far more than the read.
@@ -38,6 +45,13 @@ class StoriesMixin:
                 Source.url,
                 Source.title,
                 Summary.sentences,
+                Item.first_seen_at,
+                Item.language,
+                Source.category,
+                Source.weight,
+                Source.block,
+                Source.keep,
+                Item.text if with_text else null(),
             )
             .join(Item, Item.story_id == Story.id)
             .join(Source, Source.id == Item.source_id)
@@ -47,8 +61,10 @@ class StoriesMixin:
         )
         grouped: dict[int, tuple[int | None, list[StoryItem]]] = {}
         with self._reader() as session:
-            for story_id, lead_id, *fields, sentences in session.execute(query):
-                item = StoryItem(*fields, summary=tuple(sentences or ()))
+            for story_id, lead_id, *fields in session.execute(query):
+                # The summary's sentences come back as a JSON list (or None).
+                fields[_SUMMARY] = tuple(fields[_SUMMARY] or ())
+                item = StoryItem(*fields)
                 grouped.setdefault(story_id, (lead_id, []))[1].append(item)
         return [
             StoryRow(

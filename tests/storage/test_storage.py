@@ -212,3 +212,41 @@ def test_saving_for_a_source_that_is_gone_fails(store: Storage) -> None:
     with pytest.raises(NoResultFound):
         store.save_items(12345, [(item(), SUMMARY)], SourceUpdate(T0))
     assert store.count_items() == 0
+
+
+def test_add_feed_writes_the_options_given_and_keeps_the_others(store: Storage) -> None:
+    url = "http://news.example/rss"
+    store.add_feed(url, T0, interval=3600, category="World", weight=2.0, block="horoscope")
+
+    # An OPML re-import names only the category: interval, weight and rules stay.
+    _, created = store.add_feed(url, T0, category="Europe")
+
+    state = store.source(url)
+    assert created is False and state is not None
+    assert (state.category, state.weight, state.interval_seconds) == ("Europe", 2.0, 3600)
+    assert (state.block, state.keep) == ("horoscope", None)
+
+
+def test_a_new_feed_weighs_one_and_has_no_category(store: Storage) -> None:
+    store.add_feed("http://news.example/rss", T0)
+
+    state = store.source("http://news.example/rss")
+    assert state is not None and (state.category, state.weight) == (None, 1.0)
+
+
+def test_story_items_carry_their_feed_options_and_text_only_when_asked(store: Storage) -> None:
+    source, _ = store.add_feed("http://news.example/rss", T0, category="World", keep="bridge")
+    data = ItemData(
+        guid="g1", title="Bridge", text="The bridge opened.", content_hash="h1", language="de"
+    )
+    save_item(store, source, data, SUMMARY, T0)
+    window = (T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+
+    [row] = store.stories_first_seen(*window)
+    [with_text] = store.stories_first_seen(*window, with_text=True)
+
+    lead = row.lead
+    assert (lead.category, lead.weight, lead.keep, lead.block) == ("World", 1.0, "bridge", None)
+    assert (lead.first_seen_at, lead.language, lead.summary) == (T0, "de", ("Body.",))
+    assert lead.text is None
+    assert with_text.lead.text == "The bridge opened."
