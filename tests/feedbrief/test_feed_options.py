@@ -97,12 +97,16 @@ def test_opml_folders_become_categories_and_a_second_import_changes_nothing(
 
     assert "4 added, 0 already subscribed" in first.stdout
     assert "0 added, 4 already subscribed" in second.stdout
-    assert feeds(database) == after_first == {
-        "http://a.example/rss": ("World", 3.0, None, None),
-        "http://b.example/rss": ("World", 1.0, None, None),
-        "http://c.example/rss": ("Sport", 1.0, None, None),
-        "http://d.example/rss": (None, 1.0, None, None),
-    }
+    assert (
+        feeds(database)
+        == after_first
+        == {
+            "http://a.example/rss": ("World", 3.0, None, None),
+            "http://b.example/rss": ("World", 1.0, None, None),
+            "http://c.example/rss": ("Sport", 1.0, None, None),
+            "http://d.example/rss": (None, 1.0, None, None),
+        }
+    )
 
 
 def test_export_writes_categories_back_as_folders(database: str, tmp_path: Path) -> None:
