@@ -22,6 +22,7 @@ from feedbrief.pipeline import ReplayRow
 from feedbrief.runlock import RunLocked, run_lock
 from feedbrief.service import Service
 from ingest.clean import clean_paragraphs, format_article, split_paragraphs
+from ingest.outcome import Outcome
 from ingest.seeds import SeedError, load_seed
 from storage import StoredItem
 from summarise.summarisers import ALGORITHMS, Length, summarise_text
@@ -110,7 +111,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 def _print_replay(rows: list[ReplayRow]) -> None:
     table = Table("file", "status", "title")
     for row in rows:
-        detail = row.title if row.status not in ("error", "skipped") else (row.error or "")
+        failed = row.status in (Outcome.ERROR, Outcome.SKIPPED)
+        detail = (row.error or "") if failed else row.title
         table.add_row(row.file, row.status, detail)
     out.print(table)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
 from feedbrief.feeds import discover
+from feedbrief.metrics import feed_state
 from feedbrief.settings import check_pattern, check_weight, parse_duration
 from ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
 from storage import FeedOptions, SourceState
@@ -208,12 +210,10 @@ def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None
 
 
 def _summary(feeds: list[SourceState], items: int) -> str:
-    retired = sum(1 for f in feeds if f.retired_at)
-    failing = sum(1 for f in feeds if f.error_count and not f.retired_at)
-    healthy = len(feeds) - retired - failing
+    states = Counter(feed_state(feed) for feed in feeds)
     return (
-        f"{len(feeds)} feeds: {healthy} healthy, {failing} failing (in backoff), "
-        f"{retired} retired; {items} items stored"
+        f"{len(feeds)} feeds: {states['healthy']} healthy, {states['failing']} failing "
+        f"(in backoff), {states['retired']} retired; {items} items stored"
     )
 
 

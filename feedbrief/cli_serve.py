@@ -26,7 +26,7 @@ def serve(
 ) -> None:
     """Serve the digests, feed.xml, /healthz and /metrics over HTTP until stopped."""
     # Imported here so that other commands do not pay for the server and the exposition.
-    from feedbrief.metrics import scrape_registry
+    from feedbrief.scrape import scrape_registry
     from feedbrief.serve import serve_until_stopped, server_for
 
     with open_app(config, log_level) as application:

@@ -1,9 +1,11 @@
 """Refreshing feeds: the one orchestration function from fetch to stored items.
 
-Like miniflux's ``RefreshFeed``: load state -> fetch -> parse -> (full text) -> summarise
-and store items together with the feed's new state and next check. Everything it calls
-is a stage of its own; nothing calls back up. A feed's failure is recorded on that feed
-and never stops the others.
+Like miniflux's ``RefreshFeed``: load state -> fetch -> parse -> read what is stored ->
+decide -> (full text) -> summarise and store items together with the feed's new state and
+next check. This module only performs that I/O; every rule (what is new, what wants its
+full text, when to check next, backoff, moves, retirement) is decided by the pure
+:func:`ingest.refresh.decide`. Nothing it calls calls back up. A feed's failure is
+recorded on that feed and never stops the others.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -24,15 +26,25 @@ from feedbrief.settings import FeedSettings
 from ingest.clean import clean_paragraphs, extract_page
 from ingest.discover import discover_feeds
 from ingest.fetch import Fetcher, FetchLimits, FetchResult
+from ingest.outcome import Outcome
 from ingest.parse import ParsedFeed, parse_feed
 from ingest.records import Article
-from ingest.schedule import RATE_WINDOW, next_check
-from storage import Outcome, SourceState, SourceUpdate, Storage
+from ingest.refresh import (
+    FeedDecision,
+    FeedState,
+    FeedUpdate,
+    Intervals,
+    Stored,
+    decide,
+    failure,
+    fetch_outcome,
+    has_document,
+    with_page_text,
+)
+from ingest.schedule import RATE_WINDOW
+from storage import SourceState, SourceUpdate, Storage
 
 log = structlog.get_logger(__name__)
-
-# A feed entry shorter than this is a teaser: --full-text feeds fetch the page instead.
-TEASER_WORDS = 120
 
 CLAIMS_PER_THREAD = 4
 """Feeds claimed per feed thread at a time. Claiming one batch of a thread pool's worth
@@ -45,7 +57,7 @@ worker still finds feeds to claim in any pass of more than a few dozen."""
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
     url: str
-    status: str  # "ok", "not-modified", "error", "gone"
+    status: Outcome  # one of ingest.outcome.FEED_OUTCOMES
     new: int = 0
     updated: int = 0
     linked: int = 0  # new items that joined a story other items already carry
@@ -79,6 +91,11 @@ class FeedUpdater:
         self.settings = settings
         self.clock = clock
         self.rng = rng or random.Random()
+        self.intervals = Intervals(
+            interval=timedelta(seconds=settings.interval),
+            min_interval=timedelta(seconds=settings.min_interval),
+            max_interval=timedelta(seconds=settings.max_interval),
+        )
 
     def refresh_due(self, worker: str) -> list[RefreshResult]:
         """Claim due feeds a few per thread at a time and refresh them, claiming more as
@@ -129,44 +146,59 @@ class FeedUpdater:
         except Exception as exc:  # one feed's surprise must not end the pass: logged, recorded
             log.exception("feed refresh crashed", feed=feed.url)
             error = f"internal error: {type(exc).__name__}: {exc}"[:500]
-            now = self.clock()
-            next_at = self._next_check(feed, now, errors=feed.error_count + 1)
-            self.storage.update_source(
-                feed.id, SourceUpdate(checked_at=now, error=error, next_check_at=next_at)
+            decision = failure(
+                _state(feed), error, now=self.clock(), intervals=self.intervals, rng=self.rng
             )
-            return RefreshResult(feed.url, "error", error=error)
+            self.storage.update_source(feed.id, _source_update(decision.update))
+            return RefreshResult(feed.url, Outcome.ERROR, error=error)
 
     def _refresh(self, feed: SourceState) -> RefreshResult:
+        """Fetch, parse, read what is stored, decide, then act on the decision."""
         feed_log = log.bind(feed=feed.url)
         if self.pipeline.stop.is_set():
-            return RefreshResult(feed.url, "error", error="stopped before fetching")
+            return RefreshResult(feed.url, Outcome.ERROR, error="stopped before fetching")
         started = time.monotonic()
-        result = self.fetcher.fetch_feed(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        fetched = self.fetcher.fetch_feed(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified
+        )
         seconds = time.monotonic() - started
-        metrics.record_fetch(_fetch_outcome(result), seconds)
-        feed_log = feed_log.bind(status=result.status, seconds=round(seconds, 3))
-        if result.permanent_url:
-            feed_log.info("feed moved permanently", to=result.permanent_url)
-        if result.gone:
-            return self._retire(feed, result, feed_log)
-        if not result.ok:
-            return self._failed(feed, result, result.error or "unknown error", feed_log)
-        if result.not_modified:
-            recent = self.storage.recent_published(feed.id, self.clock() - RATE_WINDOW)
-            update = self._success(feed, result, entry_times=recent)
-            self.storage.update_source(feed.id, update)
-            feed_log.info("feed not modified")
-            return RefreshResult(feed.url, "not-modified")
-        parsed, prepared = self._parse(feed, result)
-        if not parsed.is_feed:
-            return self._failed(
-                feed, result, "not a feed (an HTML page or unknown format)", feed_log
-            )
-        if parsed.bozo_reason:
+        metrics.record_fetch(fetch_outcome(fetched), seconds)
+        feed_log = feed_log.bind(status=fetched.status, seconds=round(seconds, 3))
+        if fetched.permanent_url:
+            feed_log.info("feed moved permanently", to=fetched.permanent_url)
+        parsed, prepared = self._parse(feed, fetched) if has_document(fetched) else (None, ())
+        if parsed is not None and parsed.bozo_reason:
             feed_log.warning("malformed feed; keeping what was recovered", bozo=parsed.bozo_reason)
-            if not parsed.entries:
-                return self._failed(feed, result, f"malformed feed: {parsed.bozo_reason}", feed_log)
-        return self._store(feed, result, parsed, prepared, feed_log)
+        now = self.clock()
+        decision = decide(
+            _state(feed),
+            fetched,
+            parsed,
+            self._stored(feed, fetched, parsed, now),
+            now=now,
+            intervals=self.intervals,
+            rng=self.rng,
+        )
+        if decision.kept_both:
+            feed_log.warning(
+                "feed moved to a URL already subscribed; keeping both", to=decision.kept_both
+            )
+        if decision.outcome is Outcome.OK:
+            return self._store(feed, decision, prepared, feed_log)
+        self.storage.update_source(feed.id, _source_update(decision.update))
+        error = decision.update.error
+        if decision.outcome is Outcome.GONE:
+            feed_log.warning("feed retired", reason=decision.update.retired_reason)
+        elif decision.outcome is Outcome.ERROR:
+            feed_log.error(
+                "feed refresh failed",
+                error=error,
+                consecutive_errors=decision.consecutive_errors,
+                next_check=decision.update.next_check_at,
+            )
+        else:
+            feed_log.info("feed not modified")
+        return RefreshResult(feed.url, decision.outcome, error=error)
 
     def _parse(
         self, feed: SourceState, result: FetchResult
@@ -191,35 +223,42 @@ class FeedUpdater:
         )
         return parsed, ()
 
+    def _stored(
+        self, feed: SourceState, fetched: FetchResult, parsed: ParsedFeed | None, now: datetime
+    ) -> Stored:
+        """What the decision reads from storage. A feed never fetched has nothing stored,
+        and a failed fetch is decided without it: neither costs a query."""
+        target = fetched.permanent_url
+        subscribed = bool(target and target != feed.url and self.storage.source(target))
+        if feed.last_success_at is None or not fetched.ok:
+            return Stored(target_subscribed=subscribed)
+        guids = list(dict.fromkeys(entry.guid for entry in parsed.entries)) if parsed else []
+        return Stored(
+            hashes=self.storage.content_hashes(feed.id, guids) if guids else {},
+            recent=self.storage.recent_published(feed.id, now - RATE_WINDOW),
+            target_subscribed=subscribed,
+        )
+
     def _store(
         self,
         feed: SourceState,
-        result: FetchResult,
-        parsed: ParsedFeed,
+        decision: FeedDecision,
         prepared: Sequence[Prepared],
         feed_log: structlog.typing.FilteringBoundLogger,
     ) -> RefreshResult:
-        entries = list(parsed.entries)
-        if feed.full_text:
-            entries = self._with_full_text(feed, entries)
-        now = self.clock()
-        times = [entry.published or now for entry in entries]
-        if feed.last_success_at is not None:  # else nothing of it is stored yet
-            times += self.storage.recent_published(feed.id, now - RATE_WINDOW)
-        update = replace(
-            self._success(feed, result, entry_times=times, ttl=parsed.ttl_seconds),
-            title=parsed.title,
-            site_url=parsed.link,
-            warning=f"malformed feed: {parsed.bozo_reason}" if parsed.bozo_reason else None,
-        )
+        entries = [
+            self._full_text(feed, entry) if entry.guid in decision.full_text else entry
+            for entry in decision.entries
+        ]
+        update = _source_update(decision.update)
         try:
-            results = self.pipeline.store_articles(feed.id, entries, update, prepared=prepared)
+            results = self.pipeline.store_changed(feed.id, entries, update, prepared=prepared)
         except Stopped:
             self.storage.release_leases(feed.id)
             feed_log.info("stopped: this feed's items were not stored and will be fetched again")
-            return RefreshResult(feed.url, "error", error="stopped")
-        new = sum(1 for result in results if result.outcome is Outcome.NEW)
-        updated = sum(1 for result in results if result.outcome is Outcome.UPDATED)
+            return RefreshResult(feed.url, Outcome.ERROR, error="stopped")
+        new = sum(1 for result in results if result.outcome == Outcome.NEW)
+        updated = sum(1 for result in results if result.outcome == Outcome.UPDATED)
         linked = sum(1 for result in results if result.linked)
         metrics.record_items(new, updated)
         metrics.record_duplicates(linked)
@@ -228,121 +267,12 @@ class FeedUpdater:
         )
         return RefreshResult(
             feed.url,
-            "ok",
+            Outcome.OK,
             new=new,
             updated=updated,
             linked=linked,
             first_seen=touched_days(results),
         )
-
-    def _success(
-        self,
-        feed: SourceState,
-        result: FetchResult,
-        *,
-        entry_times: list[datetime] | None,
-        ttl: float | None = None,
-    ) -> SourceUpdate:
-        now = self.clock()
-        return SourceUpdate(
-            checked_at=now,
-            moved_to=self._move_target(feed, result),
-            validators=True,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            status=result.status,
-            next_check_at=self._next_check(
-                feed,
-                now,
-                errors=0,
-                cache_lifetime=result.cache_lifetime,
-                ttl=ttl,
-                entry_times=entry_times,
-            ),
-        )
-
-    def _failed(
-        self,
-        feed: SourceState,
-        result: FetchResult,
-        error: str,
-        feed_log: structlog.typing.FilteringBoundLogger,
-    ) -> RefreshResult:
-        now = self.clock()
-        errors = feed.error_count + 1
-        next_at = self._next_check(feed, now, errors=errors, retry_after=result.retry_after)
-        self.storage.update_source(
-            feed.id,
-            SourceUpdate(checked_at=now, error=error, status=result.status, next_check_at=next_at),
-        )
-        feed_log.error(
-            "feed refresh failed", error=error, consecutive_errors=errors, next_check=next_at
-        )
-        return RefreshResult(feed.url, "error", error=error)
-
-    def _retire(
-        self,
-        feed: SourceState,
-        result: FetchResult,
-        feed_log: structlog.typing.FilteringBoundLogger,
-    ) -> RefreshResult:
-        error = "HTTP 410 Gone: the feed was removed; polling stopped"
-        self.storage.update_source(
-            feed.id,
-            SourceUpdate(
-                checked_at=self.clock(),
-                error=error,
-                status=result.status,
-                retired_reason="410 Gone",
-            ),
-        )
-        feed_log.warning("feed retired", reason="410 Gone")
-        return RefreshResult(feed.url, "gone", error=error)
-
-    def _next_check(
-        self,
-        feed: SourceState,
-        now: datetime,
-        *,
-        errors: int,
-        retry_after: float | None = None,
-        cache_lifetime: float | None = None,
-        ttl: float | None = None,
-        entry_times: list[datetime] | None = None,
-    ) -> datetime:
-        # A feed with its own interval keeps it; the others adapt to their posting rate.
-        own = feed.interval_seconds
-        return next_check(
-            now,
-            rng=self.rng,
-            interval=timedelta(seconds=own or self.settings.interval),
-            min_interval=timedelta(seconds=min(own or 1e9, self.settings.min_interval)),
-            max_interval=timedelta(seconds=max(own or 0, self.settings.max_interval)),
-            consecutive_errors=errors,
-            retry_after=retry_after,
-            cache_lifetime=cache_lifetime,
-            ttl=ttl,
-            entry_times=None if own else entry_times,
-        )
-
-    def _move_target(self, feed: SourceState, result: FetchResult) -> str | None:
-        target = result.permanent_url
-        if target and target != feed.url and self.storage.source(target) is not None:
-            log.warning(
-                "feed moved to a URL already subscribed; keeping both", feed=feed.url, to=target
-            )
-            return None
-        return target
-
-    def _with_full_text(self, feed: SourceState, entries: list[Article]) -> list[Article]:
-        """Replace teasers of entries not stored yet by the article extracted from their page."""
-        stored = self.storage.content_hashes(feed.id, [entry.guid for entry in entries])
-        return [
-            self._full_text(feed, entry)
-            if entry.guid not in stored and entry.url and len(entry.text.split()) < TEASER_WORDS
-            else entry
-            for entry in entries
-        ]
 
     def _full_text(self, feed: SourceState, entry: Article) -> Article:
         assert entry.url is not None
@@ -356,18 +286,34 @@ class FeedUpdater:
             )
             return entry
         extracted = extract_page(page.content, page.url)
-        body = clean_paragraphs(extracted.paragraphs)
-        if len(" ".join(body).split()) <= len(entry.text.split()):
-            return entry
-        return replace(entry, text="\n\n".join(body), language=entry.language or extracted.language)
+        return with_page_text(entry, clean_paragraphs(extracted.paragraphs), extracted.language)
 
 
-def _fetch_outcome(result: FetchResult) -> str:
-    if result.gone:
-        return "gone"
-    if not result.ok:
-        return "error"
-    return "not_modified" if result.not_modified else "ok"
+def _state(feed: SourceState) -> FeedState:
+    return FeedState(
+        url=feed.url,
+        error_count=feed.error_count,
+        fetched_before=feed.last_success_at is not None,
+        interval_seconds=feed.interval_seconds,
+        full_text=feed.full_text,
+    )
+
+
+def _source_update(update: FeedUpdate) -> SourceUpdate:
+    return SourceUpdate(
+        checked_at=update.checked_at,
+        error=update.error,
+        warning=update.warning,
+        title=update.title,
+        site_url=update.site_url,
+        moved_to=update.moved_to,
+        validators=update.validators,
+        etag=update.etag,
+        last_modified=update.last_modified,
+        status=update.status,
+        next_check_at=update.next_check_at,
+        retired_reason=update.retired_reason,
+    )
 
 
 def discover(fetcher: Fetcher, url: str) -> tuple[str, str | None]:

@@ -1,11 +1,16 @@
-"""Prometheus metrics: counted in the ``feedbrief run`` workers, scraped from ``feedbrief serve``.
+"""Prometheus metrics, the counting side: counted in the ``feedbrief run`` workers.
 
-The two are separate processes, so the workers use prometheus-client's multiprocess
-mode: every worker writes its counters and histograms to memory-mapped files in one
-directory, and ``serve`` adds them up at scrape time. Figures that describe the stored
-state rather than events (feeds by state, feeds in backoff, items) are not counted at all:
-``serve`` asks the database for them on each scrape, so they are right whichever worker
-changed the state, and survive restarts.
+``run`` and ``serve`` are separate processes, so the workers use prometheus-client's
+multiprocess mode as its documentation sets it up: ``PROMETHEUS_MULTIPROC_DIR`` names a
+directory before prometheus-client is first imported, every worker writes its counters
+and histograms to memory-mapped files there, and ``serve`` adds them up at scrape time
+with a ``MultiProcessCollector`` (:mod:`feedbrief.scrape`). The library chooses where
+values live when it is imported, so this module imports it only in ``setup_metrics``,
+after setting the variable, and nothing ``feedbrief run`` imports before that may import
+it either (a test guards this).
+
+Figures that describe the stored state rather than events (feeds by state, items) are
+not counted at all: ``serve`` reads them from the database on each scrape.
 
 Importing this module has no side effect. Until ``setup_metrics`` has run, the
 ``record_*`` functions do nothing: commands such as ``replay`` and the unit tests of the
@@ -16,26 +21,25 @@ gauges of their own, and nothing needs ``mark_process_dead`` when they exit.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+import sys
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram, values
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.registry import Collector
-from sqlalchemy.exc import SQLAlchemyError
 
-from storage import SourceState, Storage
+from ingest.outcome import FEED_OUTCOMES, Outcome
+from storage import SourceState
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter, Histogram
 
 log = structlog.get_logger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-FETCH_OUTCOMES = ("ok", "not_modified", "error", "gone")
-FEED_STATES = ("healthy", "backoff", "retired")
+FETCH_OUTCOMES: tuple[Outcome, ...] = FEED_OUTCOMES
+FEED_STATES = ("healthy", "failing", "retired")
 
 # Fetches are network round trips with a 60 s total timeout; summaries are CPU work on
 # one article, normally milliseconds.
@@ -55,23 +59,35 @@ class _WorkerMetrics:
 _metrics: _WorkerMetrics | None = None
 
 
+class MetricsTooLate(RuntimeError):
+    """prometheus-client was imported before multiprocess mode was chosen."""
+
+
 def setup_metrics(directory: Path) -> None:
     """Make this process count into *directory*, where ``serve`` will read it.
 
-    Call it once at start, before the pipeline runs. prometheus-client chooses where
-    values live when it is first imported, from ``PROMETHEUS_MULTIPROC_DIR``; we set the
-    variable (so worker processes we start inherit it) and install the multiprocess value
-    class explicitly, which makes the outcome independent of import order.
+    Call it once at start, before anything imports prometheus-client: the variable it
+    sets is what puts the library in multiprocess mode, and worker processes started
+    afterwards inherit it. Raises :class:`MetricsTooLate` if the library was imported
+    before ``PROMETHEUS_MULTIPROC_DIR`` named *directory*, since its counts would then
+    stay in this process and never reach the scraper.
     """
     global _metrics
     directory.mkdir(parents=True, exist_ok=True)
+    if os.environ.get(MULTIPROC_ENV) != str(directory) and "prometheus_client" in sys.modules:
+        raise MetricsTooLate(
+            f"prometheus_client was imported before {MULTIPROC_ENV} was set to {directory}; "
+            f"set it before start, or call setup_metrics before importing prometheus_client"
+        )
     os.environ[MULTIPROC_ENV] = str(directory)
-    values.ValueClass = values.MultiProcessValue()
     _metrics = _create_worker_metrics()
     log.debug("metrics set up", directory=str(directory))
 
 
 def _create_worker_metrics() -> _WorkerMetrics:
+    # Imported only now, with the variable set: see the module's docstring.
+    from prometheus_client import Counter, Histogram
+
     # registry=None: in multiprocess mode the files are the registry; serve reads them.
     fetches = Counter(
         "feedbrief_fetches",
@@ -88,7 +104,7 @@ def _create_worker_metrics() -> _WorkerMetrics:
     # Every label value starts at zero, so a rate() over them works from the first scrape.
     for outcome in FETCH_OUTCOMES:
         fetches.labels(outcome)
-    for outcome in ("new", "updated"):
+    for outcome in (Outcome.NEW, Outcome.UPDATED):
         items_stored.labels(outcome)
     return _WorkerMetrics(
         fetches=fetches,
@@ -127,8 +143,8 @@ def record_fetch(outcome: str, seconds: float) -> None:
 def record_items(new: int, updated: int) -> None:
     if _metrics is None:
         return
-    _metrics.items_stored.labels("new").inc(new)
-    _metrics.items_stored.labels("updated").inc(updated)
+    _metrics.items_stored.labels(Outcome.NEW).inc(new)
+    _metrics.items_stored.labels(Outcome.UPDATED).inc(updated)
 
 
 def record_duplicates(linked: int) -> None:
@@ -143,76 +159,12 @@ def record_summarise(seconds: float) -> None:
     _metrics.summarise_seconds.observe(seconds)
 
 
-# -- the scraping side ---------------------------------------------------------------
-
-
 def feed_state(source: SourceState) -> str:
-    """``retired`` (gone for good), ``backoff`` (failing, retried later) or ``healthy``
-    (the words of ``feedbrief status``)."""
+    """``retired`` (gone for good), ``failing`` (its last fetches failed; retried later,
+    backing off) or ``healthy``: the words of ``feedbrief status`` and of the
+    ``feedbrief_feeds`` gauge."""
     if source.retired_at is not None:
         return "retired"
     if source.error_count > 0:
-        return "backoff"
+        return "failing"
     return "healthy"
-
-
-class StorageCollector(Collector):
-    """Gauges read from the database at scrape time.
-
-    A database that does not answer gives ``feedbrief_database_up 0`` and no other
-    database figure, rather than a failed scrape: the worker counters are still worth
-    having, and the alert should name the database.
-    """
-
-    def __init__(self, storage: Storage) -> None:
-        self.storage = storage
-
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        up = GaugeMetricFamily("feedbrief_database_up", "1 when the database answered.")
-        try:
-            feeds = self.storage.sources("feed")
-            items = self.storage.count_items()
-            last_tick = self.storage.last_tick()
-        except SQLAlchemyError as exc:
-            log.warning("metrics: database did not answer", error=str(exc))
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        yield from _feed_gauges(feeds)
-        yield GaugeMetricFamily("feedbrief_items", "Items stored.", value=items)
-        if last_tick is not None:
-            yield _tick_gauge(last_tick)
-
-
-def _feed_gauges(feeds: list[SourceState]) -> Iterator[GaugeMetricFamily]:
-    counts = dict.fromkeys(FEED_STATES, 0)
-    for feed in feeds:
-        counts[feed_state(feed)] += 1
-    by_state = GaugeMetricFamily("feedbrief_feeds", "Subscribed feeds by state.", labels=["state"])
-    for state, count in counts.items():
-        by_state.add_metric([state], count)
-    yield by_state
-    yield GaugeMetricFamily(
-        "feedbrief_feeds_in_backoff",
-        "Feeds whose last fetches failed and that are not retired.",
-        value=counts["backoff"],
-    )
-
-
-def _tick_gauge(last_tick: datetime) -> GaugeMetricFamily:
-    return GaugeMetricFamily(
-        "feedbrief_last_tick_timestamp_seconds",
-        "When a worker last recorded its heartbeat (Unix time).",
-        value=last_tick.timestamp(),
-    )
-
-
-def scrape_registry(directory: Path, storage: Storage) -> CollectorRegistry:
-    """The registry ``serve`` exposes: the workers' files plus the database gauges."""
-    directory.mkdir(parents=True, exist_ok=True)
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(directory))
-    registry.register(StorageCollector(storage))
-    return registry

@@ -20,10 +20,12 @@ from dedup.canonical import canonical_url
 from dedup.fingerprint import encode, fingerprint
 from feedbrief import metrics
 from feedbrief.processes import Offload
+from ingest.outcome import Outcome
 from ingest.parse import ParsedFeed, parse_feed
 from ingest.records import Article
+from ingest.refresh import changed_entries
 from ingest.seeds import SeedError, UnsupportedSeed, load_seed, seed_name
-from storage import ItemData, Outcome, SaveResult, SourceUpdate, Storage, SummaryData
+from storage import ItemData, SaveResult, SourceUpdate, Storage, SummaryData
 from summarise.summarisers import Length, summarise_text
 
 log = structlog.get_logger(__name__)
@@ -44,7 +46,7 @@ class ReplayRow:
     """One line of the replay table."""
 
     file: str
-    status: str  # an Outcome value, "error" or "skipped"
+    status: Outcome  # an item's outcome (the most telling of the file's), ERROR or SKIPPED
     title: str
     error: str | None = None
     first_seen: tuple[datetime, ...] = ()
@@ -140,32 +142,30 @@ class Pipeline:
         self.offload = offload or Offload()
 
     def store_articles(
+        self, source_id: int, articles: Sequence[Article], update: SourceUpdate
+    ) -> list[SaveResult]:
+        """Store those of *articles* that are new or changed (see
+        :func:`ingest.refresh.changed_entries`) as :meth:`store_changed` does."""
+        guids = list(dict.fromkeys(article.guid for article in articles))
+        stored = self.storage.content_hashes(source_id, guids) if guids else {}
+        return self.store_changed(source_id, changed_entries(articles, stored), update)
+
+    def store_changed(
         self,
         source_id: int,
-        articles: Sequence[Article],
+        changed: Sequence[Article],
         update: SourceUpdate,
         *,
         prepared: Sequence[Prepared] = (),
     ) -> list[SaveResult]:
-        """Summarise what changed, then store it with the source's new state in one
-        transaction. Unchanged articles are not summarised again; articles already in
-        *prepared* (with the same content) are not prepared again.
+        """Summarise *changed* (new or changed articles, one per guid), then store them
+        with the source's new state in one transaction. Articles already in *prepared*
+        (with the same content) are not prepared again.
 
         If a stop is requested while summarising, nothing is written: the pass is
         rolled back as a whole and the next run repeats it.
         """
-        latest = {article.guid: article for article in articles}  # a repeated guid: last wins
-        ready = {
-            item.data.guid: item
-            for item in prepared
-            if item.data.guid in latest
-            and item.data.content_hash == latest[item.data.guid].content_hash
-        }
-        if len(ready) == len(latest):  # nothing left to spare: storing compares anyway
-            changed = list(latest.values())
-        else:
-            stored = self.storage.content_hashes(source_id, list(latest))
-            changed = [a for a in latest.values() if stored.get(a.guid) != a.content_hash]
+        ready = _ready(changed, prepared)
         todo = [article for article in changed if article.guid not in ready]
         for start in range(0, len(todo), PREPARE_CHUNK):
             if self.stop.is_set():
@@ -189,7 +189,8 @@ class Pipeline:
         except Exception as exc:  # one seed's surprise must not stop the rest: logged
             name = seed_name(path, seeds_dir)
             log.exception("seed crashed the pipeline", seed=name)
-            return ReplayRow(name, "error", "", f"internal error: {type(exc).__name__}: {exc}")
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            return ReplayRow(name, Outcome.ERROR, "", error)
 
     def _replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
         name = seed_name(path, seeds_dir)
@@ -198,12 +199,12 @@ class Pipeline:
             document = load_seed(path, seeds_dir)
         except UnsupportedSeed as exc:
             seed_log.info("seed skipped", reason=str(exc))
-            return ReplayRow(name, "skipped", "", str(exc))
+            return ReplayRow(name, Outcome.SKIPPED, "", str(exc))
         except SeedError as exc:
             seed_log.error("seed rejected", error=str(exc))
             source_id = self.storage.ensure_source("seed", f"seed:{name}", None, self.clock())
             self.storage.update_source(source_id, SourceUpdate(self.clock(), error=str(exc)))
-            return ReplayRow(name, "error", "", str(exc))
+            return ReplayRow(name, Outcome.ERROR, "", str(exc))
 
         source_id = self.storage.ensure_source("seed", document.source_url, None, self.clock())
         results = self.store_articles(
@@ -229,11 +230,22 @@ class Pipeline:
         return rows
 
 
-def _overall(outcomes: list[Outcome]) -> str:
+def _ready(articles: Iterable[Article], prepared: Sequence[Prepared]) -> dict[str, Prepared]:
+    """The prepared items made from one of *articles* as it is now, by guid."""
+    hashes = {article.guid: article.content_hash for article in articles}
+    return {
+        item.data.guid: item
+        for item in prepared
+        if hashes.get(item.data.guid) == item.data.content_hash
+    }
+
+
+def _overall(outcomes: Sequence[str]) -> Outcome:
+    """A seed file's outcome: the most telling of its items' outcomes."""
     for outcome in (Outcome.NEW, Outcome.UPDATED, Outcome.UNCHANGED):
         if outcome in outcomes:
-            return outcome.value
-    return Outcome.BURIED.value if outcomes else Outcome.UNCHANGED.value
+            return outcome
+    return Outcome.BURIED if outcomes else Outcome.UNCHANGED
 
 
 def touched_days(results: Sequence[SaveResult]) -> tuple[datetime, ...]:

@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief.app import App
+from ingest.outcome import Outcome
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +42,7 @@ class Service:
 
     def scan_seeds(self) -> None:
         rows = self.app.replay()
-        changed = [row for row in rows if row.status in ("new", "updated")]
+        changed = [row for row in rows if row.status in (Outcome.NEW, Outcome.UPDATED)]
         if changed:
             log.info("seeds scanned", files=len(rows), changed=len(changed))
 
@@ -51,7 +52,7 @@ class Service:
             log.info(
                 "feeds refreshed",
                 feeds=len(results),
-                failed=sum(1 for r in results if r.status in ("error", "gone")),
+                failed=sum(1 for r in results if r.status in (Outcome.ERROR, Outcome.GONE)),
                 new=sum(r.new for r in results),
             )
 

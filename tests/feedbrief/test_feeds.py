@@ -146,7 +146,7 @@ def test_conditional_get_and_304(application: App, httpserver: HTTPServer, clock
     application.refresh_feeds()
     clock.now += timedelta(hours=7)
     [result] = application.refresh_feeds()
-    assert result.status == "not-modified"
+    assert result.status == "not_modified"
     state = feed(application, url)
     assert state.etag == '"v1b"'
     assert state.last_modified == stamp

@@ -3,6 +3,7 @@ read from a real database at scrape time."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import create_engine
 
-from feedbrief.metrics import StorageCollector, record_fetch, scrape_registry
+from feedbrief.metrics import record_fetch
+from feedbrief.scrape import StorageCollector, scrape_registry
 from storage import ItemData, SourceUpdate, Storage, SummaryData
 from tests.conftest import REPO
 from tests.storage.helpers import save_item
@@ -77,15 +79,18 @@ def test_counts_from_two_worker_processes_are_added_up(tmp_path: Path, storage: 
     assert sample("feedbrief_summarise_seconds_bucket", le="0.005") == 4
 
 
-def test_setup_works_even_when_prometheus_client_was_imported_first(
+def test_setup_works_when_the_variable_was_set_before_prometheus_client_was_imported(
     tmp_path: Path, storage: Storage
 ) -> None:
-    """The library picks in-process values at import time unless told otherwise; a
-    worker that imported it early must still reach the scraper."""
+    """The documented deployment: PROMETHEUS_MULTIPROC_DIR set before start (a systemd
+    unit's Environment=), so whatever imports the library first, it counts into files."""
     metrics_dir = tmp_path / "metrics"
     run_worker(
         metrics_dir,
         """
+        import os
+        os.makedirs(METRICS_DIR)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
         import prometheus_client
         prometheus_client.Counter("unrelated", "made before set-up", registry=None).inc()
         from feedbrief import metrics
@@ -95,6 +100,61 @@ def test_setup_works_even_when_prometheus_client_was_imported_first(
     )
     registry = scrape_registry(metrics_dir, storage)
     assert registry.get_sample_value("feedbrief_fetches_total", {"outcome": "gone"}) == 1
+
+
+def test_setup_refuses_once_prometheus_client_was_imported_without_the_variable(
+    tmp_path: Path,
+) -> None:
+    """The library chose in-process values when it was imported: counting on would be
+    counting into nothing the scraper sees, so setup says why instead."""
+    metrics_dir = tmp_path / "metrics"
+    run_worker(
+        metrics_dir,
+        """
+        import prometheus_client
+        from feedbrief import metrics
+        try:
+            metrics.setup_metrics(Path(METRICS_DIR))
+        except metrics.MetricsTooLate as exc:
+            assert "PROMETHEUS_MULTIPROC_DIR" in str(exc), exc
+        else:
+            raise AssertionError("set up after prometheus_client was imported")
+        """,
+    )
+
+
+def test_feedbrief_run_counts_into_the_metrics_directory(tmp_path: Path, storage: Storage) -> None:
+    """Nothing ``feedbrief run`` imports before it sets up metrics imports
+    prometheus_client: a real run's counts reach the scraper."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "bridge.txt").write_text(
+        "Council approves the new bridge\n\nThe city council approved the new bridge on "
+        "Tuesday after a long debate. Work will start in the spring.\n",
+        encoding="utf-8",
+    )
+    metrics_dir = tmp_path / "metrics"
+    environ = {
+        **os.environ,
+        "FEEDBRIEF_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "FEEDBRIEF_DIGEST_DIR": str(tmp_path / "digests"),
+        "FEEDBRIEF_SEEDS_DIR": str(seeds),
+        "FEEDBRIEF_METRICS_DIR": str(metrics_dir),
+        "PYTHONPATH": str(REPO),
+    }
+    for variable in ("FEEDBRIEF_CONFIG", "PROMETHEUS_MULTIPROC_DIR"):
+        environ.pop(variable, None)
+    completed = subprocess.run(
+        [sys.executable, "-m", "feedbrief", "run", "--once"],
+        cwd=tmp_path,  # no feedbrief.toml here: the defaults and the variables above
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    registry = scrape_registry(metrics_dir, storage)
+    assert registry.get_sample_value("feedbrief_summarise_seconds_count") == 1
 
 
 def test_a_process_that_never_set_up_metrics_writes_no_files(tmp_path: Path) -> None:
@@ -151,9 +211,10 @@ def test_feed_gauges_count_feeds_by_state(storage: Storage) -> None:
 
     assert gauge("feedbrief_database_up") == 1
     assert gauge("feedbrief_feeds", state="healthy") == 2
-    assert gauge("feedbrief_feeds", state="backoff") == 1
+    assert gauge("feedbrief_feeds", state="failing") == 1
     assert gauge("feedbrief_feeds", state="retired") == 1
-    assert gauge("feedbrief_feeds_in_backoff") == 1
+    assert gauge("feedbrief_feeds_failing") == 1
+    assert gauge("feedbrief_feeds_in_backoff") == 1  # the deprecated name, same figure
     assert gauge("feedbrief_items") == 1
     assert gauge("feedbrief_last_tick_timestamp_seconds") is None
 
@@ -171,5 +232,5 @@ def test_a_database_that_does_not_answer_reports_down_instead_of_failing_the_scr
     registry = CollectorRegistry()
     registry.register(StorageCollector(storage))
     assert registry.get_sample_value("feedbrief_database_up") == 0
-    assert registry.get_sample_value("feedbrief_feeds_in_backoff") is None
+    assert registry.get_sample_value("feedbrief_feeds_failing") is None
     storage.close()

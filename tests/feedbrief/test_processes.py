@@ -222,7 +222,7 @@ def test_articles_prepared_in_the_parse_trip_are_stored_as_they_are(tmp_path: Pa
         pipeline = Pipeline(storage)
         source = storage.ensure_source("seed", "seed:test", None, pipeline.clock())
         update = SourceUpdate(checked_at=pipeline.clock())
-        pipeline.store_articles(source, [article, fresh], update, prepared=ready)
+        pipeline.store_changed(source, [article, fresh], update, prepared=ready)
         stored = {item.guid: item for item in storage.iter_items()}
     finally:
         storage.close()
@@ -241,7 +241,7 @@ def test_everything_prepared_and_already_stored_is_unchanged(tmp_path: Path) -> 
         update = SourceUpdate(checked_at=pipeline.clock())
         [first] = pipeline.store_articles(source, [article], update)
         ready = prepare_articles([article], SummaryPolicy())
-        [again] = pipeline.store_articles(source, [article], update, prepared=ready)
+        [again] = pipeline.store_changed(source, [article], update, prepared=ready)
         assert (first.outcome, again.outcome) == (Outcome.NEW, Outcome.UNCHANGED)
         assert storage.count_items() == 1
     finally:

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine
 from digest.model import Digest, DigestStory
 from digest.publish import write_digest, write_feed
 from digest.render_html import CONTENT_SECURITY_POLICY
-from feedbrief.metrics import scrape_registry
+from feedbrief.scrape import scrape_registry
 from feedbrief.serve import STALE_AFTER, DigestServer, server_for
 from storage import SourceUpdate, Storage
 from tests.conftest import REPO
@@ -334,8 +334,8 @@ metrics.record_summarise(0.02)
     assert samples[("feedbrief_duplicates_linked_total", ())] == 1
     assert samples[("feedbrief_fetch_seconds_count", ())] == 2
     assert samples[("feedbrief_summarise_seconds_count", ())] == 1
-    assert samples[("feedbrief_feeds_in_backoff", ())] == 1
-    assert samples[("feedbrief_feeds", (("state", "backoff"),))] == 1
+    assert samples[("feedbrief_feeds_failing", ())] == 1
+    assert samples[("feedbrief_feeds", (("state", "failing"),))] == 1
     assert samples[("feedbrief_items", ())] == 0
     assert samples[("feedbrief_database_up", ())] == 1
 
