@@ -184,7 +184,8 @@ class FeedUpdater:
                 "feed moved to a URL already subscribed; keeping both", to=decision.kept_both
             )
         if decision.outcome is Outcome.OK:
-            return self._store(feed, decision, prepared, feed_log)
+            assert parsed is not None  # an OK decision is made on a parsed feed
+            return self._store(feed, decision, len(parsed.entries), prepared, feed_log)
         self.storage.update_source(feed.id, _source_update(decision.update))
         error = decision.update.error
         if decision.outcome is Outcome.GONE:
@@ -243,9 +244,13 @@ class FeedUpdater:
         self,
         feed: SourceState,
         decision: FeedDecision,
+        listed: int,
         prepared: Sequence[Prepared],
         feed_log: structlog.typing.FilteringBoundLogger,
     ) -> RefreshResult:
+        """Replace the teasers the decision names by their pages' articles, then summarise
+        and store the new or changed entries with the feed's next state. *listed* is the
+        number of entries the feed listed, for the log."""
         entries = [
             self._full_text(feed, entry) if entry.guid in decision.full_text else entry
             for entry in decision.entries
@@ -262,9 +267,7 @@ class FeedUpdater:
         linked = sum(1 for result in results if result.linked)
         metrics.record_items(new, updated)
         metrics.record_duplicates(linked)
-        feed_log.info(
-            "feed refreshed", entries=len(entries), new=new, updated=updated, linked=linked
-        )
+        feed_log.info("feed refreshed", entries=listed, new=new, updated=updated, linked=linked)
         return RefreshResult(
             feed.url,
             Outcome.OK,
