@@ -15,8 +15,6 @@ from collections.abc import Sequence
 
 import ftfy
 import structlog
-from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
-from ftfy.chardata import CONTROL_CHARS, HTML_ENTITY_RE, LIGATURES
 
 from ingest.html import (
     ExtractedPage,
@@ -49,25 +47,35 @@ _INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200
 
 # Text that shows none of these signs is returned unchanged by ftfy.fix_text with
 # _FTFY_CONFIG, so it is not worth the ~100 us a paragraph that ftfy spends finding that out.
-# Each of its fixes acts only on its own characters: HTML entities, C0/C1 controls (which
-# include CR, ESC and NEL), line and paragraph separators, surrogates, its ligature and
-# control-character tables, and text that is not NFC. Its mojibake detector
-# (ftfy.badness) matches only where two characters of its mojibake alphabet (the ones it
-# names) are adjacent, or where one of C1, Œ, œ, Ã, Â occurs.
-# tests/ingest/test_clean_shortcuts.py holds ftfy to this.
+# Each of ftfy's fixes acts only on its own characters, and ftfy does not publish which,
+# so the lists below are ours (ftfy 6.x, bounded below 7 in pyproject.toml);
+# tests/ingest/test_clean_shortcuts.py holds ftfy's public functions to them.
+_HTML_ENTITY = re.compile(r"&#?[0-9A-Za-z]{1,24};")  # what ftfy.fixes.unescape_html replaces
 _FTFY_SIGNS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\u0152\u0153\u00c3\u00c2"
-    + "".join(re.escape(chr(c)) for c in sorted({*CONTROL_CHARS, *LIGATURES}))
-    + "]"
+    "["
+    "\x00-\x08\x0b-\x1f\x7f-\x9f"  # C0 and C1 controls (CR, ESC and NEL included)
+    "\u2028\u2029\ud800-\udfff"  # line and paragraph separators, surrogates
+    "\u206a-\u206f\ufeff\ufff9-\ufffc"  # more that remove_control_chars deletes
+    "Ĳĳŉ\u01c4-\u01cc\u01f1-\u01f3\ufb00-\ufb06"  # ligatures fix_latin_ligatures expands
+    "ŒœÃÂ"  # where the mojibake detector needs no second character of its alphabet
+    "]"
 )
-_MOJIBAKE_ALPHABET = "".join(MOJIBAKE_CATEGORIES.values()) + "".join(
-    re.escape(ch) for ch in sorted(set(BADNESS_RE.pattern)) if not ch.isascii()
+# The characters of UTF-8 read as a single-byte encoding, which ftfy's mojibake detector
+# (ftfy.badness.is_bad, https://ftfy.readthedocs.io/en/latest/heuristic.html) looks for:
+# it matches only where two of them are adjacent, or at one of those named just above.
+_MOJIBAKE_ALPHABET = (
+    "\x80-\xfc"  # C1 controls and most of Latin-1
+    "Ā-ćČ-ēĖ-ěĞğĢģĪīįİĶķĹ-ľŁ-ŃŅŇŌŐŒœŕŘŚśŞ-ŢŤťŪŮŰŲŸ-žƒ"  # Latin Extended-A, f with hook
+    "ˆˇ˘˛-˝΄-ΆΈ-ΊΌΎΏΑ-ωЁ-џҐґ"  # spacing accents, Greek, Cyrillic
+    "–-―‘-‚“-„†-•…‰‹›⁄₧€№™"  # general punctuation, currency and letterlike symbols
+    "∂∆∏∑√∞∩∫≈≠≡≤≥⌐│┌┐┘├┤┬┼═-╬▀▄█▌▐-▓◊"  # MacRoman mathematics, cp437 box drawing
+    "\uf8ffﬁﬂ\ufffd"  # MacRoman's Apple logo and ligatures, the replacement character
 )
 _MOJIBAKE_PAIR = re.compile(f"[{_MOJIBAKE_ALPHABET}][{_MOJIBAKE_ALPHABET}]")
 
 
 def _may_need_ftfy(text: str) -> bool:
-    if "&" in text and HTML_ENTITY_RE.search(text):
+    if "&" in text and _HTML_ENTITY.search(text):
         return True
     if text.isascii():  # printable ASCII has no controls, the only other sign it could show
         return not is_printable(text) and _FTFY_SIGNS.search(text) is not None

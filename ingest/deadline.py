@@ -4,7 +4,8 @@ httpx's timeouts are per socket operation: a server that trickles its response h
 one byte a second never trips a 20 s read timeout, and a fetch in progress does not
 notice that the service was asked to stop. This network backend reads in short slices
 and gives up as soon as the calling thread's deadline has passed or a stop is requested,
-whatever phase the request is in (connecting, headers, body).
+whatever phase the request is in (connecting, headers, body). :class:`DeadlineTransport`
+is the httpx transport that sends requests over these sockets.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpcore
+import httpx
 
 # How often a blocked read wakes up to look at the deadline and the stop request.
 POLL_SECONDS = 0.25
@@ -128,3 +130,87 @@ class _DeadlineStream(httpcore.NetworkStream):
             raise httpcore.ReadTimeout("deadline passed")
         if timeout is not None and time.monotonic() - started >= timeout:
             raise httpcore.ReadTimeout("read timed out")
+
+
+class DeadlineTransport(httpx.BaseTransport):
+    """httpx's plain HTTP/1.1 transport, over a :class:`DeadlineBackend`'s sockets.
+
+    httpx.HTTPTransport builds its httpcore pool itself and takes no network backend
+    (https://github.com/encode/httpx/discussions/3180), while httpcore's network backends
+    are public (https://www.encode.io/httpcore/network-backends/). So we own the few
+    lines of HTTPTransport.handle_request that translate between httpx's and httpcore's
+    requests, responses and errors. The pool is httpcore's default: HTTP/1.1, connections
+    kept and reused, no retries; no proxy, as httpx.Client reads proxies from the
+    environment only when it builds its own transport.
+    """
+
+    def __init__(self, backend: DeadlineBackend) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(), network_backend=backend
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            core_response = self._pool.handle_request(core_request)
+        return httpx.Response(
+            status_code=core_response.status,
+            headers=core_response.headers,
+            stream=_ResponseStream(core_response),
+            extensions=core_response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    def __init__(self, response: httpcore.Response) -> None:
+        self._response = response
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _as_httpx_errors():
+            yield from self._response.iter_stream()
+
+    def close(self) -> None:
+        self._response.close()
+
+
+# httpcore's errors and the httpx ones callers of an httpx.Client catch, most specific
+# first, as httpx's own transport maps them.
+_HTTPX_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.ProxyError, httpx.ProxyError),
+)
+
+
+@contextmanager
+def _as_httpx_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        for core_error, httpx_error in _HTTPX_ERRORS:
+            if isinstance(exc, core_error):
+                raise httpx_error(str(exc)) from exc
+        raise

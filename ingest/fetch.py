@@ -24,11 +24,10 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 
 import brotli
-import httpcore
 import httpx
 import structlog
 
-from ingest.deadline import DeadlineBackend
+from ingest.deadline import DeadlineBackend, DeadlineTransport
 
 logger = structlog.get_logger(__name__)
 
@@ -133,7 +132,7 @@ class Fetcher:
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            transport=_transport(self._backend),
+            transport=DeadlineTransport(self._backend),
         )
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
@@ -308,18 +307,6 @@ class Fetcher:
             if slot is None:
                 slot = self._slots[host] = threading.BoundedSemaphore(self.limits.per_host)
             return slot
-
-
-def _transport(backend: DeadlineBackend) -> httpx.HTTPTransport:
-    """httpx's own transport, over sockets that honour the fetch deadline.
-
-    httpx has no public hook for an httpcore network backend, so its connection pool is
-    replaced by an identical one built with ours.
-    """
-    ssl_context = httpx.create_ssl_context()  # loading the CA bundle costs ~20 ms: once
-    transport = httpx.HTTPTransport(verify=ssl_context)
-    transport._pool = httpcore.ConnectionPool(ssl_context=ssl_context, network_backend=backend)
-    return transport
 
 
 class _Budget:

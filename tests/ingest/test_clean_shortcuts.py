@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 
 import ftfy
+import ftfy.fixes
 import pytest
-from ftfy.badness import BADNESS_RE, MOJIBAKE_CATEGORIES
+from ftfy.badness import is_bad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingest.clean import (
     _FTFY_CONFIG,
+    _FTFY_SIGNS,
+    _MOJIBAKE_ALPHABET,
     _TOKEN,
     _are_twins,
     _Compared,
@@ -29,13 +32,56 @@ from ingest.clean import (
 )
 from ingest.html import collapse_whitespace
 
-# ftfy's mojibake alphabet: every character its badness heuristic names.
-_CATEGORY = re.compile("[" + "".join(MOJIBAKE_CATEGORIES.values()) + "]")
-MOJIBAKE_ALPHABET = sorted(
-    {chr(c) for c in range(0x80, 0x3000) if _CATEGORY.match(chr(c))}
-    | {ch for ch in BADNESS_RE.pattern if ord(ch) > 0x7F}
-)
+_IN_ALPHABET = re.compile(f"[{_MOJIBAKE_ALPHABET}]")
+MOJIBAKE_ALPHABET = [chr(c) for c in range(0x80, 0x10000) if _IN_ALPHABET.match(chr(c))]
 CONTEXTS = ["{}", "a{}b", "{} x", "x {}", "A{}1", ".{}!", "{}a", "1{}"]
+
+# ftfy's fixers that act on characters one at a time, as fix_text runs them with _FTFY_CONFIG.
+_CHARACTER_FIXERS = [
+    ftfy.fixes.fix_c1_controls,
+    ftfy.fixes.fix_latin_ligatures,
+    ftfy.fixes.fix_line_breaks,
+    ftfy.fixes.fix_surrogates,
+    ftfy.fixes.remove_terminal_escapes,
+    ftfy.fixes.remove_control_chars,
+]
+
+
+def test_every_character_an_ftfy_fixer_changes_is_a_sign() -> None:
+    changed: list[str] = []
+    for start in range(0, 0x110000, 0x1000):
+        block = "".join(map(chr, range(start, start + 0x1000)))
+        if all(fix(block) == block for fix in _CHARACTER_FIXERS):
+            continue
+        changed += [ch for ch in block if any(fix(ch) != ch for fix in _CHARACTER_FIXERS)]
+    assert changed, "the fixers changed nothing: this test would prove nothing"
+    assert [ch for ch in changed if not _FTFY_SIGNS.match(ch)] == []
+
+
+# Characters that mojibake is made of: what single-byte code pages decode bytes 0x80-0xFF
+# to, and the blocks around those.
+_CODE_PAGES = [
+    *("latin-1", "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_9", "iso8859_15"),
+    *(f"cp{n}" for n in (437, 850, 852, 866, 1250, 1251, 1252, 1253, 1254, 1255, 1256, 1257)),
+    *("mac_roman", "mac_cyrillic", "mac_greek", "mac_latin2", "koi8_r", "koi8_u"),
+]
+_MOJIBAKE_MATERIAL = sorted(
+    {ch for name in _CODE_PAGES for ch in bytes(range(0x80, 0x100)).decode(name, "ignore")}
+    | {chr(c) for c in (*range(0x80, 0x600), *range(0x2000, 0x2800), 0xF8FF, 0xFFFD)}
+)
+
+
+def test_ftfy_finds_mojibake_only_where_two_characters_of_its_alphabet_meet() -> None:
+    """ftfy.badness.is_bad, on text where no two characters of _MOJIBAKE_ALPHABET are
+    adjacent and none of the signs that stand alone occurs, finds nothing: each character
+    outside the alphabet is put between every two of it, and so is each ASCII separator."""
+    alphabet = [ch for ch in MOJIBAKE_ALPHABET if not _FTFY_SIGNS.match(ch)]
+    outside = [
+        ch for ch in _MOJIBAKE_MATERIAL if not _IN_ALPHABET.match(ch) and not _FTFY_SIGNS.match(ch)
+    ]
+    separators = [*outside, *" aZ1.-'\n\t"]
+    assert is_bad("".join(alphabet)), "the alphabet is not mojibake: this test would prove nothing"
+    assert [sep for sep in separators if is_bad(sep + sep.join(alphabet) + sep)] == []
 
 
 def _ftfy_leaves_alone(text: str) -> bool:

@@ -388,6 +388,66 @@ def test_total_timeout_is_enforced_while_streaming(http: HTTPServer) -> None:
     assert time.monotonic() - started < 2
 
 
+def test_a_stop_request_abandons_a_fetch_in_progress(http: HTTPServer) -> None:
+    def trickle() -> Iterator[bytes]:
+        for _ in range(100):  # bounded: at most 10 s if the client never hung up
+            yield b"<" * 10
+            time.sleep(0.1)
+
+    http.expect_request("/slow").respond_with_handler(lambda request: Response(trickle()))
+    stop = threading.Event()
+    limits = FetchLimits(read_timeout=5, total_timeout=30)
+
+    with Fetcher(limits, user_agent=USER_AGENT, stop=stop) as fetcher:
+        threading.Timer(0.3, stop.set).start()
+        started = time.monotonic()
+        result = fetcher.fetch_feed(http.url_for("/slow"))
+
+    assert result.error == "fetch abandoned: stop requested"
+    assert time.monotonic() - started < 2
+
+
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    """Answers every GET with FEED over HTTP/1.1, keeping the connection open (werkzeug's
+    test server closes each one), and records the client port of each request."""
+
+    protocol_version = "HTTP/1.1"
+    server: _KeepAliveServer
+
+    def do_GET(self) -> None:
+        self.server.client_ports.append(self.client_address[1])
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(FEED)))
+        self.end_headers()
+        self.wfile.write(FEED)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _KeepAliveServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _KeepAliveHandler)
+        self.client_ports: list[int] = []
+
+
+def test_fetches_of_one_host_reuse_its_connection(fetcher: Fetcher) -> None:
+    server = _KeepAliveServer()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/feed"
+        results = [fetcher.fetch_feed(url) for _ in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert all(result.content == FEED for result in results)
+    assert len(server.client_ports) == 3
+    assert len(set(server.client_ports)) == 1
+
+
 # --- body cap and decoding ------------------------------------------------------------------
 
 
