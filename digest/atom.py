@@ -1,9 +1,9 @@
 """An Atom 1.0 feed with one entry per daily digest, so the digest can be read in a feed reader.
 
-The entry content is the same escaped HTML fragment as the page's stories, so it holds no
-markup from outside. Entry ids are tag URIs (RFC 4151) built from the feed's host and the
-digest's date: they stay the same when a day's digest is regenerated, so readers update
-the entry instead of showing it twice.
+The entry content is the same escaped HTML fragment as the day's front page, so it holds
+no markup from outside, and a busy day's entry is as short as its page. Entry ids are tag
+URIs (RFC 4151) built from the feed's host and the digest's date: they stay the same when a
+day's digest is regenerated, so readers update the entry instead of showing it twice.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 from digest.display import plain
-from digest.model import DEFAULT_TITLE, Digest, newest_per_date
+from digest.model import DEFAULT_TITLE, Digest, newest_per_date, page_name
 from digest.render_html import render_html_body
 
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
-
-
-def digest_page_name(digest: Digest) -> str:
-    return f"{digest.date.isoformat()}.html"
 
 
 def entry_id(digest: Digest, feed_url: str) -> str:
@@ -69,7 +65,7 @@ def _entry(
     _text(entry, "id", entry_id(digest, feed_url))
     _text(entry, "title", f"{plain(digest.title)} — {digest.date.isoformat()}")
     _text(entry, "updated", _timestamp(digest.generated_at))
-    href = urljoin(base, digest_page_name(digest))
+    href = urljoin(base, page_name(digest.date))
     ET.SubElement(entry, "link", rel="alternate", type="text/html", href=href)
     _text(entry, "content", content(digest)).set("type", "html")
     return entry

@@ -1,14 +1,22 @@
-"""Build a day's digest from storage and write it, with the Atom feed of all digests."""
+"""Build a day's digest from storage and write it, with the Atom feed of all digests.
+
+``day_story`` turns storage's rows into plain data; ``compose`` is the pure build over it
+(select the stories that count, rank them, lay out the front page); ``DigestWriter``
+queries, composes and publishes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, time, timedelta, tzinfo
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import structlog
 
 from digest.atomicfile import remove_abandoned
+from digest.display import language_tag
 from digest.model import (
     Digest,
     DigestStory,
@@ -17,7 +25,10 @@ from digest.model import (
     load_recent_digests,
 )
 from digest.publish import write_digest, write_feed
-from digest.render_html import render_html_body
+from digest.rank import Ranked, rank
+from digest.render_html import render_html, render_html_body
+from digest.sections import Layout, Placement, fit, place
+from digest.select import DayItem, DayStory, Rules, compile_rule, eligible
 from storage import Storage, StoryItem, StoryRow
 
 log = structlog.get_logger(__name__)
@@ -26,6 +37,8 @@ Clock = Callable[[], datetime]
 
 # The Atom feed carries the most recent digests only; older ones stay on disk.
 FEED_DIGESTS = 30
+DEFAULT_RULES = Rules()
+DEFAULT_LAYOUT = Layout()
 
 
 def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -43,17 +56,107 @@ def source_name(item: StoryItem) -> str:
     return item.source_title or item.source
 
 
-def story(row: StoryRow) -> DigestStory:
-    """A story is shown once, as its lead item, with every source that carried it."""
-    lead = row.lead
+# A feed's own keep or block pattern, compiled once per build; None when it has none.
+Patterns = dict[str, re.Pattern[str] | None]
+# When an item was first seen, for rows that do not say: then it ranks below dated items.
+_UNKNOWN_FIRST_SEEN = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_story(row: StoryRow, patterns: Patterns) -> DayStory:
+    items = {item.id: day_item(item, patterns) for item in row.items}
+    lead = items.get(row.lead.id) or day_item(row.lead, patterns)
+    return DayStory(row.id, lead, tuple(items.values()))
+
+
+def day_item(item: StoryItem, patterns: Patterns) -> DayItem:
+    """What the digest needs of one item. The feed's category, weight and rules come
+    with the item; columns storage does not provide read as their defaults, so rows
+    without them build as before (fresh, uncategorised, weight 1, no rules)."""
+    first_seen_at: datetime | None = getattr(item, "first_seen_at", None)
+    return DayItem(
+        id=item.id,
+        source=item.source,
+        source_name=source_name(item),
+        title=item.title,
+        url=item.url,
+        published_at=item.published_at,
+        first_seen_at=first_seen_at or item.published_at or _UNKNOWN_FIRST_SEEN,
+        summary=item.summary,
+        language=getattr(item, "language", None),
+        category=getattr(item, "category", None),
+        weight=getattr(item, "weight", 1.0),
+        block=_feed_pattern(item, "block", patterns),
+        keep=_feed_pattern(item, "keep", patterns),
+        text=getattr(item, "text", None),
+    )
+
+
+def _feed_pattern(item: StoryItem, rule: str, patterns: Patterns) -> re.Pattern[str] | None:
+    pattern: str | None = getattr(item, rule, None)
+    if not pattern:
+        return None
+    if pattern not in patterns:
+        try:
+            patterns[pattern] = compile_rule(pattern)
+        except re.error as exc:
+            # Settings and the CLI refuse bad patterns, so only a database edited by
+            # hand holds one: the day's digest is still written, without that rule.
+            log.warning(
+                "feed rule ignored", feed=item.source, rule=rule, pattern=pattern, error=str(exc)
+            )
+            patterns[pattern] = None
+    return patterns[pattern]
+
+
+def compose(
+    stories: Sequence[DayStory],
+    *,
+    day: date,
+    generated_at: datetime,
+    timezone: str,
+    base_url: str | None,
+    rules: Rules,
+    layout: Layout,
+) -> Digest:
+    """The day's digest from its stories (pure): every story that counts, best first,
+    laid out as a front page within the layout's budgets."""
+    ranked = rank(eligible(stories, rules))
+    sections, placements = place([entry.story.shown.category for entry in ranked], layout)
+    laid_out = tuple(map(digest_story, ranked, placements))
+    base = Digest(
+        date=day,
+        generated_at=generated_at,
+        timezone=timezone,
+        stories=laid_out,
+        sections=sections,
+        base_url=base_url,
+    )
+
+    def page_bytes(stories: tuple[DigestStory, ...], sections: tuple[str, ...]) -> int:
+        return len(render_html(replace(base, stories=stories, sections=sections)).encode())
+
+    fitted, shown = fit(laid_out, sections, layout, page_bytes)
+    return replace(base, stories=fitted, sections=shown)
+
+
+def digest_story(entry: Ranked, placement: Placement) -> DigestStory:
+    """A story is shown once, as its shown item, with every source that carried it."""
+    shown = entry.story.shown
     return DigestStory(
-        id=row.id,
-        title=lead.title,
-        url=lead.url,
-        source=source_name(lead),
-        published=lead.published_at,
-        summary=lead.summary,
-        sources=tuple(SourceRef(name=source_name(item), url=item.url) for item in row.items),
+        id=entry.story.id,
+        title=shown.title,
+        url=shown.url,
+        source=shown.source_name,
+        published=shown.published_at,
+        summary=shown.summary,
+        sources=tuple(SourceRef(item.source_name, item.url) for item in entry.story.items),
+        rank=entry.rank,
+        coverage=entry.coverage,
+        section=placement.section,
+        category=shown.category,
+        language=language_tag(shown.language),
+        front_page=placement.front_page,
+        headline_only=placement.headline_only,
     )
 
 
@@ -67,6 +170,8 @@ class DigestWriter:
         tz_name: str,
         base_url: str,
         clock: Clock,
+        rules: Rules = DEFAULT_RULES,
+        layout: Layout = DEFAULT_LAYOUT,
     ) -> None:
         self.storage = storage
         self.directory = directory
@@ -74,6 +179,8 @@ class DigestWriter:
         self.tz_name = tz_name
         self.base_url = base_url.rstrip("/") + "/"
         self.clock = clock
+        self.rules = rules
+        self.layout = layout
         # HTML bodies of the feed's entries by (day, generated at), each with the digest
         # it was rendered from: feed.xml is rebuilt on every digest write, and
         # re-rendering thirty busy days took over a second each time although only
@@ -88,11 +195,16 @@ class DigestWriter:
 
     def build(self, day: date) -> Digest:
         start, end = day_bounds(day, self.tz)
-        return Digest(
-            date=day,
+        patterns: Patterns = {}
+        stories = [day_story(row, patterns) for row in self.storage.stories_first_seen(start, end)]
+        return compose(
+            stories,
+            day=day,
             generated_at=self.clock(),
             timezone=self.tz_name,
-            stories=tuple(story(row) for row in self.storage.stories_first_seen(start, end)),
+            base_url=self.base_url,
+            rules=self.rules,
+            layout=self.layout,
         )
 
     def write(self, day: date) -> list[Path]:

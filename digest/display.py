@@ -68,13 +68,42 @@ def linkable_url(url: str | None) -> str | None:
     return candidate
 
 
+# A BCP 47 language tag as feeds give them ("en", "en-GB", "zh-Hant-TW"); feeds also
+# write "en_US", which is the same tag.
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,8}(?:-[a-z0-9]{1,8})*", re.I | re.A)
+
+
+def language_tag(value: str | None) -> str | None:
+    """``value`` as a language tag fit for a ``lang`` attribute, or ``None``."""
+    if value is None:
+        return None
+    tag = value.strip().replace("_", "-")
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
+
+
 def story_title(story: DigestStory) -> str:
     return plain(story.title) or UNTITLED
 
 
 def summary_text(story: DigestStory) -> str:
-    """The summary sentences as one paragraph of prose."""
-    return " ".join(filter(None, map(plain, story.summary)))
+    """The summary sentences the page shows, as one paragraph of prose."""
+    return " ".join(filter(None, map(plain, story.shown_summary)))
+
+
+def first_sentence(story: DigestStory) -> str:
+    """The summary's first sentence, for the day's full list."""
+    return next(filter(None, map(plain, story.summary)), "")
+
+
+def source_count_text(story: DigestStory) -> str | None:
+    """ "N sources" for a story more than one source carried."""
+    if story.coverage is None or story.coverage < 2:
+        return None
+    return f"{story.coverage} sources"
+
+
+def reading_text(minutes: int) -> str:
+    return f"{minutes} min read"
 
 
 def published_text(digest: Digest, moment: dt.datetime) -> str:

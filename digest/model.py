@@ -44,17 +44,40 @@ class DigestStory:
     url: str | None
     source: str
     published: dt.datetime | None
-    summary: tuple[str, ...]
+    summary: tuple[str, ...]  # the whole stored summary, whatever the front page shows
     sources: tuple[SourceRef, ...] = ()
+    # Where the story stands in the day (None in digests written before ranking).
+    rank: int | None = None  # 1 = best
+    coverage: int | None = None  # distinct sources that carried it
+    section: str | None = None  # the front-page section it belongs to
+    category: str | None = None  # its feed's category; None: uncategorised
+    language: str | None = None  # a language tag such as "he" or "en-GB"
+    # How the front page shows it: with the first ``shown_sentences`` sentences of its
+    # summary (None: all of them), as a one-line headline, or not at all (it is then
+    # counted in its section's "and N more" and listed on the day's full list).
+    front_page: bool = True
+    headline_only: bool = False
+    shown_sentences: int | None = None
+
+    @property
+    def shown_summary(self) -> tuple[str, ...]:
+        if self.shown_sentences is None:
+            return self.summary
+        return self.summary[: self.shown_sentences]
 
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """One day's digest. Stories keep the order the caller gave them.
+    """One day's digest. Stories keep the order the caller gave them (best first).
 
     ``timezone`` is an IANA zone name: the day ``date`` refers to and the clock times shown
     to the reader are in that zone. ``generated_at`` must be timezone-aware because it
     becomes the Atom entry's ``updated`` stamp, which feed readers compare across days.
+
+    ``sections`` are the front page's sections in page order; each story names its own.
+    ``None`` (digests written before the front page existed) shows every story in order,
+    without sections. ``base_url`` is where the day's pages are published, for the link
+    from the front page to the day's full list.
     """
 
     date: dt.date
@@ -62,6 +85,8 @@ class Digest:
     timezone: str
     stories: tuple[DigestStory, ...]
     title: str = DEFAULT_TITLE
+    sections: tuple[str, ...] | None = None
+    base_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.generated_at.utcoffset() is None:
@@ -73,10 +98,27 @@ class Digest:
             # bad field.
             raise ValueError(f"unknown timezone {self.timezone!r}") from exc
 
+    @property
+    def full_list_url(self) -> str | None:
+        """The absolute URL of the day's full list (only http(s) URLs are linked)."""
+        if self.base_url is None:
+            return None
+        return self.base_url.rstrip("/") + "/" + full_list_name(self.date)
+
     def local_time(self, moment: dt.datetime) -> dt.datetime:
         """``moment`` on the digest's clock; naive times are UTC, as storage keeps them."""
         aware = moment if moment.utcoffset() is not None else moment.replace(tzinfo=dt.UTC)
         return aware.astimezone(ZoneInfo(self.timezone))
+
+
+def page_name(day: dt.date) -> str:
+    """The day's front page."""
+    return f"{day.isoformat()}.html"
+
+
+def full_list_name(day: dt.date) -> str:
+    """The page listing every story of the day."""
+    return f"{day.isoformat()}-all.html"
 
 
 _DIGEST_JSON = TypeAdapter(Digest)

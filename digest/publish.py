@@ -2,7 +2,8 @@
 
 ``summarise`` renders text; writing files is this composition layer's job. Each file is
 replaced atomically, so a web server or feed reader never sees half a file. Names are
-fixed: ``YYYY-MM-DD.md``, ``YYYY-MM-DD.html``, ``YYYY-MM-DD.json`` and ``feed.xml``.
+fixed: ``YYYY-MM-DD.md`` and ``YYYY-MM-DD.html`` (the front page), ``YYYY-MM-DD-all.html``
+(every story of the day), ``YYYY-MM-DD.json`` (the record) and ``feed.xml``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import structlog
 
 from digest.atom import render_atom
 from digest.atomicfile import write_all_atomic, write_atomic
-from digest.model import Digest, render_json
-from digest.render_html import render_html, render_html_body
+from digest.model import Digest, full_list_name, page_name, render_json
+from digest.render_html import render_full_list, render_html, render_html_body
 from digest.render_markdown import render_markdown
 
 log = structlog.get_logger(__name__)
@@ -25,7 +26,8 @@ FEED_FILE_NAME = "feed.xml"
 
 
 def write_digest(digest: Digest, directory: Path, *, html_body: str | None = None) -> list[Path]:
-    """Write the day's Markdown, HTML and JSON files; returns their paths in that order.
+    """Write the day's Markdown and HTML front pages, its full list and its JSON; returns
+    their paths in that order.
 
     ``html_body`` is the page's stories as ``render_html_body`` gives them, when the
     caller has rendered them already (for the feed entry, which carries the same HTML).
@@ -34,7 +36,8 @@ def write_digest(digest: Digest, directory: Path, *, html_body: str | None = Non
     stem = digest.date.isoformat()
     renderers: dict[Path, Callable[[Digest], str]] = {
         directory / f"{stem}.md": render_markdown,
-        directory / f"{stem}.html": partial(render_html, body=html_body),
+        directory / page_name(digest.date): partial(render_html, body=html_body),
+        directory / full_list_name(digest.date): render_full_list,
         directory / f"{stem}.json": render_json,
     }
     write_all_atomic((path, render(digest)) for path, render in renderers.items())

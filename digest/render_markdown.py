@@ -10,15 +10,19 @@ from __future__ import annotations
 import re
 
 from digest.display import (
+    count_text,
     generated_text,
     linkable_url,
     other_sources,
     plain,
     published_text,
+    reading_text,
+    source_count_text,
     story_title,
     summary_text,
 )
 from digest.model import Digest, DigestStory, SourceRef
+from digest.sections import SectionView, front_page, reading_minutes
 
 # Characters that start emphasis, code, links, autolinks/raw HTML, entities, headings,
 # tables and strikethrough anywhere in a line (CommonMark plus GitHub's extensions).
@@ -66,12 +70,38 @@ def render_markdown(digest: Digest) -> str:
     blocks = [heading, f"_{escape_inline(generated_text(digest))}_"]
     if not digest.stories:
         blocks.append("No new stories today.")
-    blocks.extend(_story_block(digest, story) for story in digest.stories)
+    elif digest.sections is None:  # written before there was a front page: every story
+        blocks.extend(_story_block(digest, story) for story in digest.stories)
+    else:
+        everything = link(f"all {count_text(len(digest.stories))}", digest.full_list_url)
+        blocks.append(f"{reading_text(reading_minutes(digest))} · {everything}")
+        blocks.extend(_section_block(digest, view) for view in front_page(digest))
     return "\n\n".join(blocks) + "\n"
 
 
-def _story_block(digest: Digest, story: DigestStory) -> str:
-    lines = [f"## {link(story_title(story), story.url)}", _byline(digest, story)]
+def _section_block(digest: Digest, view: SectionView) -> str:
+    blocks = [f"## {escape_inline(view.title)}"]
+    blocks.extend(_story_block(digest, story, heading="###") for story in view.stories)
+    if view.headlines:
+        blocks.append("\n".join(f"- {_headline(story)}" for story in view.headlines))
+    if view.more:
+        blocks.append(link(f"and {view.more} more", digest.full_list_url))
+    return "\n\n".join(blocks)
+
+
+def _headline(story: DigestStory) -> str:
+    parts = [
+        link(story_title(story), story.url),
+        escape_inline(plain(story.source) or "unknown source"),
+    ]
+    count = source_count_text(story)
+    if count:
+        parts.append(count)
+    return " · ".join(parts)
+
+
+def _story_block(digest: Digest, story: DigestStory, heading: str = "##") -> str:
+    lines = [f"{heading} {link(story_title(story), story.url)}", _byline(digest, story)]
     summary = summary_text(story)
     if summary:
         lines.append(escape_line(summary))

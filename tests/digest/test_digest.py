@@ -66,11 +66,31 @@ def test_json_has_the_documented_shape_with_iso_dates() -> None:
     assert dt.datetime.fromisoformat(data["generated_at"]) == MORNING
     assert data["timezone"] == "Europe/Paris"
     first, second = data["stories"]
-    assert first.keys() == {"id", "title", "url", "source", "published", "summary", "sources"}
+    assert first.keys() == {
+        *("id", "title", "url", "source", "published", "summary", "sources"),
+        *("rank", "coverage", "section", "category", "language"),
+        *("front_page", "headline_only", "shown_sentences"),
+    }
     assert first["summary"] == ["Prices rose by 4%.", "Growers blame the weather."]
     assert first["sources"][1] == {"name": "seed:docs/coffee.txt", "url": None}
     assert dt.datetime.fromisoformat(first["published"]) == make_story(1).published
     assert second["published"] is None and second["url"] is None and second["sources"] == []
+
+
+def test_json_written_before_the_front_page_still_loads(tmp_path: Path) -> None:
+    """A digest of an earlier release: no layout fields; every story was on the page."""
+    data = json.loads(render_json(make_digest()))
+    for key in ("sections", "base_url"):
+        del data[key]
+    for story in data["stories"]:
+        for key in list(story)[7:]:
+            del story[key]
+    path = tmp_path / "2026-11-25.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_digest_json(path)
+    assert loaded == make_digest()
+    assert loaded.sections is None
+    assert all(s.front_page and s.shown_summary == s.summary for s in loaded.stories)
 
 
 def test_json_keeps_non_ascii_text_unescaped() -> None:

@@ -19,7 +19,7 @@ from digest.atom import render_atom
 from digest.display import plain
 from digest.model import Digest, DigestStory, SourceRef, load_digest_json, render_json
 from digest.publish import write_digest, write_feed
-from digest.render_html import render_html, render_html_body
+from digest.render_html import render_full_list, render_html, render_html_body
 from digest.render_markdown import render_markdown
 
 DAY = dt.date(2026, 11, 25)
@@ -314,16 +314,24 @@ def test_atom_stays_valid_xml_when_outside_text_holds_control_characters() -> No
 # Writing files
 
 
-def test_write_digest_writes_dated_markdown_html_and_whole_json(tmp_path: Path) -> None:
+def test_write_digest_writes_dated_markdown_html_full_list_and_whole_json(
+    tmp_path: Path,
+) -> None:
     digest = make_digest()
     out = tmp_path / "digests"
     paths = write_digest(digest, out)
 
-    assert [p.name for p in paths] == ["2026-11-25.md", "2026-11-25.html", "2026-11-25.json"]
+    assert [p.name for p in paths] == [
+        "2026-11-25.md",
+        "2026-11-25.html",
+        "2026-11-25-all.html",
+        "2026-11-25.json",
+    ]
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
-    md, html, json_path = paths
+    md, html, full_list, json_path = paths
     assert md.read_text(encoding="utf-8") == render_markdown(digest)
     assert html.read_text(encoding="utf-8") == render_html(digest)
+    assert full_list.read_text(encoding="utf-8") == render_full_list(digest)
     assert json_path.read_text(encoding="utf-8") == render_json(digest)
     assert load_digest_json(json_path) == digest
 
@@ -356,7 +364,11 @@ def test_write_digest_failing_part_way_keeps_the_files_already_replaced_synced(
     monkeypatch.setattr(publish, "render_json", broken)
     with pytest.raises(RuntimeError):
         write_digest(make_digest(), tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11-25.html", "2026-11-25.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "2026-11-25-all.html",
+        "2026-11-25.html",
+        "2026-11-25.md",
+    ]
     assert synced == [tmp_path]
 
 

@@ -1,0 +1,53 @@
+"""The order of a day's stories: a pure, deterministic score.
+
+Best first by
+
+1. coverage: how many distinct sources carried the story (among the items that count),
+   as the best news front pages rank a story by how many outlets run it;
+2. weight: the heaviest of those sources' feed weights (default 1), so that a reader can
+   lift the feeds they care most about above equally covered stories;
+3. recency: the newest of those items' dates, an undated item counting from when it was
+   first seen;
+4. the story id, so that two builds of the same state give the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
+
+from digest.select import DayItem, Eligible
+
+
+class Ranked(NamedTuple):
+    story: Eligible
+    rank: int  # 1 = best
+    coverage: int
+    weight: float
+    recency: datetime
+
+
+def item_moment(item: DayItem) -> datetime:
+    """When the item happened as far as ranking goes. A date after the moment the item
+    was first seen (a feed whose clock or time zone is wrong) counts as that moment,
+    or such a feed would sit above every equally covered story all day."""
+    if item.published_at is None or item.published_at > item.first_seen_at:
+        return item.first_seen_at
+    return item.published_at
+
+
+def rank(stories: Iterable[Eligible]) -> list[Ranked]:
+    """``stories`` best first, each with its rank (1 = best) and the score behind it."""
+    scored = []
+    for story in stories:
+        coverage = len({item.source for item in story.items})
+        weight = max(item.weight for item in story.items)
+        recency = max(item_moment(item) for item in story.items)
+        key = (-coverage, -weight, -recency.timestamp(), story.id)
+        scored.append((key, story, coverage, weight, recency))
+    scored.sort(key=lambda entry: entry[0])
+    return [
+        Ranked(story, position, coverage, weight, recency)
+        for position, (_, story, coverage, weight, recency) in enumerate(scored, start=1)
+    ]
