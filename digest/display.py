@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from digest.model import Digest, DigestStory, SourceRef
@@ -73,6 +74,7 @@ def linkable_url(url: str | None) -> str | None:
 _LANGUAGE_TAG = re.compile(r"[a-z]{2,8}(?:-[a-z0-9]{1,8})*", re.I | re.A)
 
 
+@lru_cache(maxsize=1024)  # a day has tens of thousands of stories in a few languages
 def language_tag(value: str | None) -> str | None:
     """``value`` as a language tag fit for a ``lang`` attribute, or ``None``."""
     if value is None:

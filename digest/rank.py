@@ -41,9 +41,12 @@ def rank(stories: Iterable[Eligible]) -> list[Ranked]:
     """``stories`` best first, each with its rank (1 = best) and the score behind it."""
     scored = []
     for story in stories:
-        coverage = len({item.source for item in story.items})
-        weight = max(item.weight for item in story.items)
-        recency = max(item_moment(item) for item in story.items)
+        if len(story.items) == 1:  # most stories
+            coverage, weight, recency = 1, story.shown.weight, item_moment(story.shown)
+        else:
+            coverage = len({item.source for item in story.items})
+            weight = max(item.weight for item in story.items)
+            recency = max(map(item_moment, story.items))
         key = (-coverage, -weight, -recency.timestamp(), story.id)
         scored.append((key, story, coverage, weight, recency))
     scored.sort(key=lambda entry: entry[0])

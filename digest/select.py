@@ -117,6 +117,10 @@ def eligible(stories: Iterable[DayStory], rules: Rules) -> list[Eligible]:
     """The day's stories that have at least one item that counts, in the order given."""
     chosen: list[Eligible] = []
     for story in stories:
+        if len(story.items) == 1:  # most stories: no new tuple to make
+            if counts(story.items[0], rules):
+                chosen.append(Eligible(story.id, story.items[0], story.items))
+            continue
         items = tuple(item for item in story.items if counts(item, rules))
         if items:
             chosen.append(Eligible(story.id, _shown(story.lead, items), items))

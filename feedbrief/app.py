@@ -11,6 +11,8 @@ from pathlib import Path
 from dedup.fingerprint import match_encoded
 from dedup.linking import StoryLinker
 from digest.build import DigestWriter, local_day
+from digest.sections import Layout
+from digest.select import Rules
 from feedbrief import USER_AGENT
 from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
@@ -72,6 +74,13 @@ class App:
             tz_name=digest.tz_name,
             base_url=digest.base_url,
             clock=self.clock,
+            rules=Rules.compile(timedelta(seconds=digest.max_age), digest.block, digest.keep),
+            layout=Layout(
+                top_stories=digest.top_stories,
+                section_stories=digest.section_stories,
+                section_headlines=digest.section_headlines,
+                reading_minutes=digest.reading_minutes,
+            ),
         )
 
     @cached_property

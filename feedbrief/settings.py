@@ -111,6 +111,20 @@ class DigestSettings(_Section):
     # Where the digest directory is published (by `feedbrief serve` or any static
     # server); feed.xml links to the daily pages under it.
     base_url: str = "http://127.0.0.1:8080/"
+    # An item published longer than this before it was first seen (a new feed's
+    # backlog, an OPML import, a feed re-publishing old items) is stored but appears in
+    # no digest.
+    max_age: Duration = 2 * 86400.0
+    # The front page: the best stories of any category, then per category its best
+    # stories with summaries and more as headlines; all within a reading time.
+    top_stories: int = Field(default=10, ge=0, le=100)
+    section_stories: int = Field(default=5, ge=0, le=100)
+    section_headlines: int = Field(default=10, ge=0, le=1000)
+    reading_minutes: float = Field(default=10.0, gt=0, le=600)
+    # Items matching any block pattern appear in no digest; when keep patterns are
+    # given, only items matching one of them do (titles and text, any case).
+    block: list[Pattern] = []
+    keep: list[Pattern] = []
 
     @field_validator("time", mode="before")
     @classmethod
