@@ -12,9 +12,11 @@ gives way in this order, one step at a time until it fits:
 
 1. summaries shorten by a sentence at a time, down to one: all stories below the top
    first (sections lower on the page first at each length), Top stories last;
-2. stories become headlines, the lowest ranked first, Top stories last;
-3. headlines go into "and N more", the lowest ranked first, Top stories last;
-4. sections that show nothing but "and N more" go, lowest first.
+2. stories below the top become headlines, the lowest ranked first;
+3. those headlines go into "and N more", the lowest ranked first;
+4. sections that show nothing but "and N more" go, lowest on the page first;
+5. only then do Top stories become headlines and go, so that the page always opens
+   with its best stories and their summaries unless they alone overflow it.
 
 ``place`` decides where each story goes before any budget, ``fit`` applies the steps,
 and ``front_page`` reads the page back from a digest, for the renderers: the page is a
@@ -263,12 +265,16 @@ class _Plan:
                 self.more[n] += 1
         top = [position[TOP_STORIES]] if TOP_STORIES in position else []
         below = [n for n in range(len(sections)) if n not in top]
+        # Top stories keep a sentence each until the sections below show nothing.
         self.moves = [
             *self._shorten(below),
             *self._shorten(top),
-            *self._demote(Step.HEADLINE, below, top),
-            *self._demote(Step.MORE, below, top),
-            *(_Move(Step.HIDE, n) for n in [*reversed(below), *top]),
+            *self._demote(Step.HEADLINE, below),
+            *self._demote(Step.MORE, below),
+            *(_Move(Step.HIDE, n) for n in reversed(below)),
+            *self._demote(Step.HEADLINE, top),
+            *self._demote(Step.MORE, top),
+            *(_Move(Step.HIDE, n) for n in top),
         ]
         self.words = self._words_after_each()
 
@@ -294,15 +300,10 @@ class _Plan:
                 )
         return moves
 
-    def _demote(self, step: Step, below: list[int], top: list[int]) -> list[_Move]:
-        """Full stories to headlines, or any story off the page: lowest ranked first,
-        the top's last."""
-        moves = []
-        for group in (below, top):
-            for index in sorted((i for n in group for i in self.shown[n]), reverse=True):
-                if step is Step.MORE or self._full(index):
-                    moves.append(_Move(step, index))
-        return moves
+    def _demote(self, step: Step, sections: list[int]) -> list[_Move]:
+        """Full stories to headlines, or any story off the page: lowest ranked first."""
+        indices = sorted((i for n in sections for i in self.shown[n]), reverse=True)
+        return [_Move(step, i) for i in indices if step is Step.MORE or self._full(i)]
 
     def _words_after_each(self) -> list[int]:
         stories = self.stories
