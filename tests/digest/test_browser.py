@@ -16,8 +16,8 @@ import lxml.html
 import pytest
 
 from digest.display import plain
-from digest.render_html import render_html
-from tests.digest.test_safe_html import MARKER_TAG, PAYLOADS, payload_digest
+from digest.render_html import STYLESHEET, render_full_list, render_html
+from tests.digest.test_safe_html import MARKER_TAG, PAYLOADS, payload_digest, payload_front_page
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUR_TITLE = "feedbrief digest 2026-11-25"
@@ -108,3 +108,29 @@ def test_escaping_alone_keeps_payloads_inert_without_the_security_policy(tmp_pat
     dom, _ = open_in_chromium(html.replace(csp_line, ""), tmp_path)
     assert dom.find(".//meta[@http-equiv]") is None
     assert_nothing_ran_and_stories_show(dom)
+
+
+def test_front_page_shows_its_sections_runs_nothing_and_links_only_http(tmp_path: Path) -> None:
+    digest = payload_front_page()
+    dom, screenshot = open_in_chromium(render_html(digest), tmp_path)
+    assert dom.findtext(".//title") == OUR_TITLE
+    assert dom.findall(f".//{MARKER_TAG}") == []
+    assert not dom.xpath("//script | //iframe | //object | //embed | //svg | //img")
+    sections = dom.findall(".//main/section")
+    assert [s.findtext("h2") for s in sections] == list(digest.sections or ())
+    assert all(s.findall("article") or s.findall("ul/li") for s in sections)
+    hrefs = [a.get("href") for a in dom.iter("a")]
+    assert hrefs and all(href.startswith(("http://", "https://")) for href in hrefs)
+    assert "display:none" not in STYLESHEET.replace(" ", "")
+    assert "visibility" not in STYLESHEET
+    assert distinct_rows(screenshot) > 100
+
+
+def test_full_list_runs_nothing_and_links_only_http(tmp_path: Path) -> None:
+    digest = payload_front_page()
+    dom, screenshot = open_in_chromium(render_full_list(digest), tmp_path)
+    assert dom.findall(f".//{MARKER_TAG}") == []
+    assert not dom.xpath("//script | //iframe | //object | //embed | //svg | //img")
+    assert len(dom.findall(".//ol/li")) == len(digest.stories)
+    assert all(a.get("href").startswith(("http://", "https://")) for a in dom.iter("a"))
+    assert distinct_rows(screenshot) > 100

@@ -16,10 +16,13 @@ import pytest
 from markdown_it import MarkdownIt
 
 from digest.atom import render_atom
+from digest.build import compose
 from digest.display import plain
 from digest.model import Digest, DigestStory, SourceRef
-from digest.render_html import LINK_REL, STYLESHEET, render_html
+from digest.render_html import LINK_REL, STYLESHEET, render_full_list, render_html
 from digest.render_markdown import render_markdown
+from digest.sections import Layout
+from digest.select import DayItem, DayStory, Rules
 
 # Runs without quotes or spaces, so it fits unquoted attributes as well as script bodies.
 JS = (
@@ -93,9 +96,45 @@ def payload_digest() -> Digest:
     )
 
 
+def payload_front_page(base_url: str = "https://brief.example/") -> Digest:
+    """The payloads as a laid-out front page: in titles, summaries, source names,
+    categories (so section headings), languages and URLs; with headlines and "and N more"
+    below the top stories."""
+    stories = []
+    seen = dt.datetime(2026, 11, 25, 5, 0, tzinfo=dt.UTC)
+    for i, payload in enumerate(PAYLOADS * 3):
+        items = tuple(
+            DayItem(
+                id=i * 10 + k,
+                source=f"https://feed{k}.example/rss",
+                source_name=payload,
+                title=payload,
+                url=UNSAFE_URLS[(i + k) % len(UNSAFE_URLS)] if (i + k) % 4 else QUOTE_BREAKING_URL,
+                published_at=seen,
+                first_seen_at=seen + dt.timedelta(minutes=i),
+                summary=(payload, "A second, harmless sentence."),
+                language=payload if i % 2 else "he",
+                category=PAYLOADS[i % 3],
+            )
+            for k in range(1 + i % 3)
+        )
+        stories.append(DayStory(i, items[0], items))
+    return compose(
+        stories,
+        day=dt.date(2026, 11, 25),
+        generated_at=dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC),
+        timezone="UTC",
+        base_url=base_url,
+        rules=Rules(),
+        layout=Layout(top_stories=5, section_stories=3, section_headlines=4),
+    )
+
+
 # Everything the page itself is made of; any other element or attribute came from outside.
 PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "main"}
 BODY_TAGS = {"article", "h2", "p", "a", "time"}
+FRONT_PAGE_TAGS = BODY_TAGS | {"section", "h3", "ul", "li", "span"}
+FULL_LIST_TAGS = {"ol", "li", "span", "a", "p"}
 ALLOWED_ATTRIBUTES = {
     "lang", "charset", "http-equiv", "content", "name", "class", "id", "href", "rel", "datetime",
 }  # fmt: skip
@@ -188,3 +227,55 @@ def test_markdown_rendered_with_raw_html_enabled_has_no_markup_from_outside() ->
     assert {urlsplit(a.get("href")).scheme for a in body.iter("a")} <= {"http", "https"}
     for payload in PAYLOADS:
         assert plain(payload) in body.text_content()
+
+
+@pytest.fixture(scope="module")
+def front() -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(render_html(payload_front_page()))
+
+
+def test_front_page_holds_no_element_or_attribute_from_outside(
+    front: lxml.html.HtmlElement,
+) -> None:
+    assert_inert(front, PAGE_TAGS | FRONT_PAGE_TAGS)
+    headings = [h.text_content() for h in front.iterfind(".//section/h2")]
+    assert headings == ["Top stories", *sorted(map(plain, PAYLOADS[:3]), key=str.casefold)]
+    assert front.findall(".//ul/li") and front.findall(".//p[@class='more']/a")
+    for element in front.iter(lxml.etree.Element):
+        lang = element.get("lang")
+        assert lang is None or lang in {"en", "he"}, lang
+
+
+def test_front_page_links_only_http_urls_and_keeps_the_text(
+    front: lxml.html.HtmlElement,
+) -> None:
+    for heading in front.iterfind(".//article/h3"):
+        anchor = heading.find("a")
+        assert anchor is None or anchor.get("href") == QUOTE_BREAKING_URL
+        assert heading.text_content() in {plain(payload) for payload in PAYLOADS}
+    for item in front.iterfind(".//ul/li"):
+        assert item.text_content().split(" · ")[0] in {plain(payload) for payload in PAYLOADS}
+
+
+def test_front_page_without_a_base_url_links_nothing_of_ours() -> None:
+    page = lxml.html.document_fromstring(render_html(payload_front_page(base_url="javascript:x/")))
+    assert_inert(page, PAGE_TAGS | FRONT_PAGE_TAGS)
+    more = page.findall(".//p[@class='more']")
+    assert more and all(p.find("a") is None and p.text.startswith("and ") for p in more)
+
+
+def test_full_list_holds_no_element_or_attribute_from_outside() -> None:
+    digest = payload_front_page()
+    page = lxml.html.document_fromstring(render_full_list(digest))
+    assert_inert(page, PAGE_TAGS | FULL_LIST_TAGS)
+    assert len(page.findall(".//ol/li")) == len(digest.stories)
+
+
+def test_front_page_markdown_has_no_markup_from_outside() -> None:
+    markdown = MarkdownIt("commonmark", {"html": True})
+    html = markdown.render(render_markdown(payload_front_page()))
+    body = lxml.html.fragment_fromstring(html, create_parent="div")
+    allowed = {"div", "h1", "h2", "h3", "p", "em", "a", "ul", "li"}
+    assert {el.tag for el in body.iter(lxml.etree.Element)} <= allowed
+    assert {urlsplit(a.get("href")).scheme for a in body.iter("a")} <= {"http", "https"}
+    assert not body.findall(".//ul//ul") and not body.findall(".//ol")
