@@ -231,8 +231,9 @@ def fit(
     fitted = plan.apply(first)
     if page_bytes(*fitted) <= layout.max_page_bytes:
         return fitted
-    # Each step takes something off the page, so its size falls with the number of
-    # steps: bisect for the fewest steps that fit. The last state holds no story.
+    # Every step takes something off the page, so the size falls (but for a digit of an
+    # "and N more") with the number of steps: bisect for the fewest steps that fit. Only
+    # measured states are returned, but the last, which shows no story at all.
     over, fits = first, len(plan.moves)
     fitted_at_fits: tuple[tuple[DigestStory, ...], tuple[str, ...]] | None = None
     while fits - over > 1:

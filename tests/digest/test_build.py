@@ -155,3 +155,28 @@ def test_a_new_writer_removes_what_a_killed_write_left(tmp_path: Path) -> None:
         storage.close()
     assert not left.exists()
     assert [entry["path"] for entry in logs if entry["log_level"] == "warning"] == [str(left)]
+
+
+def test_a_written_day_is_a_ranked_front_page_with_its_full_list(
+    setup: tuple[Storage, DigestWriter, Clock],
+) -> None:
+    storage, writer, clock = setup
+    for n in range(3):
+        store_story(storage, n, clock.now)
+    paths = writer.write(DAY)
+    assert [p.name for p in paths] == [
+        "2026-11-20.md",
+        "2026-11-20.html",
+        "2026-11-20-all.html",
+        "2026-11-20.json",
+    ]
+    digest = load_digest_json(writer.directory / f"{DAY}.json")
+    assert digest.sections == ("Top stories",)
+    assert digest.base_url == BASE_URL
+    assert [(s.rank, s.coverage, s.front_page) for s in digest.stories] == [
+        (1, 1, True),
+        (2, 1, True),
+        (3, 1, True),
+    ]
+    assert f'href="{BASE_URL}2026-11-20-all.html"' in (writer.directory / f"{DAY}.html").read_text()
+    assert "Story number 2" in (writer.directory / f"{DAY}-all.html").read_text()
