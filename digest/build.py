@@ -151,7 +151,7 @@ def digest_story(entry: Ranked, placement: Placement) -> DigestStory:
         source=shown.source_name,
         published=shown.published_at,
         summary=shown.summary,
-        sources=tuple(SourceRef(item.source_name, item.url) for item in entry.story.items),
+        sources=tuple(SourceRef(item.source_name, item.url) for item in _one_per_source(entry)),
         rank=entry.rank,
         coverage=entry.coverage,
         section=placement.section,
@@ -160,6 +160,19 @@ def digest_story(entry: Ranked, placement: Placement) -> DigestStory:
         front_page=placement.front_page,
         headline_only=placement.headline_only,
     )
+
+
+def _one_per_source(entry: Ranked) -> Iterable[DayItem]:
+    """The story's items, one per source (the shown item for its own): a feed that
+    carried a story twice is one source, as coverage counts it."""
+    items = entry.story.items
+    if len(items) == 1:
+        return items
+    shown = entry.story.shown
+    chosen = {shown.source: shown}
+    for item in items:
+        chosen.setdefault(item.source, item)
+    return sorted(chosen.values(), key=items.index)
 
 
 @contextmanager

@@ -98,7 +98,7 @@ def first_sentence(story: DigestStory) -> str:
 
 
 def source_count_text(story: DigestStory) -> str | None:
-    """ "N sources" for a story more than one source carried."""
+    """How many sources carried the story ("3 sources"), when more than one did."""
     if story.coverage is None or story.coverage < 2:
         return None
     return f"{story.coverage} sources"

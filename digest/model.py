@@ -98,12 +98,16 @@ class Digest:
             # bad field.
             raise ValueError(f"unknown timezone {self.timezone!r}") from exc
 
-    @property
-    def full_list_url(self) -> str | None:
-        """The absolute URL of the day's full list (only http(s) URLs are linked)."""
+    def published_url(self, name: str) -> str | None:
+        """The absolute URL of the file ``name`` published beside this digest; pages
+        link each other by absolute URL, as only http(s) URLs become links."""
         if self.base_url is None:
             return None
-        return self.base_url.rstrip("/") + "/" + full_list_name(self.date)
+        return self.base_url.rstrip("/") + "/" + name
+
+    @property
+    def full_list_url(self) -> str | None:
+        return self.published_url(full_list_name(self.date))
 
     def local_time(self, moment: dt.datetime) -> dt.datetime:
         """``moment`` on the digest's clock; naive times are UTC, as storage keeps them."""

@@ -142,7 +142,7 @@ def render_html_body(digest: Digest) -> str:
 
 def render_full_list(digest: Digest) -> str:
     """Every story of the day, best first: headline, sources and one sentence each."""
-    front = link("front page", _sibling(digest, page_name(digest.date)))
+    front = link("front page", digest.published_url(page_name(digest.date)))
     items = "".join(_full_list_item(digest, story) for story in digest.stories)
     listing = f'<ol class="all">\n{items}</ol>\n' if items else '<p class="empty">No stories.</p>\n'
     return _page(
@@ -204,10 +204,6 @@ def _full_list_item(digest: Digest, story: DigestStory) -> str:
         parts.append(f'<span class="summary">{escape(sentence)}</span>')
     parts.append("</li>\n")
     return "".join(parts)
-
-
-def _sibling(digest: Digest, name: str) -> str | None:
-    return None if digest.base_url is None else digest.base_url.rstrip("/") + "/" + name
 
 
 def _story(digest: Digest, story: DigestStory, heading: str = "h2") -> str:

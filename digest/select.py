@@ -91,7 +91,9 @@ class Rules:
 
 
 def is_fresh(item: DayItem, max_age: timedelta) -> bool:
-    return item.published_at is None or item.published_at >= item.first_seen_at - max_age
+    # A difference of two dates, never a date minus an age: feeds date items in the
+    # year 1 or 9999, and datetime arithmetic past either end raises.
+    return item.published_at is None or item.first_seen_at - item.published_at <= max_age
 
 
 def passes(item: DayItem, rules: Rules) -> bool:

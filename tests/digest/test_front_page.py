@@ -165,6 +165,17 @@ def test_backlog_and_blocked_items_stay_out_and_coverage_counts_what_is_in() -> 
     assert [ref.name for ref in story.sources] == ["Feed 2"]
 
 
+def test_a_feed_that_carried_a_story_twice_is_one_of_its_sources() -> None:
+    items = (day_item(1, 1), day_item(2, 1), day_item(3, 2), day_item(4, 1))
+    [story] = build([DayStory(1, items[1], items)]).stories
+    assert story.url == "https://feed1.example/2"  # the lead
+    assert story.coverage == 2
+    assert [(ref.name, ref.url) for ref in story.sources] == [
+        ("Feed 1", "https://feed1.example/2"),
+        ("Feed 2", "https://feed2.example/3"),
+    ]
+
+
 @dataclass(frozen=True)
 class NewStoryItem:
     """What ``storage.StoryItem`` holds once storage provides the front page's fields."""

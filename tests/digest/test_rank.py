@@ -78,6 +78,14 @@ CASES = {
         ],
         [2, 1],
     ),
+    "dates at either end of time": (
+        [
+            story(1, item("a", published_at=datetime(1, 1, 1, tzinfo=UTC))),
+            story(2, item("b", published_at=datetime(9999, 12, 31, tzinfo=UTC))),
+            story(3, item("c", hours_ago=2)),
+        ],
+        [2, 3, 1],  # the far future counts as first seen (now), the year 1 as the year 1
+    ),
     "ties by id": (
         [story(9, item("a")), story(3, item("b")), story(5, item("c"))],
         [3, 5, 9],

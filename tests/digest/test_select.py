@@ -42,6 +42,8 @@ def story(story_id: int, *items: DayItem) -> DayStory:
         (SEEN + timedelta(days=3), TWO_DAYS, True),  # dated in the future
         (SEEN - timedelta(hours=7), timedelta(hours=6), False),
         (SEEN - timedelta(days=6), timedelta(days=7), True),
+        (datetime(1, 1, 1, tzinfo=UTC), TWO_DAYS, False),  # dates at either end of time
+        (datetime(9999, 12, 31, tzinfo=UTC), TWO_DAYS, True),
     ],
 )
 def test_an_item_counts_only_if_published_at_most_max_age_before_first_seen(
