@@ -60,7 +60,8 @@ def source_name(item: StoryItem) -> str:
 
 # A feed's own keep or block pattern, compiled once per build; None when it has none.
 Patterns = dict[str, re.Pattern[str] | None]
-# When an item was first seen, for rows that do not say: then it ranks below dated items.
+# When an item was first seen, for a row that does not say (storage always does): it then
+# counts as fresh and ranks below every dated item.
 _UNKNOWN_FIRST_SEEN = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -71,10 +72,7 @@ def day_story(row: StoryRow, patterns: Patterns) -> DayStory:
 
 
 def day_item(item: StoryItem, patterns: Patterns) -> DayItem:
-    """What the digest needs of one item. The feed's category, weight and rules come
-    with the item; columns storage does not provide read as their defaults, so rows
-    without them build as before (fresh, uncategorised, weight 1, no rules)."""
-    first_seen_at: datetime | None = getattr(item, "first_seen_at", None)
+    """What the digest needs of one item, its feed's category, weight and rules with it."""
     return DayItem(
         id=item.id,
         source=item.source,
@@ -82,19 +80,20 @@ def day_item(item: StoryItem, patterns: Patterns) -> DayItem:
         title=item.title,
         url=item.url,
         published_at=item.published_at,
-        first_seen_at=first_seen_at or item.published_at or _UNKNOWN_FIRST_SEEN,
+        first_seen_at=item.first_seen_at or item.published_at or _UNKNOWN_FIRST_SEEN,
         summary=item.summary,
-        language=getattr(item, "language", None),
-        category=getattr(item, "category", None),
-        weight=getattr(item, "weight", 1.0),
-        block=_feed_pattern(item, "block", patterns),
-        keep=_feed_pattern(item, "keep", patterns),
-        text=getattr(item, "text", None),
+        language=item.language,
+        category=item.category,
+        weight=item.weight,
+        block=_feed_pattern(item, item.block, "block", patterns),
+        keep=_feed_pattern(item, item.keep, "keep", patterns),
+        text=item.text,
     )
 
 
-def _feed_pattern(item: StoryItem, rule: str, patterns: Patterns) -> re.Pattern[str] | None:
-    pattern: str | None = getattr(item, rule, None)
+def _feed_pattern(
+    item: StoryItem, pattern: str | None, rule: str, patterns: Patterns
+) -> re.Pattern[str] | None:
     if not pattern:
         return None
     if pattern not in patterns:
@@ -108,6 +107,11 @@ def _feed_pattern(item: StoryItem, rule: str, patterns: Patterns) -> re.Pattern[
             )
             patterns[pattern] = None
     return patterns[pattern]
+
+
+def feeds_have_rules(rows: Iterable[StoryRow]) -> bool:
+    """Whether a feed of the day's items has keep or block rules of its own."""
+    return any(item.block or item.keep for row in rows for item in row.items)
 
 
 def compose(
@@ -227,7 +231,12 @@ class DigestWriter:
         start, end = day_bounds(day, self.tz)
         patterns: Patterns = {}
         with cycle_collection_paused():
-            rows = self.storage.stories_first_seen(start, end)
+            # Items' text costs far more to read than the rest, so it is read only for
+            # a day with rules to match it against.
+            with_text = self.rules.filters
+            rows = self.storage.stories_first_seen(start, end, with_text=with_text)
+            if not with_text and feeds_have_rules(rows):
+                rows = self.storage.stories_first_seen(start, end, with_text=True)
             return compose(
                 [day_story(row, patterns) for row in rows],
                 day=day,

@@ -1,4 +1,5 @@
-"""The digest writer's feed.xml: rebuilt on every write, from the digests on disk."""
+"""The digest writer: a day built from storage, and feed.xml rebuilt on every write from
+the digests on disk."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from digest.atom import render_atom
 from digest.build import DigestWriter
 from digest.model import Digest, load_digest_json, load_recent_digests, render_json
 from digest.render_html import render_html
+from digest.select import Rules
 from storage import ItemData, Storage, SummaryData
 from tests.storage.helpers import save_item
 
@@ -180,3 +182,57 @@ def test_a_written_day_is_a_ranked_front_page_with_its_full_list(
     ]
     assert f'href="{BASE_URL}2026-11-20-all.html"' in (writer.directory / f"{DAY}.html").read_text()
     assert "Story number 2" in (writer.directory / f"{DAY}-all.html").read_text()
+
+
+def store_feed_item(
+    storage: Storage,
+    feed: str,
+    n: int,
+    when: datetime,
+    *,
+    published: datetime | None = None,
+    text: str = "An ordinary report.",
+    language: str | None = None,
+) -> None:
+    source = storage.source(f"https://{feed}.example/rss")
+    assert source is not None
+    data = ItemData(
+        guid=f"{feed}-{n}",
+        title=f"{feed} story {n}",
+        text=text,
+        content_hash=f"{feed}{n}",
+        url=f"https://{feed}.example/{n}",
+        published_at=published,
+        language=language,
+    )
+    save_item(storage, source.id, data, SummaryData("default", (f"Summary {n}.",)), when)
+
+
+def test_a_day_from_storage_keeps_backlog_and_blocked_items_out(tmp_path: Path) -> None:
+    """The digest reads the feeds' options and the items' first-seen time, language and
+    (for a feed's rule on the text) text from storage."""
+    storage = Storage.open(f"sqlite:///{tmp_path / 'feedbrief.db'}")
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    storage.add_feed("https://world.example/rss", now, category="World", weight=2.0)
+    storage.add_feed("https://tech.example/rss", now, category="Tech", block="casino")
+    storage.add_feed("https://misc.example/rss", now)
+    store_feed_item(storage, "world", 1, now, published=now - timedelta(hours=3), language="fr")
+    store_feed_item(storage, "world", 2, now, published=now - timedelta(days=30))  # backlog
+    store_feed_item(storage, "tech", 3, now, text="Win big at the CASINO tonight.")  # blocked
+    store_feed_item(storage, "tech", 4, now)
+    store_feed_item(storage, "misc", 5, now, published=now - timedelta(hours=1))
+    writer = DigestWriter(
+        storage, tmp_path / "d", tz=UTC, tz_name="UTC", base_url=BASE_URL, clock=Clock(now)
+    )
+    try:
+        digest = writer.build(DAY)
+        assert [(s.title, s.rank, s.category, s.language) for s in digest.stories] == [
+            ("world story 1", 1, "World", "fr"),  # the heavier feed
+            ("tech story 4", 2, "Tech", None),  # undated: as new as when first seen
+            ("misc story 5", 3, None, None),
+        ]
+        kept = Rules.compile(timedelta(days=2), keep=["story [45]"])
+        writer.rules = kept
+        assert [s.title for s in writer.build(DAY).stories] == ["tech story 4", "misc story 5"]
+    finally:
+        storage.close()

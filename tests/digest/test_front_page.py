@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from digest.render_html import render_full_list, render_html
 from digest.render_markdown import render_markdown
 from digest.sections import MAX_PAGE_BYTES, OTHER, TOP_STORIES, Layout, visible_words
 from digest.select import DayItem, DayStory, Rules
-from storage import StoryRow
+from storage import StoryItem, StoryRow
 
 DAY = date(2026, 12, 6)
 SEEN = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
@@ -176,29 +176,8 @@ def test_a_feed_that_carried_a_story_twice_is_one_of_its_sources() -> None:
     ]
 
 
-@dataclass(frozen=True)
-class NewStoryItem:
-    """What ``storage.StoryItem`` holds once storage provides the front page's fields."""
-
-    id: int
-    guid: str
-    title: str
-    url: str | None
-    published_at: datetime | None
-    source: str
-    source_title: str | None
-    summary: tuple[str, ...]
-    first_seen_at: datetime
-    language: str | None
-    category: str | None
-    weight: float
-    block: str | None
-    keep: str | None
-    text: str | None
-
-
-def stored(n: int, **changes: object) -> NewStoryItem:
-    item = NewStoryItem(
+def stored(n: int, **changes: object) -> StoryItem:
+    item = StoryItem(
         id=n,
         guid=f"g{n}",
         title=f"Item {n}",
@@ -219,7 +198,7 @@ def stored(n: int, **changes: object) -> NewStoryItem:
 
 
 def test_storage_rows_become_the_builds_input() -> None:
-    row = StoryRow(7, stored(1), (stored(1), stored(2, source_title=None, keep="^item")))  # type: ignore[arg-type]
+    row = StoryRow(7, stored(1), (stored(1), stored(2, source_title=None, keep="^item")))
     patterns: dict = {}
     story = day_story(row, patterns)
     first, second = story.items
@@ -231,7 +210,7 @@ def test_storage_rows_become_the_builds_input() -> None:
 
 
 def test_a_bad_feed_pattern_from_storage_is_logged_and_ignored() -> None:
-    row = StoryRow(7, stored(1, block="(unclosed"), (stored(1, block="(unclosed"),))  # type: ignore[arg-type]
+    row = StoryRow(7, stored(1, block="(unclosed"), (stored(1, block="(unclosed"),))
     with capture_logs() as logs:
         story = day_story(row, {})
     assert story.lead.block is None
