@@ -38,6 +38,8 @@ from storage import Storage
 log = structlog.get_logger(__name__)
 
 DIGEST_FILE = re.compile(r"\A(\d{4}-\d{2}-\d{2})\.(html|md|json)\Z")
+# A day's full list of stories, linked from its front page.
+FULL_LIST_FILE = re.compile(r"\A\d{4}-\d{2}-\d{2}-all\.html\Z")
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
     "md": "text/markdown; charset=utf-8",
@@ -218,6 +220,8 @@ class DigestRequestHandler(BaseHTTPRequestHandler):
         match = DIGEST_FILE.match(name)
         if name == FEED_FILE_NAME or match:
             return self._file(name, match[2] if match else "xml")
+        if FULL_LIST_FILE.match(name):
+            return self._file(name, "html")
         return text_response(HTTPStatus.NOT_FOUND, "not found")
 
     def _file(self, name: str, kind: str) -> Response:

@@ -145,14 +145,16 @@ def test_each_days_files_are_served_with_their_content_type(
 ) -> None:
     write_digests(site.digest_dir)
     for suffix, content_type in (
-        ("html", "text/html; charset=utf-8"),
-        ("md", "text/markdown; charset=utf-8"),
-        ("json", "application/json"),
+        (".html", "text/html; charset=utf-8"),
+        ("-all.html", "text/html; charset=utf-8"),  # the full list the front page links
+        (".md", "text/markdown; charset=utf-8"),
+        (".json", "application/json"),
     ):
-        response = client.get(f"/2026-11-24.{suffix}")
+        response = client.get(f"/2026-11-24{suffix}")
         assert response.status_code == 200
         assert response.headers["content-type"] == content_type
-        assert response.content == (site.digest_dir / f"2026-11-24.{suffix}").read_bytes()
+        assert response.content == (site.digest_dir / f"2026-11-24{suffix}").read_bytes()
+    assert client.get("/2026-11-24-all.md").status_code == 404
     assert json.loads(client.get("/2026-11-24.json").text)["date"] == "2026-11-24"
 
 
