@@ -127,7 +127,11 @@ def compose(
     """The day's digest from its stories (pure): every story that counts, best first,
     laid out as a front page within the layout's budgets."""
     ranked = rank(eligible(stories, rules))
-    sections, placements = place([entry.story.shown.category for entry in ranked], layout)
+    sections, placements = place(
+        [entry.story.shown.category for entry in ranked],
+        layout,
+        [entry.story.shown.source for entry in ranked],
+    )
     laid_out = tuple(map(digest_story, ranked, placements))
     base = Digest(
         date=day,

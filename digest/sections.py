@@ -52,6 +52,7 @@ _WIDE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 @dataclass(frozen=True, slots=True)
 class Layout:
     top_stories: int = 10
+    top_per_source: int = 2
     section_stories: int = 5
     section_headlines: int = 10
     reading_minutes: float = 10.0
@@ -168,20 +169,30 @@ def section_order(titles: Iterable[str]) -> list[str]:
 
 
 def place(
-    categories: Sequence[str | None], layout: Layout
+    categories: Sequence[str | None],
+    layout: Layout,
+    sources: Sequence[str] | None = None,
 ) -> tuple[tuple[str, ...], list[Placement]]:
     """Sections in page order, and where each story goes before the budget.
 
-    ``categories`` are the stories' categories, best-ranked story first.
+    ``categories`` are the stories' categories, best-ranked story first, and ``sources``
+    the feeds their shown items come from. Top stories take the best-ranked stories, but
+    at most ``top_per_source`` from one feed: on a quiet day many stories tie, and one
+    prolific feed would otherwise fill the top of the page. A story passed over goes to
+    its category's section.
     """
-    top = min(layout.top_stories, len(categories))
+    on_top = _top_stories(len(categories), layout, sources)
     headlines_from = layout.section_stories
     more_from = layout.section_stories + layout.section_headlines
-    placements: list[Placement] = [Placement(TOP_STORIES, True, False)] * top
+    top = Placement(TOP_STORIES, True, False)
+    placements: list[Placement] = []
     # Three shared placements per section: a busy day has tens of thousands of stories.
     kinds: dict[str, tuple[Placement, Placement, Placement]] = {}
     seen: dict[str, int] = {}
-    for category in categories[top:]:
+    for index, category in enumerate(categories):
+        if index in on_top:
+            placements.append(top)
+            continue
         title = section_title(category)
         kind = kinds.get(title)
         if kind is None:
@@ -194,8 +205,25 @@ def place(
         n = seen.get(title, 0)
         seen[title] = n + 1
         placements.append(kind[0] if n < headlines_from else kind[1] if n < more_from else kind[2])
-    order = ([TOP_STORIES] if top else []) + section_order(kinds)
+    order = ([TOP_STORIES] if on_top else []) + section_order(kinds)
     return tuple(order), placements
+
+
+def _top_stories(count: int, layout: Layout, sources: Sequence[str] | None) -> set[int]:
+    """Indexes of the stories in Top stories: the best ranked, a feed's beyond its
+    ``top_per_source`` passed over."""
+    wanted = min(layout.top_stories, count)
+    if sources is None:
+        return set(range(wanted))
+    chosen: set[int] = set()
+    per_source: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        if len(chosen) == wanted:
+            break
+        if per_source.get(source, 0) < layout.top_per_source:
+            per_source[source] = per_source.get(source, 0) + 1
+            chosen.add(index)
+    return chosen
 
 
 # Fitting the page to the budget

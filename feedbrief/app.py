@@ -77,6 +77,7 @@ class App:
             rules=Rules.compile(timedelta(seconds=digest.max_age), digest.block, digest.keep),
             layout=Layout(
                 top_stories=digest.top_stories,
+                top_per_source=digest.top_per_source,
                 section_stories=digest.section_stories,
                 section_headlines=digest.section_headlines,
                 reading_minutes=digest.reading_minutes,

@@ -20,6 +20,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from digest.select import compile_rule
+
 DEFAULT_CONFIG = Path("config/feedbrief.toml")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
@@ -50,12 +52,12 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 def check_pattern(value: Any) -> str:
-    """A keep/block rule: a regular expression, matched case-insensitively. It is
-    compiled here so that a bad one stops the service at start, naming its key."""
+    """A keep/block rule, compiled as the digest matches it, so that a bad one stops the
+    service at start, naming its key."""
     if not isinstance(value, str) or not value:
         raise ValueError("expected a non-empty regular expression")
     try:
-        re.compile(value, re.IGNORECASE)
+        compile_rule(value)
     except re.error as exc:
         raise ValueError(f"not a valid regular expression {value!r}: {exc}") from exc
     return value
@@ -118,6 +120,8 @@ class DigestSettings(_Section):
     # The front page: the best stories of any category, then per category its best
     # stories with summaries and more as headlines; all within a reading time.
     top_stories: int = Field(default=10, ge=0, le=100)
+    # At most this many Top stories from one feed, so one prolific feed cannot fill it.
+    top_per_source: int = Field(default=2, ge=1, le=100)
     section_stories: int = Field(default=5, ge=0, le=100)
     section_headlines: int = Field(default=10, ge=0, le=1000)
     reading_minutes: float = Field(default=10.0, gt=0, le=600)

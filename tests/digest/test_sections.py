@@ -110,6 +110,25 @@ def test_place_with_no_top_stories_and_a_category_called_other() -> None:
     assert [p.section for p in placements] == [OTHER, OTHER, "Alpha"]
 
 
+def test_top_stories_take_at_most_top_per_source_from_one_feed() -> None:
+    # Ranked best first: feed a has the four best stories.
+    sources = ["a", "a", "a", "a", "b", "c", "b"]
+    layout = Layout(top_stories=4, top_per_source=2, section_stories=5)
+
+    sections, placements = place(["World"] * 7, layout, sources)
+
+    on_top = [i for i, p in enumerate(placements) if p.section == TOP_STORIES]
+    assert on_top == [0, 1, 4, 5]
+    assert [p.section for p in placements[2:4]] == ["World", "World"]
+    assert sections == (TOP_STORIES, "World")
+
+
+def test_top_stories_fill_up_from_one_feed_only_to_its_share() -> None:
+    sources = ["a"] * 5
+    _, placements = place([None] * 5, Layout(top_stories=4, top_per_source=2), sources)
+    assert [p.section for p in placements] == [TOP_STORIES, TOP_STORIES, OTHER, OTHER, OTHER]
+
+
 def test_place_of_an_empty_day() -> None:
     assert place([], Layout()) == ((), [])
 
