@@ -130,7 +130,8 @@ def compose(
     sections, placements = place(
         [entry.story.shown.category for entry in ranked],
         layout,
-        [entry.story.shown.source for entry in ranked],
+        # By the name the reader sees: one publisher's feeds often share it.
+        [entry.story.shown.source_name for entry in ranked],
     )
     laid_out = tuple(map(digest_story, ranked, placements))
     base = Digest(

@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pytest
 
 from bench.farm import Farm
 from tests.conftest import shared_path
+from tests.digest.test_front_page import text_words
 
 pytestmark = pytest.mark.slow
 
@@ -37,31 +37,6 @@ def feedbrief(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     return result
-
-
-class _Text(HTMLParser):
-    """The words a reader sees on a page (no style, no markup)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.words: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._skip += tag in ("style", "script", "head")
-
-    def handle_endtag(self, tag: str) -> None:
-        self._skip -= tag in ("style", "script", "head")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.words += data.split()
-
-
-def visible_words(html: str) -> int:
-    parser = _Text()
-    parser.feed(html)
-    return len(parser.words)
 
 
 def run_once(tmp_path: Path, opml: bytes) -> tuple[dict[str, str], Path]:
@@ -122,6 +97,6 @@ def test_the_farm_front_page_ranks_hot_stories_by_coverage_in_folder_sections(
         assert re.search(rf"<h2[^>]*>\s*{folder}\s*</h2>", page), folder
     # Within the budget: mail clients clip past 100 KB; ten minutes' reading.
     assert len(page.encode()) <= MAX_PAGE_BYTES
-    assert visible_words(page) <= MAX_PAGE_WORDS
+    assert text_words(page) <= MAX_PAGE_WORDS
     assert (digests / f"{day}-all.html").exists()
     assert sum(s["front_page"] for s in stories) < len(stories)
