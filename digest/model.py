@@ -124,7 +124,7 @@ def load_recent_digests(
         try:
             digests.append(load(path))
         except DigestFileError as exc:
-            log.warning("digest_file_skipped", path=str(path), error=str(exc))
+            log.warning("digest.file_skipped", path=str(path), error=str(exc))
     return digests
 
 

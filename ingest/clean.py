@@ -531,5 +531,5 @@ def clean_paragraphs(paragraphs: Sequence[str]) -> list[str]:
         if len(cleaned) == len(current):
             break
         current = cleaned
-    log.debug("paragraphs_cleaned", received=len(paragraphs), kept=len(current))
+    log.debug("paragraphs.cleaned", received=len(paragraphs), kept=len(current))
     return current

@@ -189,7 +189,7 @@ class Fetcher:
                 still_permanent = still_permanent and response.status_code in _PERMANENT_REDIRECTS
                 if still_permanent:
                     moved_to = target
-                log.debug("fetch.redirect", status=response.status_code, location=target)
+                log.debug("fetch.redirected", status=response.status_code, location=target)
                 if target in seen:
                     raise _FetchFailed(f"redirect loop at {target}")
                 seen.add(target)
@@ -208,7 +208,7 @@ class Fetcher:
         )
         if result.error is None and moved_to is not None:
             result = replace(result, permanent_url=moved_to)
-        log.debug("fetch.done", status=result.status, final_url=current, error=result.error)
+        log.debug("fetch.completed", status=result.status, final_url=current, error=result.error)
         return result
 
     def _request_once(

@@ -386,7 +386,7 @@ def extract_page(html: str | bytes, url: str | None = None) -> ExtractedPage:
         else None
     )
     if document is None:
-        log.info("page.without_content", url=url)
+        log.info("page.extracted_empty", url=url)
         return ExtractedPage(title=None, paragraphs=[], published=None, language=language, url=url)
     title = collapse_whitespace(document.title) if document.title else None
     paragraphs = _tree_to_paragraphs(document.body) if document.body is not None else []

@@ -119,7 +119,7 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
     content, oversized = _without_oversized_entries(cut)
     if oversized:
         logger.error(
-            "entry too large; skipped",
+            "entry.skipped_too_large",
             feed=url,
             entries=oversized,
             limit_bytes=MAX_ENTRY_BYTES,
@@ -132,7 +132,7 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
     parsed = _feedparser(content, headers)
     charset = actual_charset(content, parsed.get("encoding"))
     if charset is not None:
-        logger.warning("feed.charset_wrong", feed=url, read_as=parsed.encoding, actual=charset)
+        logger.warning("feed.charset_corrected", feed=url, read_as=parsed.encoding, actual=charset)
         relabelled = {**headers, "content-type": f"application/xml; charset={charset}"}
         parsed = _feedparser(content, relabelled)
     bozo_reason = None
