@@ -230,7 +230,7 @@ class DigestWriter:
         # And the digests read back from disk, by file and its (inode, mtime, size).
         self._loaded: dict[Path, tuple[tuple[int, int, int], Digest]] = {}
         for path in remove_abandoned(directory):
-            log.warning("removed a temporary file a killed digest write left", path=str(path))
+            log.warning("digest.leftover_removed", path=str(path))
 
     def build(self, day: date) -> Digest:
         start, end = day_bounds(day, self.tz)
@@ -263,7 +263,7 @@ class DigestWriter:
             paths = write_digest(digest, self.directory, html_body=body)
             self.storage.record_digest(day, digest.generated_at, self.tz_name, len(digest.stories))
             self._write_feed()
-        log.info("digest written", day=day.isoformat(), stories=len(digest.stories))
+        log.info("digest.published", day=day.isoformat(), stories=len(digest.stories))
         return paths
 
     def write_days(self, days: Iterable[date]) -> list[Path]:

@@ -13,15 +13,12 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from digest.model import Digest, DigestStory, SourceRef
+from ingest.text import collapse_whitespace, strip_control_characters
 
 LINKABLE_SCHEMES = frozenset({"http", "https"})
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 UNTITLED = "(untitled)"
 
-# Characters that are invalid in XML 1.0 (C0 controls other than tab/newline/CR, lone
-# surrogates, U+FFFE/U+FFFF) or are C1 controls that render as nothing useful. Tab and
-# newlines are left for the whitespace collapse below.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # An absolute http(s) URL whose host is ASCII letters, digits, dots and hyphens, with an
 # optional port: nearly every feed link. urlsplit takes such a URL apart without complaint
 # and finds that non-empty host, so ``linkable_url`` need not run it (urlsplit took ten
@@ -30,17 +27,13 @@ _PLAIN_HTTP_URL = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]*)?(?:[/?#].*)?", re
 
 
 def plain(text: str) -> str:
-    """``text`` as one line: control characters dropped, whitespace runs made single spaces.
+    """``text`` as one line: invisible characters dropped (:mod:`ingest.text`), whitespace
+    runs made single spaces.
 
     Summaries and titles are prose; a newline inside one would otherwise start a new
     Markdown block, and control characters would make the Atom feed invalid XML.
     """
-    # Usually the text is one line already: ``isprintable`` is false for every character
-    # the general case below drops or splits on, except the space itself.
-    single_spaced = "  " not in text and not text.startswith(" ") and not text.endswith(" ")
-    if single_spaced and text.isprintable():
-        return text
-    return " ".join(_INVISIBLE.sub("", text).split())
+    return collapse_whitespace(strip_control_characters(text, invisible=True))
 
 
 def linkable_url(url: str | None) -> str | None:

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 from pydantic import TypeAdapter, ValidationError
 
+from ingest.dates import as_utc
+
 log = structlog.get_logger(__name__)
 
 DEFAULT_TITLE = "feedbrief"
@@ -111,8 +113,7 @@ class Digest:
 
     def local_time(self, moment: dt.datetime) -> dt.datetime:
         """``moment`` on the digest's clock; naive times are UTC, as storage keeps them."""
-        aware = moment if moment.utcoffset() is not None else moment.replace(tzinfo=dt.UTC)
-        return aware.astimezone(ZoneInfo(self.timezone))
+        return as_utc(moment).astimezone(ZoneInfo(self.timezone))
 
 
 def page_name(day: dt.date) -> str:
@@ -169,7 +170,7 @@ def load_recent_digests(
         try:
             digests.append(load(path))
         except DigestFileError as exc:
-            log.warning("digest_file_skipped", path=str(path), error=str(exc))
+            log.warning("digest.file_skipped", path=str(path), error=str(exc))
     return digests
 
 

@@ -41,7 +41,7 @@ def write_digest(digest: Digest, directory: Path, *, html_body: str | None = Non
         directory / f"{stem}.json": render_json,
     }
     write_all_atomic((path, render(digest)) for path, render in renderers.items())
-    log.info("digest_written", date=stem, stories=len(digest.stories))
+    log.info("digest.written", date=stem, stories=len(digest.stories))
     return list(renderers)
 
 
@@ -58,5 +58,5 @@ def write_feed(
     path = directory / FEED_FILE_NAME
     feed = render_atom(digests, feed_url=feed_url, html_base_url=html_base_url, content=content)
     write_atomic(path, feed)
-    log.info("feed_written", path=str(path), entries=len(digests))
+    log.info("digest.feed_written", path=str(path), entries=len(digests))
     return path

@@ -33,6 +33,7 @@ from digest.publish import FEED_FILE_NAME
 from digest.render_html import CONTENT_SECURITY_POLICY, STYLESHEET
 from feedbrief.pipeline import Clock, utc_now
 from feedbrief.service import HEARTBEAT_SECONDS
+from ingest.dates import parse_date
 from storage import Storage
 
 log = structlog.get_logger(__name__)
@@ -247,14 +248,8 @@ class DigestRequestHandler(BaseHTTPRequestHandler):
         if if_none_match is not None:
             tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
             return "*" in tags or etag in tags
-        since = self.headers.get("If-Modified-Since")
-        if since is None:
-            return False
-        try:
-            moment = email.utils.parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-        return moment.timestamp() >= int(mtime)
+        moment = parse_date(self.headers.get("If-Modified-Since"))
+        return moment is not None and moment.timestamp() >= int(mtime)
 
     def _respond(self, response: Response, *, body: bool) -> None:
         self.send_response(response.status)

@@ -16,16 +16,12 @@ from collections.abc import Sequence
 import ftfy
 import structlog
 
-from ingest.html import (
-    ExtractedPage,
-    collapse_whitespace,
-    extract_page,
-    html_to_paragraphs,
-    is_printable,
-)
+from ingest.html import ExtractedPage, extract_page, html_to_paragraphs
+from ingest.text import collapse_whitespace, is_printable, strip_control_characters
 
 __all__ = [
     "ExtractedPage",
+    "article_title",
     "clean_paragraphs",
     "clean_title",
     "extract_page",
@@ -41,9 +37,6 @@ log = structlog.get_logger(__name__)
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, explain=False)
 
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
-# Controls, lone surrogates and zero-width characters left after ftfy: they only get in the
-# way of comparing and displaying text.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b\u2060\ufeff]")
 
 # Text that shows none of these signs is returned unchanged by ftfy.fix_text with
 # _FTFY_CONFIG, so it is not worth the ~100 us a paragraph that ftfy spends finding that out.
@@ -138,11 +131,11 @@ def _repair_inverted_question_marks(paragraph: str) -> str:
 
 def _normalise(text: str) -> str:
     # ftfy first: C1 controls are often cp1252 punctuation ("\x92" for an apostrophe) that
-    # it can still decode; whatever it leaves invisible goes afterwards.
+    # it can still decode; whatever it leaves invisible goes afterwards, since it only gets
+    # in the way of comparing and displaying text.
     if _may_need_ftfy(text):
         text = ftfy.fix_text(text, _FTFY_CONFIG)
-    if not is_printable(text):  # every character _INVISIBLE matches is unprintable
-        text = _INVISIBLE.sub("", text)
+    text = strip_control_characters(text, invisible=True)
     text = collapse_whitespace(text)
     return _repair_inverted_question_marks(text)
 
@@ -164,6 +157,25 @@ def _normalise_paragraph(text: str) -> str:
 def clean_title(title: str) -> str:
     """The title with mojibake repaired and whitespace collapsed to single spaces."""
     return _normalise_paragraph(title)
+
+
+FALLBACK_TITLE_LENGTH = 120
+"""Articles without a title borrow the start of their text (microblog posts have none):
+long enough to recognise the post, short enough for a digest heading."""
+
+
+def article_title(title: str, paragraphs: Sequence[str]) -> str:
+    """An article's title, cleaned; for one without, the start of its first (cleaned)
+    paragraph, cut at a word boundary and marked with an ellipsis when it is longer than
+    :data:`FALLBACK_TITLE_LENGTH`. Feed entries and seeds alike get their title here."""
+    cleaned = clean_title(title)
+    if cleaned or not paragraphs:
+        return cleaned
+    first = paragraphs[0]
+    if len(first) <= FALLBACK_TITLE_LENGTH:
+        return first
+    cut = first[:FALLBACK_TITLE_LENGTH].rsplit(" ", 1)[0]
+    return f"{cut}…"
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -519,5 +531,5 @@ def clean_paragraphs(paragraphs: Sequence[str]) -> list[str]:
         if len(cleaned) == len(current):
             break
         current = cleaned
-    log.debug("paragraphs_cleaned", received=len(paragraphs), kept=len(current))
+    log.debug("paragraphs.cleaned", received=len(paragraphs), kept=len(current))
     return current

@@ -19,7 +19,6 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from types import TracebackType
 
@@ -27,6 +26,7 @@ import brotli
 import httpx
 import structlog
 
+from ingest.dates import parse_date
 from ingest.deadline import DeadlineBackend, DeadlineTransport
 
 logger = structlog.get_logger(__name__)
@@ -189,7 +189,7 @@ class Fetcher:
                 still_permanent = still_permanent and response.status_code in _PERMANENT_REDIRECTS
                 if still_permanent:
                     moved_to = target
-                log.debug("fetch.redirect", status=response.status_code, location=target)
+                log.debug("fetch.redirected", status=response.status_code, location=target)
                 if target in seen:
                     raise _FetchFailed(f"redirect loop at {target}")
                 seen.add(target)
@@ -208,7 +208,7 @@ class Fetcher:
         )
         if result.error is None and moved_to is not None:
             result = replace(result, permanent_url=moved_to)
-        log.debug("fetch.done", status=result.status, final_url=current, error=result.error)
+        log.debug("fetch.completed", status=result.status, final_url=current, error=result.error)
         return result
 
     def _request_once(
@@ -374,17 +374,7 @@ def _result_from_response(
 
 def _response_time(headers: Mapping[str, str]) -> datetime:
     """The server's idea of now (its Date header), so relative times survive clock skew."""
-    return _parse_http_date(headers.get("date", "")) or datetime.now(UTC)
-
-
-def _parse_http_date(value: str) -> datetime | None:
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
+    return parse_date(headers.get("date", "")) or datetime.now(UTC)
 
 
 def parse_retry_after(value: str, now: datetime) -> float | None:
@@ -392,7 +382,7 @@ def parse_retry_after(value: str, now: datetime) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
-    when = _parse_http_date(value)
+    when = parse_date(value)
     if when is None:
         return None
     return max(0.0, (when - now).total_seconds())
@@ -415,7 +405,7 @@ def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
         age = headers.get("age", "").strip()
         return max(0.0, float(max_age) - (float(age) if age.isdigit() else 0.0))
     if "expires" in headers:
-        expires = _parse_http_date(headers["expires"])
+        expires = parse_date(headers["expires"])
         # RFC 9111 §5.3: an invalid Expires (often "0" or "-1") means already expired.
         return 0.0 if expires is None else max(0.0, (expires - now).total_seconds())
     return None

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html import unescape
 from html.parser import HTMLParser
 
@@ -20,12 +20,12 @@ import trafilatura
 from lxml import etree
 from trafilatura.utils import load_html
 
-from ingest.records import has_control_characters
+from ingest.dates import parse_date
+from ingest.records import cap_paragraphs
+from ingest.text import collapse_whitespace, strip_control_characters
 
 log = structlog.get_logger(__name__)
 
-# Stray C0 controls (and NUL) never carry meaning in markup and upset downstream tools.
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{1,8})*")
 
 # Elements whose content is never article text. figcaption is here on purpose: a caption
@@ -60,26 +60,6 @@ _TRAFILATURA_BLOCKS = frozenset(
 )
 _TRAFILATURA_CELLS = frozenset({"cell"})
 _TRAFILATURA_SKIPPED = frozenset({"graphic", "note"})
-
-
-_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
-
-
-def is_printable(text: str) -> bool:
-    """``text.isprintable()``; on ASCII text by deleting the printable bytes in one pass in
-    C, a fifth of the cost of looking each character up in the Unicode database."""
-    if text.isascii():
-        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
-    return text.isprintable()
-
-
-def collapse_whitespace(text: str) -> str:
-    """Runs of whitespace (Unicode's, as ``\\s`` and str.split see it) as one space, none at
-    either end. Text that is already so is returned as it is, found out with two scans in C
-    that cost a quarter of what a split and join do."""
-    if is_printable(text) and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        return text  # no whitespace but single inner spaces: the others are unprintable
-    return " ".join(text.split())
 
 
 class _ParagraphBuilder:
@@ -281,9 +261,7 @@ def html_to_paragraphs(html: str) -> list[str]:
     Script, style, form, embedded-frame and caption content is dropped; block elements end
     paragraphs, inline elements are joined into the surrounding text, entities are decoded.
     """
-    # A test in C first: most feeds have none (it also counts \f, which the regex keeps).
-    if has_control_characters(html):
-        html = _CONTROL_CHARS.sub("", html)
+    html = strip_control_characters(html, in_markup=True)
     builder = _ParagraphBuilder()
     if not _replay_simple(html, _FragmentParser(builder)):
         return _parse_fragment(html)
@@ -334,8 +312,8 @@ def _tree_to_paragraphs(root: etree._Element) -> list[str]:
 class ExtractedPage:
     """The main content of a web page, before noise cleaning.
 
-    ``published`` is always timezone-aware (UTC assumed when the page gives no offset) so
-    it compares with every other datetime in the pipeline; ``language`` is the primary
+    ``published`` is in UTC (:mod:`ingest.dates`; UTC assumed when the page gives no
+    offset) so it compares with every other datetime in the pipeline; ``language`` is the primary
     subtag of the page's declared language, lower-cased (``"en"`` for ``en-GB``); ``url``
     is the page's canonical URL when it declares one, else the URL it was fetched from.
     """
@@ -348,14 +326,10 @@ class ExtractedPage:
 
 
 def _parse_published(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        published = datetime.fromisoformat(value)
-    except ValueError:
-        log.info("page_date_unparsed", value=value)
-        return None
-    return published if published.tzinfo else published.replace(tzinfo=UTC)
+    published = parse_date(value, rfc822=False)
+    if published is None and value:
+        log.info("page.date_unparsed", value=value)
+    return published
 
 
 def _declared_language(tree: etree._Element | None) -> str | None:
@@ -388,10 +362,11 @@ def extract_page(html: str | bytes, url: str | None = None) -> ExtractedPage:
     """Extract title, body paragraphs, publication date and language from a full page.
 
     trafilatura finds the main content (dropping navigation, comments, boilerplate); its
-    paragraphs are returned whitespace-normalised but not noise-cleaned.
+    paragraphs are returned whitespace-normalised but not noise-cleaned, and cut to the
+    content cap (:func:`ingest.records.cap_paragraphs`) before anyone cleans them.
     """
     if isinstance(html, str):
-        html = _CONTROL_CHARS.sub("", html)
+        html = strip_control_characters(html, in_markup=True)
     tree = load_html(html) if html else None
     language = _declared_language(tree)
     document = (
@@ -411,13 +386,13 @@ def extract_page(html: str | bytes, url: str | None = None) -> ExtractedPage:
         else None
     )
     if document is None:
-        log.info("page_without_content", url=url)
+        log.info("page.extracted_empty", url=url)
         return ExtractedPage(title=None, paragraphs=[], published=None, language=language, url=url)
     title = collapse_whitespace(document.title) if document.title else None
     paragraphs = _tree_to_paragraphs(document.body) if document.body is not None else []
     return ExtractedPage(
         title=title or None,
-        paragraphs=_drop_title_heading(title, paragraphs),
+        paragraphs=cap_paragraphs(_drop_title_heading(title, paragraphs), url=url),
         published=_parse_published(document.date),
         language=language or (document.language or None),
         url=document.url or url,

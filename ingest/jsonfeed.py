@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ingest.identity import parse_date
+from ingest.dates import parse_date
 
 MEDIA_TYPES = frozenset({"application/feed+json", "application/json"})
 

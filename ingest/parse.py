@@ -26,12 +26,13 @@ import feedparser
 import structlog
 
 from ingest.charset import actual_charset
-from ingest.clean import clean_paragraphs, clean_title, split_paragraphs
+from ingest.clean import article_title, clean_paragraphs, clean_title, split_paragraphs
+from ingest.dates import to_utc
 from ingest.html import html_to_paragraphs
-from ingest.identity import item_guid, resolve_url, to_utc
+from ingest.identity import item_guid, resolve_url
 from ingest.jsonfeed import MEDIA_TYPES as JSON_MEDIA_TYPES
 from ingest.jsonfeed import JsonFeedError, JsonFeedItem, parse_json_feed
-from ingest.records import MAX_CONTENT_CHARS, Article
+from ingest.records import Article, cap_content
 
 logger = structlog.get_logger(__name__)
 
@@ -46,10 +47,6 @@ _PROLOG_BYTES = 64 * 1024
 _SUBSET_END = re.compile(rb"\]\s*>")
 _ENTRY_START = re.compile(rb"<(?:item|entry)[\s>/]")
 _ENTRY_END = re.compile(rb"</(?:item|entry)\s*>")
-
-# Entries without a title borrow the start of their text (microblog posts have none);
-# long enough to recognise the post, short enough for a digest heading.
-FALLBACK_TITLE_LENGTH = 120
 
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
@@ -122,7 +119,7 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
     content, oversized = _without_oversized_entries(cut)
     if oversized:
         logger.error(
-            "entry too large; skipped",
+            "entry.skipped_too_large",
             feed=url,
             entries=oversized,
             limit_bytes=MAX_ENTRY_BYTES,
@@ -135,7 +132,7 @@ def _parse_xml(content: bytes, url: str, headers: dict[str, str], max_entries: i
     parsed = _feedparser(content, headers)
     charset = actual_charset(content, parsed.get("encoding"))
     if charset is not None:
-        logger.warning("feed.charset_wrong", feed=url, read_as=parsed.encoding, actual=charset)
+        logger.warning("feed.charset_corrected", feed=url, read_as=parsed.encoding, actual=charset)
         relabelled = {**headers, "content-type": f"application/xml; charset={charset}"}
         parsed = _feedparser(content, relabelled)
     bozo_reason = None
@@ -245,7 +242,7 @@ def _entry_article(entry: Any, base: str, feed_language: str | None) -> Article:
     link = resolve_url(_field(entry, "link"), base)
     return Article(
         guid=item_guid(guid=_field(entry, "id"), link=link, title=title, content=content),
-        title=clean_title(title) or _fallback_title(paragraphs),
+        title=article_title(title, paragraphs),
         text="\n\n".join(paragraphs),
         url=link,
         author=_text_field(entry, "author"),
@@ -353,7 +350,7 @@ def _json_article(item: JsonFeedItem, feed_url: str) -> Article:
     link = resolve_url(item.url or item.external_url, feed_url)
     return Article(
         guid=item_guid(guid=item.id, link=link, title=item.title or "", content=content),
-        title=clean_title(item.title or "") or _fallback_title(paragraphs),
+        title=article_title(item.title or "", paragraphs),
         text="\n\n".join(paragraphs),
         url=link,
         author=item.author,
@@ -378,19 +375,7 @@ def _not_a_feed(reason: str) -> ParsedFeed:
 
 
 def _paragraphs(content: str, content_type: str) -> list[str]:
-    if len(content) > MAX_CONTENT_CHARS:
-        logger.warning("entry.content_truncated", chars=len(content), kept=MAX_CONTENT_CHARS)
-        content = content[:MAX_CONTENT_CHARS]
+    content = cap_content(content)
     if content_type in _HTML_TYPES:
         return clean_paragraphs(html_to_paragraphs(content))
     return clean_paragraphs(split_paragraphs(content))
-
-
-def _fallback_title(paragraphs: list[str]) -> str:
-    if not paragraphs:
-        return ""
-    first = paragraphs[0]
-    if len(first) <= FALLBACK_TITLE_LENGTH:
-        return first
-    cut = first[:FALLBACK_TITLE_LENGTH].rsplit(" ", 1)[0]
-    return f"{cut}…"

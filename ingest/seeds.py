@@ -10,18 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ingest.clean import (
+    article_title,
     clean_paragraphs,
-    clean_title,
     extract_page,
     html_to_paragraphs,
     split_paragraphs,
 )
-from ingest.records import MAX_CONTENT_CHARS, Article
+from ingest.dates import parse_date
+from ingest.records import Article, cap_content
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -122,10 +123,9 @@ def _article(
     body = clean_paragraphs(paragraphs)
     if not body:
         raise SeedError(f"{guid}: no article text left after cleaning")
-    title = clean_title(title) or body[0][:120]
     return Article(
         guid=guid,
-        title=title,
+        title=article_title(title, body),
         text="\n\n".join(body),
         url=url,
         published=published,
@@ -134,7 +134,7 @@ def _article(
 
 
 def _text_article(text: str, name: str, *, markdown: bool) -> Article:
-    first, _, rest = text[:MAX_CONTENT_CHARS].strip().partition("\n")
+    first, _, rest = cap_content(text, seed=name).strip().partition("\n")
     title = first.lstrip("#").strip() if markdown else first.strip()
     return _article(name, title, split_paragraphs(rest))
 
@@ -204,9 +204,9 @@ def _json_article(obj: dict[str, Any], guid: str, where: str) -> Article:
     text = _optional_str(obj, "text", where)
     html = _optional_str(obj, "html", where)
     if text:
-        paragraphs = split_paragraphs(text[:MAX_CONTENT_CHARS])
+        paragraphs = split_paragraphs(cap_content(text, seed=guid))
     elif html:
-        paragraphs = html_to_paragraphs(html[:MAX_CONTENT_CHARS])
+        paragraphs = html_to_paragraphs(cap_content(html, seed=guid))
     else:
         raise SeedError(f"{where}: needs a non-empty 'text' or 'html'")
     return _article(
@@ -233,10 +233,7 @@ def _parse_published(value: Any, where: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise SeedError(f"{where}: 'published' must be an ISO 8601 string")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    except (ValueError, OverflowError) as exc:
-        raise SeedError(f"{where}: 'published' is not a usable date: {value!r}") from exc
+    parsed = parse_date(value, rfc822=False)
+    if parsed is None:
+        raise SeedError(f"{where}: 'published' is not a usable date: {value!r}")
+    return parsed

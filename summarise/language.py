@@ -253,7 +253,7 @@ def _stemmer(name: str) -> Callable[[str], str]:
     except ValueError as error:
         fallback = _pystemmer(name)
         log.warning(
-            "stemmer_unavailable",
+            "stemmer.fallback_used",
             language=name,
             reason=str(error),
             fallback="pystemmer" if fallback else "lower-casing",

@@ -19,9 +19,10 @@ from urllib.parse import urlsplit
 
 from digest.display import LINKABLE_SCHEMES, linkable_url, plain
 from digest.render_markdown import escape_inline
+from ingest.text import control_characters
 from tests.conftest import shared_path
 
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_INVISIBLE = control_characters(invisible=True)
 _INLINE_ACTIVE = re.compile(r"([\\`*_\[\]<>&#|~])")
 
 

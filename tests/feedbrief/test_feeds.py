@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
+from structlog.testing import capture_logs
 from typer.testing import CliRunner
 from werkzeug import Request, Response
 
 from feedbrief.app import App
 from feedbrief.cli import app as cli
 from feedbrief.settings import Settings
+from ingest.records import MAX_CONTENT_CHARS
 from storage import SourceState
 from storage.models import Source
 from tests.storage.helpers import raw_session
@@ -287,6 +289,37 @@ def test_full_text_feeds_fetch_the_page_of_a_teaser(
     application.refresh_feeds()
     [item] = application.storage.iter_items()
     assert "Part 5." in item.text
+
+
+def test_a_full_text_page_is_held_to_the_content_cap(
+    application: App, httpserver: HTTPServer
+) -> None:
+    # A teaser's page is cut to the same cap as a feed entry, before the cleaner sees it:
+    # the end of a page of 1.3 million characters never reaches the article. (The filler
+    # repeats two paragraphs, which the cleaner then keeps once: the article is short.)
+    filler = "".join(f"<p>{PARAGRAPH}</p><p>{SECOND}</p>" for _ in range(3500))
+    end = "<p>This paragraph closes the page after more than a million characters.</p>"
+    page = (
+        f"<html><head><title>T</title></head><body><article>{filler}{end}</article></body></html>"
+    )
+    assert len(page) > 1.3 * MAX_CONTENT_CHARS
+    httpserver.expect_request("/news/a").respond_with_data(page, content_type="text/html")
+    teaser = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<item><guid>a</guid><title>Tram line approved</title><link>/news/a</link>"
+        "<description>The council voted on Tuesday.</description></item></channel></rss>"
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(teaser)
+    url = httpserver.url_for("/feed.xml")
+    application.storage.add_feed(url, application.now(), full_text=True)
+    with capture_logs() as logs:
+        application.refresh_feeds()
+    [item] = application.storage.iter_items()
+    assert item.text.startswith(PARAGRAPH)
+    assert "closes the page" not in item.text
+    [cut] = [log for log in logs if log["event"] == "entry.content_truncated"]
+    assert cut["url"] == httpserver.url_for("/news/a")
+    assert cut["kept"] == MAX_CONTENT_CHARS
 
 
 def test_cli_feeds_add_discovers_list_export_import_remove(

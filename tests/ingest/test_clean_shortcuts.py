@@ -30,7 +30,7 @@ from ingest.clean import (
     _may_need_ftfy,
     _normalise,
 )
-from ingest.html import collapse_whitespace
+from ingest.text import collapse_whitespace
 
 _IN_ALPHABET = re.compile(f"[{_MOJIBAKE_ALPHABET}]")
 MOJIBAKE_ALPHABET = [chr(c) for c in range(0x80, 0x10000) if _IN_ALPHABET.match(chr(c))]

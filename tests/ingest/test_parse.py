@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from ingest.identity import item_guid, parse_date, resolve_url, to_utc
+from ingest.identity import item_guid, resolve_url
 from ingest.parse import ParsedFeed, parse_feed
 
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
@@ -379,30 +378,3 @@ def test_item_guid_fallbacks(guid: str | None, link: str | None, expected: str) 
 )
 def test_resolve_url(url: str | None, base: str | None, expected: str | None) -> None:
     assert resolve_url(url, base) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("2026-01-03T16:45:00+01:00", datetime(2026, 1, 3, 15, 45, tzinfo=UTC)),
-        ("2026-01-03T16:45:00Z", datetime(2026, 1, 3, 16, 45, tzinfo=UTC)),
-        ("2026-01-03T16:45:00.123456-05:00", datetime(2026, 1, 3, 21, 45, 0, 123456, tzinfo=UTC)),
-        ("2026-01-03", datetime(2026, 1, 3, tzinfo=UTC)),
-        ("Sat, 03 Jan 2026 16:45:00 +0100", datetime(2026, 1, 3, 15, 45, tzinfo=UTC)),
-        ("yesterday", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_date(value: str | None, expected: datetime | None) -> None:
-    assert parse_date(value) == expected
-
-
-def test_to_utc_accepts_struct_time_naive_and_aware() -> None:
-    expected = datetime(2026, 1, 3, 15, 45, tzinfo=UTC)
-    plus_one = timezone(timedelta(hours=1))
-
-    assert to_utc(time.struct_time((2026, 1, 3, 15, 45, 0, 5, 3, 0))) == expected
-    assert to_utc(datetime(2026, 1, 3, 15, 45)) == expected
-    assert to_utc(datetime(2026, 1, 3, 16, 45, tzinfo=plus_one)) == expected
-    assert to_utc(None) is None

@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 import ingest.clean
 import ingest.html
 import ingest.identity
-import ingest.records
-from ingest.clean import _INVISIBLE, _token_classes
-from ingest.html import _COMMON_REFERENCES, _unescape, is_printable
+import ingest.text
+from ingest.clean import _token_classes
+from ingest.html import _COMMON_REFERENCES, _unescape
 from ingest.identity import resolve_url
 from ingest.parse import ParsedFeed, parse_feed
-from ingest.records import _CONTROL, has_control_characters
+from ingest.text import control_characters, has_control_characters, is_printable
 from tests.conftest import SHARED
 
 
@@ -44,7 +44,7 @@ def _all_characters() -> Iterator[str]:
 
 
 def _has_control_characters_by_regex(text: str) -> bool:
-    return _CONTROL.search(text) is not None
+    return control_characters().search(text) is not None
 
 
 def _resolve_url_by_urljoin(url: str | None, base: str | None) -> str | None:
@@ -72,7 +72,7 @@ def test_control_character_test_agrees_with_the_regex_on_every_character() -> No
     assert [
         ch
         for ch in _all_characters()
-        if has_control_characters(ch) != (_CONTROL.search(ch) is not None)
+        if has_control_characters(ch) != _has_control_characters_by_regex(ch)
     ] == []
 
 
@@ -90,9 +90,10 @@ def test_is_printable_agrees_with_str_isprintable_on_every_character() -> None:
     assert [ch for ch in map(chr, range(128)) if is_printable(f"ab{ch}c") != ch.isprintable()] == []
 
 
-def test_every_invisible_character_is_unprintable() -> None:
-    # ingest.clean skips the _INVISIBLE substitution on printable text.
-    assert [ch for ch in _all_characters() if _INVISIBLE.match(ch) and ch.isprintable()] == []
+def test_every_character_stripped_is_unprintable() -> None:
+    # ingest.text skips the substitution on printable text.
+    pattern = control_characters(invisible=True)
+    assert [ch for ch in _all_characters() if pattern.match(ch) and ch.isprintable()] == []
 
 
 # --- character references -------------------------------------------------------------------
@@ -241,9 +242,8 @@ def test_feeds_parse_the_same_without_any_shortcut(
     chosen = feeds()
     fast = _parse_all(chosen)
 
-    for module in (ingest.records, ingest.html):
-        monkeypatch.setattr(module, "has_control_characters", _has_control_characters_by_regex)
-    for module in (ingest.html, ingest.clean):
+    monkeypatch.setattr(ingest.text, "has_control_characters", _has_control_characters_by_regex)
+    for module in (ingest.text, ingest.clean):
         monkeypatch.setattr(module, "is_printable", str.isprintable)
     monkeypatch.setattr(ingest.html, "_unescape", html.unescape)
     monkeypatch.setattr(ingest.identity, "_PLAIN_ABSOLUTE_URL", re.compile("(?!)"))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.parse import parse_feed
 from ingest.seeds import SeedError, UnsupportedSeed, find_seeds, load_seed
 from tests.conftest import SEED
 
@@ -133,3 +134,18 @@ def test_the_product_seed_loads_as_one_clean_article() -> None:
     assert article.title.startswith("Prospect of UK troops being deployed to Ukraine")
     assert "¿" not in article.text
     assert "You May Also Like" not in article.text
+
+
+def test_untitled_seed_gets_the_title_an_untitled_feed_entry_gets(tmp_path: Path) -> None:
+    first = " ".join(["harbour"] * 40)
+    document = json.dumps({"text": f"{first}\n\nThe tram reaches it in spring."})
+    [article] = load_seed(seed(tmp_path, "d.json", document), tmp_path).articles
+    feed = parse_feed(
+        f'<rss version="2.0"><channel><title>T</title><item><description>{first}'
+        "</description></item></channel></rss>".encode(),
+        url="https://x.example/",
+        headers={},
+    )
+    assert article.title == feed.entries[0].title
+    assert article.title.endswith("…") and len(article.title) <= 121
+    assert article.title[:-1].split(" ") == ["harbour"] * len(article.title[:-1].split(" "))
