@@ -103,7 +103,7 @@ def _feed_pattern(
             # Settings and the CLI refuse bad patterns, so only a database edited by
             # hand holds one: the day's digest is still written, without that rule.
             log.warning(
-                "feed rule ignored", feed=item.source, rule=rule, pattern=pattern, error=str(exc)
+                "feed.rule_ignored", feed=item.source, rule=rule, pattern=pattern, error=str(exc)
             )
             patterns[pattern] = None
     return patterns[pattern]

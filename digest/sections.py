@@ -176,10 +176,10 @@ def place(
     """Sections in page order, and where each story goes before the budget.
 
     ``categories`` are the stories' categories, best-ranked story first, and ``sources``
-    the names of the feeds their shown items come from. Top stories take the best-ranked stories, but
-    at most ``top_per_source`` from one feed: on a quiet day many stories tie, and one
-    prolific feed would otherwise fill the top of the page. A story passed over goes to
-    its category's section.
+    the names of the feeds their shown items come from. Top stories take the best-ranked
+    stories, but at most ``top_per_source`` from one feed: on a quiet day many stories
+    tie, and one prolific feed would otherwise fill the top of the page. A story passed
+    over goes to its category's section.
     """
     on_top = _top_stories(len(categories), layout, sources)
     headlines_from = layout.section_stories

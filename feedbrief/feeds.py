@@ -144,7 +144,7 @@ class FeedUpdater:
         try:
             return self._refresh(feed)
         except Exception as exc:  # one feed's surprise must not end the pass: logged, recorded
-            log.exception("feed refresh crashed", feed=feed.url)
+            log.exception("feed.refresh_crashed", feed=feed.url)
             error = f"internal error: {type(exc).__name__}: {exc}"[:500]
             decision = failure(
                 _state(feed), error, now=self.clock(), intervals=self.intervals, rng=self.rng
@@ -165,10 +165,10 @@ class FeedUpdater:
         metrics.record_fetch(fetch_outcome(fetched), seconds)
         feed_log = feed_log.bind(status=fetched.status, seconds=round(seconds, 3))
         if fetched.permanent_url:
-            feed_log.info("feed moved permanently", to=fetched.permanent_url)
+            feed_log.info("feed.moved_permanently", to=fetched.permanent_url)
         parsed, prepared = self._parse(feed, fetched) if has_document(fetched) else (None, ())
         if parsed is not None and parsed.bozo_reason:
-            feed_log.warning("malformed feed; keeping what was recovered", bozo=parsed.bozo_reason)
+            feed_log.warning("feed.kept_malformed", bozo=parsed.bozo_reason)
         now = self.clock()
         decision = decide(
             _state(feed),
@@ -180,25 +180,23 @@ class FeedUpdater:
             rng=self.rng,
         )
         if decision.kept_both:
-            feed_log.warning(
-                "feed moved to a URL already subscribed; keeping both", to=decision.kept_both
-            )
+            feed_log.warning("feed.move_ignored_already_subscribed", to=decision.kept_both)
         if decision.outcome is Outcome.OK:
             assert parsed is not None  # an OK decision is made on a parsed feed
             return self._store(feed, decision, len(parsed.entries), prepared, feed_log)
         self.storage.update_source(feed.id, _source_update(decision.update))
         error = decision.update.error
         if decision.outcome is Outcome.GONE:
-            feed_log.warning("feed retired", reason=decision.update.retired_reason)
+            feed_log.warning("feed.retired", reason=decision.update.retired_reason)
         elif decision.outcome is Outcome.ERROR:
             feed_log.error(
-                "feed refresh failed",
+                "feed.refresh_failed",
                 error=error,
                 consecutive_errors=decision.consecutive_errors,
                 next_check=decision.update.next_check_at,
             )
         else:
-            feed_log.info("feed not modified")
+            feed_log.info("feed.not_modified")
         return RefreshResult(feed.url, decision.outcome, error=error)
 
     def _parse(
@@ -260,14 +258,14 @@ class FeedUpdater:
             results = self.pipeline.store_changed(feed.id, entries, update, prepared=prepared)
         except Stopped:
             self.storage.release_leases(feed.id)
-            feed_log.info("stopped: this feed's items were not stored and will be fetched again")
+            feed_log.info("feed.refresh_stopped")
             return RefreshResult(feed.url, Outcome.ERROR, error="stopped")
         new = sum(1 for result in results if result.outcome == Outcome.NEW)
         updated = sum(1 for result in results if result.outcome == Outcome.UPDATED)
         linked = sum(1 for result in results if result.linked)
         metrics.record_items(new, updated)
         metrics.record_duplicates(linked)
-        feed_log.info("feed refreshed", entries=listed, new=new, updated=updated, linked=linked)
+        feed_log.info("feed.refreshed", entries=listed, new=new, updated=updated, linked=linked)
         return RefreshResult(
             feed.url,
             Outcome.OK,
@@ -282,7 +280,7 @@ class FeedUpdater:
         page = self.fetcher.fetch_page(entry.url)
         if not page.ok or not page.content:
             log.warning(
-                "full text not fetched; keeping the teaser",
+                "entry.full_text_failed",
                 feed=feed.url,
                 item=entry.url,
                 error=page.error,

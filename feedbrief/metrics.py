@@ -81,7 +81,7 @@ def setup_metrics(directory: Path) -> None:
         )
     os.environ[MULTIPROC_ENV] = str(directory)
     _metrics = _create_worker_metrics()
-    log.debug("metrics set up", directory=str(directory))
+    log.debug("metrics.set_up", directory=str(directory))
 
 
 def _create_worker_metrics() -> _WorkerMetrics:

@@ -188,7 +188,7 @@ class Pipeline:
             raise
         except Exception as exc:  # one seed's surprise must not stop the rest: logged
             name = seed_name(path, seeds_dir)
-            log.exception("seed crashed the pipeline", seed=name)
+            log.exception("seed.crashed", seed=name)
             error = f"internal error: {type(exc).__name__}: {exc}"
             return ReplayRow(name, Outcome.ERROR, "", error)
 
@@ -198,10 +198,10 @@ class Pipeline:
         try:
             document = load_seed(path, seeds_dir)
         except UnsupportedSeed as exc:
-            seed_log.info("seed skipped", reason=str(exc))
+            seed_log.info("seed.skipped", reason=str(exc))
             return ReplayRow(name, Outcome.SKIPPED, "", str(exc))
         except SeedError as exc:
-            seed_log.error("seed rejected", error=str(exc))
+            seed_log.error("seed.rejected", error=str(exc))
             source_id = self.storage.ensure_source("seed", f"seed:{name}", None, self.clock())
             self.storage.update_source(source_id, SourceUpdate(self.clock(), error=str(exc)))
             return ReplayRow(name, Outcome.ERROR, "", str(exc))
@@ -214,7 +214,7 @@ class Pipeline:
         title = document.articles[0].title
         if len(document.articles) > 1:
             title = f"{title} (+{len(document.articles) - 1} more)"
-        seed_log.info("seed replayed", status=status, items=len(document.articles))
+        seed_log.info("seed.replayed", status=status, items=len(document.articles))
         return ReplayRow(name, status, title, first_seen=touched_days(results))
 
     def replay_seeds(self, paths: Iterable[Path], seeds_dir: Path) -> list[ReplayRow]:
@@ -225,7 +225,7 @@ class Pipeline:
                     raise Stopped
                 rows.append(self.replay_seed(path, seeds_dir))
             except Stopped:
-                log.info("stopped before this seed was stored", seed=seed_name(path, seeds_dir))
+                log.info("seed.replay_stopped", seed=seed_name(path, seeds_dir))
                 break
         return rows
 

@@ -122,7 +122,7 @@ class Offload:
                 target=self._replace, args=(max(0.0, wait),), name="replace-workers", daemon=True
             )
             self._replacing.start()
-        log.error("a worker process died; replacing the pool, parsing in the service meanwhile")
+        log.error("worker_pool.process_died")
 
     def _replace(self, delay: float) -> None:
         """Start a new pool from a fork server (after *delay*), then hand work to it."""
@@ -134,14 +134,14 @@ class Offload:
             context.set_forkserver_preload(_PRELOAD)
             pool = _start_pool(self._processes, context, self._before_fork)
         except (OSError, BrokenProcessPool) as exc:  # out of memory or of processes
-            log.error("could not replace the worker processes", error=str(exc))
+            log.error("worker_pool.replace_failed", error=str(exc))
         finally:
             with self._lock:
                 self._replacing = None
                 if pool is not None and not self._closing.is_set():
                     self._pool, pool = pool, None
                     self._replaced_at = time.monotonic()
-                    log.info("worker processes replaced", processes=self._processes)
+                    log.info("worker_pool.replaced", processes=self._processes)
             if pool is not None:  # closed while it started
                 pool.shutdown(wait=True, cancel_futures=True)
 

@@ -45,7 +45,7 @@ class StorageCollector(Collector):
             items = self.storage.count_items()
             last_tick = self.storage.last_tick()
         except SQLAlchemyError as exc:
-            log.warning("metrics: database did not answer", error=str(exc))
+            log.warning("metrics.database_failed", error=str(exc))
             up.add_metric([], 0)
             yield up
             return

@@ -88,7 +88,7 @@ class Site:
             self.storage.ping()
             last_tick = self.storage.last_tick()
         except SQLAlchemyError as exc:
-            log.warning("health check: database did not answer", error=str(exc))
+            log.warning("health_check.database_failed", error=str(exc))
             return False, "database unavailable"
         if last_tick is None:
             return False, "no worker has recorded a heartbeat"
@@ -278,7 +278,7 @@ class DigestRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         # Only the library's own error replies come here; log_request records their status.
-        log.debug("http error", message=format % args, client=self.client)
+        log.debug("request.failed", message=format % args, client=self.client)
 
     @property
     def client(self) -> str:
@@ -299,13 +299,13 @@ def serve_until_stopped(server: DigestServer, stop: threading.Event | None = Non
     _stop_on_signals(stop)
     thread = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     thread.start()
-    log.info("serving", url=server.url, digest_dir=str(server.site.digest_dir))
+    log.info("server.started", url=server.url, digest_dir=str(server.site.digest_dir))
     while not stop.wait(0.5):
         pass
     server.shutdown()
     server.server_close()
     thread.join()
-    log.info("server stopped")
+    log.info("server.stopped")
 
 
 def _stop_on_signals(stop: threading.Event) -> None:

@@ -44,13 +44,13 @@ class Service:
         rows = self.app.replay()
         changed = [row for row in rows if row.status in (Outcome.NEW, Outcome.UPDATED)]
         if changed:
-            log.info("seeds scanned", files=len(rows), changed=len(changed))
+            log.info("seeds.scanned", files=len(rows), changed=len(changed))
 
     def refresh_feeds(self) -> None:
         results = self.app.refresh_feeds(worker=self.worker)
         if results:
             log.info(
-                "feeds refreshed",
+                "feeds.refreshed",
                 feeds=len(results),
                 failed=sum(1 for r in results if r.status in (Outcome.ERROR, Outcome.GONE)),
                 new=sum(r.new for r in results),
@@ -81,12 +81,12 @@ class Service:
         with self.app.storage.exclusive("feedbrief:daily-digest", wait=True):
             written = self.app.storage.digest_generated_at(yesterday)
             if written is not None and written >= scheduled:
-                log.info("daily digest already written by another worker", day=str(yesterday))
+                log.info("digest.skipped_already_written", day=str(yesterday))
                 return
             self.app.digests.write_days([yesterday, today])
             pruned = self.app.prune()
             if pruned:
-                log.info("items pruned", items=pruned, days=self.app.settings.retention_days)
+                log.info("items.pruned", items=pruned, days=self.app.settings.retention_days)
 
     def release_stale_leases(self) -> None:
         """On SQLite the run lock proves no other service is alive: leases left by a
@@ -129,7 +129,7 @@ class Service:
         )
         scheduler.start()
         log.info(
-            "service started",
+            "service.started",
             seeds=str(self.app.seeds_dir),
             digest_dir=str(settings.digest.dir),
             digest_time=settings.digest.time.isoformat("minutes"),
@@ -138,9 +138,9 @@ class Service:
         # running the signal handler that is supposed to end it.
         while not self.app.stop.wait(0.5):
             pass
-        log.info("stopping: finishing the work in hand", signal=self._signal)
+        log.info("service.stop_requested", signal=self._signal)
         scheduler.shutdown(wait=True)
-        log.info("service stopped")
+        log.info("service.stopped")
 
     def _guarded(self, job: str, work: Callable[[], None]) -> None:
         """Run one pass; a database failure is logged and retried on the next tick
@@ -152,7 +152,7 @@ class Service:
             try:
                 work()
             except (SQLAlchemyError, OSError) as exc:
-                log.error("pass failed; retrying on the next tick", job=job, error=str(exc))
+                log.error("service.pass_failed", job=job, error=str(exc))
 
     def _install_signal_handlers(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-PACKAGES = ("ingest", "dedup", "summarise", "digest")
+PACKAGES = ("ingest", "dedup", "storage", "summarise", "digest", "feedbrief")
 _LOG_METHODS = frozenset({"debug", "info", "warning", "error", "exception", "critical"})
 _EVENT_NAME = re.compile(r"[a-z]+(?:_[a-z]+)*\.[a-z]+(?:_[a-z]+)*")
 

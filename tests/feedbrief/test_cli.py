@@ -258,7 +258,7 @@ def test_run_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path: Path) -> No
     assert process.stderr is not None
     deadline = time.monotonic() + 90
     for line in process.stderr:
-        if "service started" in line or time.monotonic() > deadline:
+        if "service.started" in line or time.monotonic() > deadline:
             break
     process.send_signal(signal.SIGTERM)
     try:

@@ -375,15 +375,15 @@ def test_the_serve_command_answers_and_exits_0_on_sigterm(tmp_path: Path) -> Non
             process.wait()
     assert code == 0
     assert process.stderr is not None
-    assert "server stopped" in process.stderr.read()
+    assert "server.stopped" in process.stderr.read()
 
 
 def _wait_for_url(process: subprocess.Popen[str]) -> str:
-    """The address from the "serving" log line (a JSON line, stderr not being a tty)."""
+    """The address from the "server.started" log line (a JSON line, stderr not being a tty)."""
     assert process.stderr is not None
     lines = []
     for line in process.stderr:
         lines.append(line)
-        if '"serving"' in line:
+        if '"server.started"' in line:
             return str(json.loads(line)["url"])
     raise AssertionError("serve exited before listening:\n" + "".join(lines))

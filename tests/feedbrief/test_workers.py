@@ -89,7 +89,7 @@ class Worker:
         return [json.loads(line) for line in lines if line.startswith("{")]
 
     def refreshed(self) -> set[str]:
-        return {e["feed"] for e in self.events() if e["event"] == "feed refreshed"}
+        return {e["feed"] for e in self.events() if e["event"] == "feed.refreshed"}
 
     def errors(self) -> list[dict[str, Any]]:
         return [e for e in self.events() if e["level"] in ("error", "critical")]
@@ -306,7 +306,7 @@ def test_a_second_run_on_a_sqlite_file_refuses_and_names_the_lock(
     second.imported()
     first.go()
     wait_until(
-        lambda: first.process.poll() is not None or "service started" in first.log.read_text(),
+        lambda: first.process.poll() is not None or "service.started" in first.log.read_text(),
         "the first service to start",
     )
     second.go()
@@ -316,7 +316,7 @@ def test_a_second_run_on_a_sqlite_file_refuses_and_names_the_lock(
     assert f"pid {first.process.pid}" in message
     first.process.send_signal(signal.SIGTERM)
     assert first.wait() == 0, first.log.read_text()[-2000:]
-    assert "service stopped" in first.log.read_text()
+    assert "service.stopped" in first.log.read_text()
 
 
 def test_the_refusal_names_the_lock_on_one_line(sqlite_url: str, tmp_path: Path) -> None:

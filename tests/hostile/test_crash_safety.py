@@ -61,7 +61,7 @@ class Run:
             if line.startswith("{"):
                 event = json.loads(line)
                 self.events.append(event)
-                if event.get("event") == "feed refreshed":
+                if event.get("event") == "feed.refreshed":
                     self.refreshed.set()
 
     def wait(self, seconds: float) -> int:
