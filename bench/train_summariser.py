@@ -18,9 +18,9 @@ Each model is fitted by Newton's method with an L2 penalty. The penalty and the 
 redundancy weight are chosen per model by 5-fold cross-validation over articles (folds
 fixed by :data:`SEED`); then the blend of both is cross-validated on all three sets, and
 each model is refitted on all of its dev articles. ROUGE in the loop is rouge-score's
-tokenizer and stemmer with unigram and bigram F1 computed here for speed; ``feedbrief
-bench summarise`` gives the official figures. ``--write`` saves the weights to
-``summarise/default_weights.json``.
+tokenizer and stemmer with unigram and bigram F1 computed here for speed;
+``python -m bench.summarise_bench`` gives the official figures. ``--write`` saves the
+weights to ``summarise/default_weights.json``.
 
 Only the dev files in ``shared/data`` are read, never the held-out sample.
 """
@@ -40,7 +40,7 @@ import numpy as np
 from rouge_score.rouge_scorer import _create_ngrams
 from rouge_score.tokenizers import DefaultTokenizer
 
-from summarise.bench import BenchArticle, load_articles
+from bench.summarise_bench import BenchArticle, load_articles
 from summarise.default import (
     FEATURES,
     Model,

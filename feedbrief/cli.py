@@ -301,15 +301,6 @@ app.add_typer(feeds_app, name="feeds")
 app.command()(status)
 
 
-def _mount_bench() -> None:
-    from feedbrief.cli_bench import bench_app
-
-    app.add_typer(bench_app, name="bench", help="Benchmarks (need the bench extra).")
-
-
-_mount_bench()
-
-
 def _mount_serve() -> None:
     from feedbrief.cli_serve import register
 

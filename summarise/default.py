@@ -24,25 +24,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
-from sumy.models.dom import ObjectDocumentModel, Sentence
-from sumy.summarizers._summarizer import AbstractSummarizer, SentenceInfo
-from sumy.utils import ItemsCount
 
-from summarise.tokenizer import (
-    ContentTerms,
-    TokenizedDocument,
-    content_terms,
-    distinct_counts,
-    lower_words,
-)
+from summarise.selection import SentencesCount, best_sentences, planned_sentences
+from summarise.tokenizer import ContentTerms, TokenizedDocument, distinct_counts, lower_words
 
 __all__ = [
     "FEATURES",
@@ -183,7 +174,7 @@ def model_inputs(features: np.ndarray, summary_sentences: int) -> np.ndarray:
 
 
 def sentence_features(
-    document: ObjectDocumentModel,
+    document: TokenizedDocument,
     stem: Callable[[str], str],
     stop_words: frozenset[str],
 ) -> tuple[np.ndarray, _Vectors]:
@@ -192,15 +183,9 @@ def sentence_features(
     ``in_lead`` depends on the summary's length; :func:`model_inputs` adds it. All
     term statistics are computed at once over (sentence, term, count) triples.
     """
-    sentences = document.sentences
-    count = len(sentences)
-    if isinstance(document, TokenizedDocument):
-        terms = document.content_terms(stem, stop_words)
-        word_counts = document.word_counts
-    else:
-        words = [s.words for s in sentences]
-        terms = content_terms(words, stem, stop_words)
-        word_counts = np.fromiter(map(len, words), dtype=np.intp, count=count)
+    count = len(document.sentences)
+    terms = document.content_terms(stem, stop_words)
+    word_counts = document.word_counts
     vocabulary = len(terms.vocabulary)
     rows, columns, tf = _term_counts(terms, count)
 
@@ -217,7 +202,7 @@ def sentence_features(
 
     features = _position_features(count).copy()
     features[:, 2] = centrality
-    features[:, 3] = _title_shares(document, terms, rows, columns, count)
+    features[:, 3] = _title_shares(document.title_words, terms, rows, columns, count)
     mean_length = lengths.sum() / count if count else 0.0
     features[:, 4] = lengths / (mean_length or 1.0)  # all wordless: every length is 0
     features[:, 6] = overlap
@@ -239,15 +224,14 @@ def _position_features(count: int) -> np.ndarray:
 
 
 def _title_shares(
-    document: ObjectDocumentModel,
+    title_words: Sequence[str],
     terms: ContentTerms,
     rows: np.ndarray,
     columns: np.ndarray,
     count: int,
 ) -> np.ndarray | float:
     """Each sentence's share of the title's content terms (0 for every one without a title)."""
-    heading_words = lower_words([w for heading in document.headings for w in heading.words])
-    title = {terms.stem(w) for w in heading_words if w not in terms.stop_words}
+    title = {terms.stem(w) for w in lower_words(title_words) if w not in terms.stop_words}
     if not title:
         return 0.0
     in_title = np.zeros(len(terms.vocabulary), dtype=bool)
@@ -268,11 +252,14 @@ def _term_counts(terms: ContentTerms, count: int) -> tuple[np.ndarray, np.ndarra
     return rows, columns, counts.astype(float)
 
 
-class DefaultSummarizer(AbstractSummarizer):
-    """Position prior, centrality and overlap, selected with MMR; sumy-compatible.
+class DefaultSummarizer:
+    """Position prior, centrality and overlap, selected with MMR.
 
-    ``sentences_count`` is anything sumy accepts (a number, "20%", or a callable that
-    takes the rated sentences best first), so length control works as for sumy's own.
+    Called as sumy's summarisers are, ``summariser(document, sentences_count)``, on a
+    :class:`~summarise.tokenizer.TokenizedDocument`; ``sentences_count`` is anything
+    :mod:`summarise.selection` takes (a number, "20%", or a callable that takes the rated
+    sentences best first), so length control works as for sumy's own. Returns the
+    chosen sentences in article order.
     """
 
     def __init__(
@@ -281,7 +268,7 @@ class DefaultSummarizer(AbstractSummarizer):
         stop_words: Iterable[str] = (),
         weights: Weights | None = None,
     ) -> None:
-        super().__init__(stemmer)
+        self._stemmer = stemmer
         self._stop_words = _lower_case_set(stop_words)
         self._weights = weights or Weights.shipped()
 
@@ -293,45 +280,25 @@ class DefaultSummarizer(AbstractSummarizer):
     def stop_words(self, words: Iterable[str]) -> None:
         self._stop_words = _lower_case_set(words)
 
-    def __call__(self, document: ObjectDocumentModel, sentences_count) -> tuple[Sentence, ...]:
+    def __call__(
+        self, document: TokenizedDocument, sentences_count: SentencesCount
+    ) -> tuple[str, ...]:
         sentences = document.sentences
         if not sentences:
             return ()
-        planned = _planned_sentences(sentences_count, len(sentences))
+        planned = planned_sentences(sentences_count, len(sentences))
         features, vectors = sentence_features(document, self._stemmer, self._stop_words)
         ranking = rank_sentences(features, vectors, self._weights, planned)
-        # sumy's _get_best_sentences, minus rating each sentence through a dict again.
-        count = sentences_count if callable(sentences_count) else ItemsCount(sentences_count)
-        rated = list(
-            map(
-                SentenceInfo,
-                map(sentences.__getitem__, ranking),
-                ranking,
-                map(float, range(len(ranking), 0, -1)),
-            )
-        )
-        return tuple(info.sentence for info in sorted(count(rated), key=attrgetter("order")))
+        return best_sentences(sentences, ranking, sentences_count)
 
 
 def _lower_case_set(words: Iterable[str]) -> frozenset[str]:
     """``words`` as a lower-cased set; a set that already is one is kept, not copied, so
-    documents whose terms were made with it are recognised (see ``ContentTerms``)."""
+    the terms ``summarise.tokenizer`` remembers for it are found without comparing two
+    sets word by word."""
     if isinstance(words, frozenset) and all(w == w.lower() for w in words):
         return words
     return frozenset(w.lower() for w in words)
-
-
-def _planned_sentences(sentences_count, total: int) -> int:
-    """How many sentences sumy's ``count`` will keep (an int, "N%", or a callable).
-
-    A callable may say so in a ``planned_sentences`` attribute; otherwise the models
-    assume three.
-    """
-    if isinstance(sentences_count, int | float):
-        return max(1, int(sentences_count))
-    if isinstance(sentences_count, str) and sentences_count.endswith("%"):
-        return max(1, total * int(sentences_count[:-1]) // 100)
-    return int(getattr(sentences_count, "planned_sentences", 3))
 
 
 def rank_sentences(

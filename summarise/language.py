@@ -3,8 +3,8 @@
 Feeds and pages declare languages as codes ("en", "de-DE", "pt_BR"); sumy wants names
 ("english"). Missing declarations are detected: unambiguous scripts (CJK, Greek, Hebrew,
 Thai...) by counting characters, alphabetic scripts by which language's stop words make
-up most of the text -- deterministic, thread-safe, and a few hundredths of a millisecond
-where a statistical detector took milliseconds per article. A language sumy has no stemmer or stop
+up most of the text -- deterministic, thread-safe, and cheap next to summarising the
+article, which a statistical detector is not. A language sumy has no stemmer or stop
 words for still works, with lower-casing as its only normalisation.
 """
 
@@ -237,8 +237,8 @@ def _stemmer(name: str) -> Callable[[str], str]:
     """sumy's stemmer for language ``name``; lower-casing where it has none.
 
     Where sumy would use NLTK's Snowball stemmer, PyStemmer runs the same Snowball
-    algorithm (identical stems) about seventy times faster, and stemming otherwise costs
-    more than all the rest of summarising an article. Where sumy's stemmer needs a
+    algorithm (identical stems) in C rather than Python: with NLTK's, stemming would
+    cost more than all the rest of summarising an article. Where sumy's stemmer needs a
     package we do not have (Greek, Polish), PyStemmer's Snowball one stands in.
     """
     if name in _NLTK_SNOWBALL:

@@ -1,10 +1,12 @@
 """Extractive summarisers by name, and the one function the pipeline calls.
 
-Every algorithm is a sumy-compatible summariser (``summariser(document, count)``), fed
-documents built with the project's tokenizer, so the choice of algorithm changes only the
-ranking: near-duplicates are dropped from the document before any of them sees it, and
-length control and article order come the same way to all of them through the callable
-``count`` sumy accepts.
+Every algorithm is called as sumy's summarisers are (``summariser(document, count)``) on
+the project's :class:`~summarise.tokenizer.TokenizedDocument` and returns the sentences
+it picks, so the choice of algorithm changes only the ranking: near-duplicates are
+dropped from the document before any of them sees it, and length control and article
+order come the same way to all of them through the callable ``count``
+(:mod:`summarise.selection`). ``default`` and ``lead`` are ours; the others are sumy's,
+each given a sumy document built from ours with sumy's public constructors.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any, Protocol
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.summarizers._summarizer import AbstractSummarizer, SentenceInfo
 from sumy.summarizers.edmundson import EdmundsonSummarizer
 from sumy.summarizers.kl import KLSummarizer
 from sumy.summarizers.lex_rank import LexRankSummarizer
@@ -30,15 +32,19 @@ from summarise.language import (
     language_profile,
     normalise_language,
 )
-from summarise.tokenizer import Tokenizer, build_document, word_count
+from summarise.selection import SentencesCount, best_sentences
+from summarise.tokenizer import TokenizedDocument, Tokenizer, build_document, word_count
 
 __all__ = [
     "ALGORITHMS",
     "SENTENCE_LIMITS",
     "LeadSummarizer",
     "Length",
+    "Summariser",
+    "SumyAdapter",
     "get_summariser",
     "summarise_text",
+    "sumy_document",
 ]
 
 
@@ -91,19 +97,77 @@ class Length:
         return self.sentences
 
 
-class LeadSummarizer(AbstractSummarizer):
+class Summariser(Protocol):
+    """What every algorithm is: sumy's call shape, on our documents."""
+
+    def __call__(
+        self, document: TokenizedDocument, sentences_count: SentencesCount
+    ) -> tuple[str, ...]: ...
+
+
+class LeadSummarizer:
     """The first sentences of the article: the baseline every summariser must beat."""
 
-    def __call__(self, document: ObjectDocumentModel, sentences_count) -> tuple[Sentence, ...]:
+    def __call__(
+        self, document: TokenizedDocument, sentences_count: SentencesCount
+    ) -> tuple[str, ...]:
         sentences = document.sentences
-        ratings = {s: -float(i) for i, s in enumerate(sentences)}
-        return self._get_best_sentences(sentences, sentences_count, ratings)
+        return best_sentences(sentences, range(len(sentences)), sentences_count)
+
+
+# What sumy's summarisers are: sumy documents in, sumy sentences out.
+_SumyCall = Callable[[ObjectDocumentModel, SentencesCount], Sequence[Sentence]]
+
+
+class SumyAdapter:
+    """One of sumy's summarisers, called on our documents.
+
+    Each call builds sumy's document of ours (:func:`sumy_document`), of its first
+    ``sentence_limit`` sentences when that is set, and returns the text of the sentences
+    sumy picks.
+    """
+
+    def __init__(self, summarizer: _SumyCall, sentence_limit: int | None = None) -> None:
+        self._summarizer = summarizer
+        self._sentence_limit = sentence_limit
+
+    def __call__(
+        self, document: TokenizedDocument, sentences_count: SentencesCount
+    ) -> tuple[str, ...]:
+        picked = self._summarizer(sumy_document(document, self._sentence_limit), sentences_count)
+        return tuple(map(str, picked))
+
+
+def sumy_document(
+    document: TokenizedDocument, sentence_limit: int | None = None
+) -> ObjectDocumentModel:
+    """sumy's document of ``document``, or of its first ``sentence_limit`` sentences.
+
+    The paragraphs are ours; the title is a heading of the first, which sumy keeps out of
+    ``document.sentences`` but Edmundson's title and location methods read. Words come
+    from our tokenizer, which gives each ``Sentence`` the words near-duplicate removal saw.
+    """
+    tokenizer = document.tokenizer
+    headings = [Sentence(document.title, tokenizer, is_heading=True)] if document.title else []
+    left = len(document.sentences) if sentence_limit is None else sentence_limit
+    paragraphs = []
+    for sentences in document.paragraphs:
+        kept = sentences[:left]
+        if not kept:
+            break
+        left -= len(kept)
+        paragraphs.append(Paragraph([*headings, *(Sentence(s, tokenizer) for s in kept)]))
+        headings = []
+    if headings:
+        paragraphs.append(Paragraph(headings))
+    return ObjectDocumentModel(paragraphs)
 
 
 # sumy's graph, matrix and divergence summarisers do quadratic (KL: cubic) work in the
-# number of sentences. Past these many they would take over half a second, so they see
-# only the article's first sentences; news puts what matters there. (default, lead and
-# edmundson need no limit: a 2,000-sentence document takes them well under a second.)
+# number of sentences, so they see only the article's first sentences (news puts what
+# matters there): each limit bounds its algorithm's cost on a long document to what the
+# others cost, as docs/summarising.md ("Bounded cost") measures. default, lead and
+# edmundson grow about linearly with the document and need no limit.
 SENTENCE_LIMITS: dict[str, int] = {
     "kl": 60,
     "lsa": 120,
@@ -126,8 +190,8 @@ ALGORITHMS: tuple[str, ...] = (
 )
 
 
-def get_summariser(name: str, language: str | None) -> AbstractSummarizer:
-    """A fresh sumy-compatible summariser ``name`` set up for ``language`` (a code)."""
+def get_summariser(name: str, language: str | None) -> Summariser:
+    """A fresh summariser ``name`` set up for ``language`` (a code)."""
     factory = _FACTORIES.get(name)
     if factory is None:
         raise ValueError(f"unknown summariser {name!r}; choose one of {', '.join(ALGORITHMS)}")
@@ -153,28 +217,8 @@ def summarise_text(
     document = build_document(text, _tokenizer(code), title)
     if not document.sentences:
         return []
-    if algorithm == "edmundson" and document.headings:
-        summariser = get_summariser(algorithm, code)
-        title_words = (w for h in document.headings for w in h.words)
-        summariser.bonus_words = _BONUS_WORDS.union(w.lower() for w in title_words)
-    else:
-        summariser = _shared_summariser(algorithm, code)
-    selection = _Selection(length, document.sentences)
-    limit = SENTENCE_LIMITS.get(algorithm)
-    if limit is not None and len(document.sentences) > limit:
-        document = _leading_sentences(document, limit)
-    return [str(sentence) for sentence in summariser(document, selection)]
-
-
-def _leading_sentences(document: ObjectDocumentModel, limit: int) -> ObjectDocumentModel:
-    """``document`` cut after its first ``limit`` sentences, headings kept."""
-    paragraphs = []
-    for paragraph in document.paragraphs:
-        kept = paragraph.sentences[:limit]
-        limit -= len(kept)
-        if kept or paragraph.headings:
-            paragraphs.append(Paragraph([*paragraph.headings, *kept]))
-    return ObjectDocumentModel(paragraphs)
+    summariser = _shared_summariser(algorithm, code)
+    return list(summariser(document, _Selection(length, document.sentences)))
 
 
 @lru_cache(maxsize=64)
@@ -183,13 +227,14 @@ def _tokenizer(code: str | None) -> Tokenizer:
 
 
 @lru_cache(maxsize=256)
-def _shared_summariser(name: str, code: str | None) -> AbstractSummarizer:
+def _shared_summariser(name: str, code: str | None) -> Summariser:
     """One summariser per name and language: they keep no state between documents."""
     return get_summariser(name, code)
 
 
 class _Selection:
-    """sumy's ``count``: takes the rated sentences best first, returns those to keep.
+    """The ``count`` of every summariser: takes the rated sentences best first (ours or
+    sumy's, see :mod:`summarise.selection`), returns those to keep.
 
     With a word budget it keeps adding the best sentence that still fits, and keeps the
     best one alone if none does, so a non-empty article never gets an empty summary.
@@ -197,17 +242,17 @@ class _Selection:
     summary will be; for a word budget it is how many leading sentences fit.
     """
 
-    def __init__(self, length: Length, sentences: Sequence[Sentence]) -> None:
+    def __init__(self, length: Length, sentences: Sequence[str]) -> None:
         self._sentences = length.sentence_budget(len(sentences))
         self._words = length.words
         self.planned_sentences = self._sentences or _leading_sentences_within(
             sentences, self._words or 0
         )
 
-    def __call__(self, ranked: Sequence[SentenceInfo]) -> list[SentenceInfo]:
+    def __call__(self, ranked: Sequence[Any]) -> list[Any]:
         if self._sentences is not None:
             return list(ranked[: self._sentences])
-        kept: list[SentenceInfo] = []
+        kept: list[Any] = []
         budget = self._words or 0
         for info in ranked:
             size = word_count(str(info.sentence))
@@ -217,24 +262,27 @@ class _Selection:
         return kept or list(ranked[:1])
 
 
-def _leading_sentences_within(sentences: Sequence[Sentence], words: int) -> int:
+def _leading_sentences_within(sentences: Sequence[str], words: int) -> int:
     count = 0
     for sentence in sentences:
-        words -= word_count(str(sentence))
+        words -= word_count(sentence)
         if words < 0:
             break
         count += 1
     return max(1, count)
 
 
-_Factory = Callable[[LanguageProfile], AbstractSummarizer]
+_Factory = Callable[[LanguageProfile], Summariser]
 
 
-def _with_stop_words(cls: type[AbstractSummarizer]) -> _Factory:
-    def build(profile: LanguageProfile) -> AbstractSummarizer:
-        summariser = cls(profile.stem)
-        summariser.stop_words = profile.stop_words
-        return summariser
+def _sumy(cls: Callable[[Callable[[str], str]], Any], name: str) -> _Factory:
+    """A factory of sumy's summariser ``cls``, given the language's stemmer and stop words
+    and seeing at most ``SENTENCE_LIMITS[name]`` sentences."""
+
+    def build(profile: LanguageProfile) -> SumyAdapter:
+        summarizer = cls(profile.stem)
+        summarizer.stop_words = profile.stop_words
+        return SumyAdapter(summarizer, SENTENCE_LIMITS.get(name))
 
     return build
 
@@ -244,15 +292,32 @@ def _default(profile: LanguageProfile) -> DefaultSummarizer:
 
 
 def _lead(profile: LanguageProfile) -> LeadSummarizer:
-    return LeadSummarizer(profile.stem)
+    return LeadSummarizer()
 
 
-def _edmundson(profile: LanguageProfile) -> EdmundsonSummarizer:
-    summariser = EdmundsonSummarizer(profile.stem)
-    summariser.bonus_words = _BONUS_WORDS
-    summariser.stigma_words = _STIGMA_WORDS
-    summariser.null_words = profile.stop_words or _FALLBACK_NULL_WORDS
-    return summariser
+class _TitledEdmundson:
+    """sumy's Edmundson summariser, with the words of the document's title as bonus
+    words too: the title says what the article is about."""
+
+    def __init__(self, profile: LanguageProfile) -> None:
+        self._profile = profile
+        self._untitled = SumyAdapter(_edmundson(profile, _BONUS_WORDS))
+
+    def __call__(
+        self, document: TokenizedDocument, sentences_count: SentencesCount
+    ) -> tuple[str, ...]:
+        if not document.title_words:
+            return self._untitled(document, sentences_count)
+        bonus = _BONUS_WORDS.union(w.lower() for w in document.title_words)
+        return SumyAdapter(_edmundson(self._profile, bonus))(document, sentences_count)
+
+
+def _edmundson(profile: LanguageProfile, bonus_words: frozenset[str]) -> EdmundsonSummarizer:
+    summarizer = EdmundsonSummarizer(profile.stem)
+    summarizer.bonus_words = bonus_words
+    summarizer.stigma_words = _STIGMA_WORDS
+    summarizer.null_words = profile.stop_words or _FALLBACK_NULL_WORDS
+    return summarizer
 
 
 @cache
@@ -263,11 +328,11 @@ def _shipped_weights() -> Weights:
 _FACTORIES: dict[str, _Factory] = {
     "default": _default,
     "lead": _lead,
-    "lexrank": _with_stop_words(LexRankSummarizer),
-    "textrank": _with_stop_words(TextRankSummarizer),
-    "lsa": _with_stop_words(LsaSummarizer),
-    "luhn": _with_stop_words(LuhnSummarizer),
-    "kl": _with_stop_words(KLSummarizer),
-    "sumbasic": _with_stop_words(SumBasicSummarizer),
-    "edmundson": _edmundson,
+    "lexrank": _sumy(LexRankSummarizer, "lexrank"),
+    "textrank": _sumy(TextRankSummarizer, "textrank"),
+    "lsa": _sumy(LsaSummarizer, "lsa"),
+    "luhn": _sumy(LuhnSummarizer, "luhn"),
+    "kl": _sumy(KLSummarizer, "kl"),
+    "sumbasic": _sumy(SumBasicSummarizer, "sumbasic"),
+    "edmundson": _TitledEdmundson,
 }

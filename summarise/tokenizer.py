@@ -1,4 +1,4 @@
-"""The project's tokenizer in the shape sumy expects, and the documents built with it.
+"""The project's tokenizer, and the tokenised documents every summariser reads.
 
 sumy's own ``Tokenizer`` needs NLTK's punkt data, which we do not ship. This one uses
 :func:`summarise.sentences.split_sentences`, and for words each run of non-space
@@ -7,24 +7,25 @@ whole). Scripts written without spaces (Chinese, Japanese, Thai...) have each ru
 such characters turned into overlapping character bigrams, which is what keyword overlap
 between sentences needs and costs no dictionary.
 
-:func:`build_document` makes the sumy document every summariser gets: near-duplicate
-sentences left out, the title as a heading, and the lower-cased words kept so the
-default summariser need not tokenise again.
+:func:`build_document` makes the :class:`TokenizedDocument` every summariser gets:
+near-duplicate sentences left out, the title kept apart, and the lower-cased words kept
+so the default summariser need not tokenise again. It is our own type, not sumy's: sumy's
+algorithms get a sumy document built from it through sumy's public constructors
+(``summarise.summarisers``).
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, compress
 from itertools import count as numbers_from_zero
 from typing import TypeVar
 
 import numpy as np
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
 from summarise.language import language_profile
 from summarise.sentences import split_paragraph, split_paragraphs, split_sentences
@@ -34,8 +35,8 @@ __all__ = [
     "ContentTerms",
     "TokenizedDocument",
     "Tokenizer",
+    "Words",
     "build_document",
-    "content_terms",
     "distinct_counts",
     "lower_words",
     "word_count",
@@ -77,7 +78,8 @@ class Tokenizer:
     """Splits paragraphs into sentences and sentences into words, for any language.
 
     ``language`` is an ISO 639-1 code or None; :attr:`language` reports sumy's name for
-    it, as sumy's own tokenizer does.
+    it, as sumy's own tokenizer does, so this is also the tokenizer sumy's ``Sentence``
+    is given (it asks only ``to_words``).
     """
 
     def __init__(self, language: str | None = None) -> None:
@@ -135,36 +137,13 @@ def _split_unspaced(token: str) -> list[str]:
     return parts
 
 
-class _TokenizedSentence(Sentence):
-    """A sentence straight from the splitter, its words made at most once, when asked.
-
-    The splitter's sentences are stripped strings already, so sumy's conversion is
-    skipped. The default summariser works on the document's lower-cased words and never
-    asks for these, so on the common path they are not made at all.
-    """
-
-    __slots__ = ("_words",)
-
-    def __init__(self, text: str, tokenizer: Tokenizer, words: tuple[str, ...] | None) -> None:
-        self._text = text
-        self._tokenizer = tokenizer
-        self._is_heading = False
-        self._words = words
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        if self._words is None:
-            self._words = self._tokenizer.to_words(self._text)
-        return self._words
-
-
 @dataclass(frozen=True)
 class ContentTerms:
     """Every content term of a document's sentences: one entry per occurrence.
 
     Content terms are words lower-cased, stemmed, stop words left out, numbered in the
     order they first appear (``vocabulary``). ``stem`` and ``stop_words`` say how they
-    were made, so a summariser can tell whether they are the terms it would make.
+    were made, so the title's terms can be made alike.
     """
 
     sentence: np.ndarray
@@ -172,19 +151,6 @@ class ContentTerms:
     vocabulary: dict[str, int]
     stem: Callable[[str], str]
     stop_words: frozenset[str]
-
-    def made_with(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> bool:
-        return self.stem is stem and (
-            self.stop_words is stop_words or self.stop_words == stop_words
-        )
-
-
-def content_terms(
-    sentences: Sequence[Sequence[str]], stem: Callable[[str], str], stop_words: frozenset[str]
-) -> ContentTerms:
-    """The :class:`ContentTerms` of sentences given as their words."""
-    words = _Words.of([list(words) for words in sentences])
-    return words.content_terms(stem, stop_words)
 
 
 _Item = TypeVar("_Item", bound=Hashable | None)
@@ -234,7 +200,7 @@ def _terms_for(stem: Callable[[str], str], stop_words: frozenset[str]) -> _Terms
 
 
 @dataclass(frozen=True)
-class _Words:
+class Words:
     """The lower-cased words of some sentences: each distinct word once, and for every
     word occurrence its number and its sentence; and the length of each sentence."""
 
@@ -244,14 +210,14 @@ class _Words:
     sentence_of: np.ndarray
 
     @classmethod
-    def of(cls, sentences: Sequence[Sequence[str]]) -> _Words:
+    def of(cls, sentences: Sequence[Sequence[str]]) -> Words:
         lowered = lower_words(list(chain.from_iterable(sentences)))
         distinct, ids = _numbered(lowered, len(lowered))
         lengths = np.fromiter(map(len, sentences), dtype=np.intp, count=len(sentences))
         return cls(distinct, ids, lengths, np.repeat(np.arange(len(lengths)), lengths))
 
     @classmethod
-    def of_spaced(cls, sentences: Sequence[str]) -> _Words:
+    def of_spaced(cls, sentences: Sequence[str]) -> Words:
         """The words of sentences in scripts that put spaces between words.
 
         All the sentences are lower-cased and tokenised at once, each followed by a
@@ -267,11 +233,11 @@ class _Words:
         lengths = np.bincount(sentence_of, minlength=len(sentences))
         return cls(distinct[1:], ids[~separator] - 1, lengths, sentence_of)
 
-    def only(self, kept: np.ndarray) -> _Words:
+    def only(self, kept: np.ndarray) -> Words:
         """The words of the sentences where ``kept`` is true."""
         mask = kept[self.sentence_of]
         renumbered = np.cumsum(kept) - 1
-        return _Words(
+        return Words(
             self.distinct, self.ids[mask], self.lengths[kept], renumbered[self.sentence_of[mask]]
         )
 
@@ -286,96 +252,77 @@ class _Words:
         return ContentTerms(self.sentence_of[content], term[content], vocabulary, stem, stop_words)
 
 
-class TokenizedDocument(ObjectDocumentModel):
-    """A sumy document that keeps its sentences' words lower-cased and numbered.
+@dataclass(frozen=True, eq=False)
+class TokenizedDocument:
+    """An article as every summariser reads it: its sentences, by paragraph, its title,
+    and the sentences' words lower-cased and numbered.
 
-    Tokenising is the costliest step of summarising a news article in Python, so the
-    words that near-duplicate removal needed are kept, and the content terms made from
-    them on first request (only the default summariser asks). The sentences are kept as
-    built rather than gathered again from the paragraphs on every request.
+    ``sentences`` are all of them in article order, ``paragraphs`` the same sentences
+    grouped by paragraph (a paragraph left without sentences is left out). ``title`` is
+    stripped, None when there is none, and ``title_words`` are its words as the
+    tokenizer gives them. Tokenising is the costliest step of summarising a news article
+    in Python, so the ``words`` near-duplicate removal needed are kept for the
+    summarisers that count terms; ``tokenizer`` made them and gives any sentence's words.
     """
 
-    def __init__(
-        self,
-        paragraphs: Sequence[Paragraph],
-        sentences: tuple[Sentence, ...],
-        headings: tuple[Sentence, ...],
-        words: _Words,
-    ) -> None:
-        super().__init__(paragraphs)
-        self._sentences = sentences
-        self._headings = headings
-        self._words = words
-        self._terms: ContentTerms | None = None
-
-    @property
-    def sentences(self) -> tuple[Sentence, ...]:
-        return self._sentences
-
-    @property
-    def headings(self) -> tuple[Sentence, ...]:
-        return self._headings
+    sentences: tuple[str, ...]
+    paragraphs: tuple[tuple[str, ...], ...]
+    title: str | None
+    title_words: tuple[str, ...]
+    words: Words
+    tokenizer: Tokenizer
 
     @property
     def word_counts(self) -> np.ndarray:
-        """How many words each sentence has (``len(sentence.words)``), without making them."""
-        return self._words.lengths
+        """How many words each sentence has, without tokenising it again."""
+        return self.words.lengths
 
     def content_terms(self, stem: Callable[[str], str], stop_words: frozenset[str]) -> ContentTerms:
         """The sentences' :class:`ContentTerms` made with ``stem`` and ``stop_words``."""
-        if self._terms is None or not self._terms.made_with(stem, stop_words):
-            self._terms = self._words.content_terms(stem, stop_words)
-        return self._terms
+        return self.words.content_terms(stem, stop_words)
 
 
 def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) -> TokenizedDocument:
-    """A sumy document of ``text``, one paragraph per blank-line-separated block.
+    """The document of ``text``, one paragraph per blank-line-separated block.
 
-    The title becomes a heading, which sumy keeps out of ``document.sentences`` but
-    Edmundson's title and location methods read. A sentence nearly repeating an earlier
-    one (see :data:`NEAR_DUPLICATE`) is left out before any summariser sees it: none of
-    them should spend the summary's length saying the same thing twice.
+    A sentence nearly repeating an earlier one (see :data:`NEAR_DUPLICATE`) is left out
+    before any summariser sees it: none of them should spend the summary's length saying
+    the same thing twice. A blank title counts as none.
     """
     blocks = [split_paragraph(block, tokenizer.code) for block in split_paragraphs(text)]
     flat = list(chain.from_iterable(blocks))
-    words, tokens = _words_of(flat, text, tokenizer)
+    words = _words_of(flat, text, tokenizer)
     kept = _first_occurrences(flat, words)
-    keep: Iterator[bool] = repeat(True) if kept is None else iter(kept.tolist())
-    known: Iterator[tuple[str, ...] | None] = iter(tokens) if tokens is not None else repeat(None)
-    paragraphs: list[Paragraph] = []
-    every: list[Sentence] = []
-    headings = (Sentence(title, tokenizer, is_heading=True),) if title and title.strip() else ()
-    heading = list(headings)
-    for block in blocks:
-        # zip reads ``block`` first, so it stops before taking the next block's items.
-        sentences: list[Sentence] = [
-            _TokenizedSentence(sentence, tokenizer, sentence_words)
-            for sentence, sentence_words, keep_it in zip(block, known, keep, strict=False)
-            if keep_it
-        ]
-        if sentences:
-            paragraphs.append(Paragraph([*heading, *sentences]))
-            every.extend(sentences)
-            heading = []
-    if heading:
-        paragraphs.append(Paragraph(heading))
+    if kept is None:
+        paragraphs = tuple(map(tuple, filter(None, blocks)))
+        sentences = tuple(flat)
+    else:
+        keep = iter(kept.tolist())
+        # compress reads ``block`` first, so it stops before taking the next block's flags.
+        kept_blocks = (tuple(compress(block, keep)) for block in blocks)
+        paragraphs = tuple(filter(None, kept_blocks))
+        sentences = tuple(chain.from_iterable(paragraphs))
+        words = words.only(kept)
+    stripped = title.strip() if title else ""
     return TokenizedDocument(
-        paragraphs, tuple(every), headings, words if kept is None else words.only(kept)
+        sentences,
+        paragraphs,
+        stripped or None,
+        tokenizer.to_words(stripped) if stripped else (),
+        words,
+        tokenizer,
     )
 
 
-def _words_of(
-    sentences: list[str], text: str, tokenizer: Tokenizer
-) -> tuple[_Words, list[tuple[str, ...]] | None]:
-    """The sentences' :class:`_Words`, and their words as the tokenizer gives them when
-    those had to be made one sentence at a time (scripts without spaces)."""
+def _words_of(sentences: list[str], text: str, tokenizer: Tokenizer) -> Words:
+    """The sentences' :class:`Words`: all at once for scripts that put spaces between
+    words, else tokenised one sentence at a time."""
     if _SEPARATOR not in text and (text.isascii() or not _UNSPACED_RUN.search(text)):
-        return _Words.of_spaced(sentences), None
-    tokens = [tokenizer.to_words(sentence) for sentence in sentences]
-    return _Words.of(tokens), tokens
+        return Words.of_spaced(sentences)
+    return Words.of([tokenizer.to_words(sentence) for sentence in sentences])
 
 
-def _first_occurrences(sentences: list[str], words: _Words) -> np.ndarray | None:
+def _first_occurrences(sentences: list[str], words: Words) -> np.ndarray | None:
     """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets);
     None when none does.
 

@@ -1,14 +1,21 @@
-"""``feedbrief bench summarise`` on a small sample of the real dev data."""
+"""The summariser benchmark (``python -m bench.summarise_bench``) on a small sample of
+the real dev data."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+import pytest
 
-from feedbrief.cli_bench import bench_app
-from summarise.bench import BenchArticle, BenchResult, format_table, score
+from bench.summarise_bench import (
+    BenchArticle,
+    BenchResult,
+    format_table,
+    load_articles,
+    main,
+    score,
+)
 from tests.conftest import shared_path
 
 
@@ -21,15 +28,14 @@ def _sample(tmp_path: Path, count: int = 5) -> Path:
     return sample
 
 
-def test_bench_command_prints_a_row_per_algorithm_and_the_peer(tmp_path: Path) -> None:
+def test_bench_on_a_file_prints_a_row_per_algorithm_and_the_peer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sample = _sample(tmp_path)
-    result = CliRunner().invoke(
-        bench_app,
-        ["summarise", "--data", str(sample), "--sentences", "3", "--algorithms", "default,lead"],
-    )
-    assert result.exit_code == 0, result.output
-    assert "5 articles, 3 sentence(s)" in result.output
-    rows = [line for line in result.output.splitlines() if line.startswith("| ")]
+    main(["--data", str(sample), "--sentences", "3", "--algorithms", "default,lead"])
+    output = capsys.readouterr().out
+    assert "5 articles, 3 sentence(s)" in output
+    rows = [line for line in output.splitlines() if line.startswith("| ")]
     names = [row.split("|")[1].strip() for row in rows[1:]]
     assert names == ["default", "lead", "sumy lexrank + pysbd"]
     for row in rows[1:]:
@@ -40,24 +46,44 @@ def test_bench_command_prints_a_row_per_algorithm_and_the_peer(tmp_path: Path) -
         assert ms > 0
 
 
-def test_bench_command_with_a_ratio_and_without_the_peer(tmp_path: Path) -> None:
+def test_bench_on_a_file_with_a_ratio_and_without_the_peer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sample = _sample(tmp_path, 3)
-    result = CliRunner().invoke(
-        bench_app,
-        ["summarise", "--data", str(sample), "--ratio", "0.2", "--algorithms", "lead", "--no-peer"],
-    )
-    assert result.exit_code == 0, result.output
-    assert "ratio 0.2 of sentences" in result.output
-    assert "pysbd" not in result.output
+    main(["--data", str(sample), "--ratio", "0.2", "--algorithms", "lead", "--no-peer"])
+    output = capsys.readouterr().out
+    assert "3 articles, ratio 0.2 of sentences" in output
+    assert "pysbd" not in output
 
 
-def test_bench_command_rejects_unknown_algorithms(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--algorithms", "lead,bogus"],  # names the unknown one, below
+        ["--sentences", "2", "--ratio", "0.5"],
+        ["--sentences", "0"],
+        ["--ratio", "1.5"],
+    ],
+)
+def test_bench_rejects_bad_arguments_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str]
+) -> None:
     sample = _sample(tmp_path, 1)
-    result = CliRunner().invoke(
-        bench_app, ["summarise", "--data", str(sample), "--algorithms", "lead,bogus"]
-    )
-    assert result.exit_code != 0
-    assert "bogus" in result.output
+    with pytest.raises(SystemExit) as exit_:
+        main(["--data", str(sample), *arguments])
+    assert exit_.value.code == 2
+    printed = capsys.readouterr()
+    assert f"argument {arguments[-2]}" in printed.err
+    assert "bogus" in printed.err or "bogus" not in arguments[-1]
+    assert "| " not in printed.out
+
+
+def test_bench_rejects_a_missing_data_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--data", str(tmp_path / "absent.jsonl")])
+    assert "absent.jsonl is not a file" in capsys.readouterr().err
 
 
 def test_scores_match_rouge_eval_semantics() -> None:
@@ -77,8 +103,6 @@ def test_table_reports_speed_up_against_the_peer() -> None:
 
 
 def test_articles_round_trip_from_jsonl(tmp_path: Path) -> None:
-    from summarise.bench import load_articles
-
     path = tmp_path / "a.jsonl"
     path.write_text(
         json.dumps({"id": 1, "title": None, "text": "A b.", "summary": "A b."}) + "\n\n",

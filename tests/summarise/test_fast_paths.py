@@ -21,7 +21,7 @@ import pytest
 from summarise import tokenizer
 from summarise.language import detect_language, language_profile
 from summarise.sentences import split_paragraphs, split_sentences
-from summarise.tokenizer import NEAR_DUPLICATE, Tokenizer, build_document, content_terms
+from summarise.tokenizer import NEAR_DUPLICATE, Tokenizer, Words, build_document
 
 _PIECES = (
     "The", "the", "said", "U.S.", "Mr.", "—", "-", "...", "“quoted”", "'tis", "e-mail",
@@ -69,11 +69,12 @@ def test_document_words_match_tokenising_each_sentence(seed: int) -> None:
     rng = random.Random(seed)
     text = _random_text(rng)
     profile = language_profile("en")
-    document = build_document(text, Tokenizer("en"))
-    words = [sentence.words for sentence in document.sentences]
+    tokens = Tokenizer("en")
+    document = build_document(text, tokens)
+    words = [tokens.to_words(sentence) for sentence in document.sentences]
     assert document.word_counts.tolist() == [len(w) for w in words]
     together = document.content_terms(profile.stem, profile.stop_words)
-    one_by_one = content_terms(words, profile.stem, profile.stop_words)
+    one_by_one = Words.of(words).content_terms(profile.stem, profile.stop_words)
     assert together.vocabulary == one_by_one.vocabulary
     assert together.sentence.tolist() == one_by_one.sentence.tolist()
     assert together.term.tolist() == one_by_one.term.tolist()
@@ -81,11 +82,11 @@ def test_document_words_match_tokenising_each_sentence(seed: int) -> None:
 
 def test_lower_casing_before_tokenising_keeps_the_greek_final_sigma() -> None:
     profile = language_profile("el")
-    document = build_document("ΟΔΟΣ. ΟΔΟΣ «ΝΕΑ» ΣΑΣ.", Tokenizer("el"))
+    tokens = Tokenizer("el")
+    document = build_document("ΟΔΟΣ. ΟΔΟΣ «ΝΕΑ» ΣΑΣ.", tokens)
     terms = document.content_terms(profile.stem, profile.stop_words)
-    expected = content_terms(
-        [s.words for s in document.sentences], profile.stem, profile.stop_words
-    )
+    words = Words.of([tokens.to_words(s) for s in document.sentences])
+    expected = words.content_terms(profile.stem, profile.stop_words)
     assert terms.vocabulary == expected.vocabulary
 
 
@@ -119,9 +120,11 @@ def test_many_candidate_repeats_take_prefix_filtering_and_agree() -> None:
 
 def test_sentences_holding_the_separator_are_tokenised_one_by_one() -> None:
     text = "Floods hit the town\x00 on Sunday. The river burst its banks."
-    document = build_document(text, Tokenizer("en"))
-    assert document.word_counts.tolist() == [len(s.words) for s in document.sentences]
-    assert document.sentences[0].words == ("Floods", "hit", "the", "town\x00", "on", "Sunday")
+    tokens = Tokenizer("en")
+    document = build_document(text, tokens)
+    assert document.word_counts.tolist() == [len(tokens.to_words(s)) for s in document.sentences]
+    assert document.word_counts.tolist() == [6, 5]
+    assert "town\x00" in document.words.distinct
 
 
 def test_term_cache_that_fills_up_starts_again_with_the_same_terms(
