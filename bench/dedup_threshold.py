@@ -43,9 +43,10 @@ import httpx
 import numpy as np
 from scipy import sparse
 
+from bench.fingerprint_reference import is_same_story, shingles, similarity, words
 from dedup import fingerprint as fpmod
 from dedup.canonical import canonical_url
-from dedup.fingerprint import Fingerprint, fingerprint, is_same_story, shingles, similarity
+from dedup.fingerprint import Fingerprint, fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -487,9 +488,9 @@ def report_speed(items: list[Item]) -> None:
     for text in texts:
         fingerprint(text)
     elapsed = time.perf_counter() - start
-    words = sum(len(fpmod.words(text)) for text in texts)
+    words = sum(len(words(text)) for text in texts)
     per_600 = elapsed / words * 600 * 1000
-    typical = [t for t in texts if 500 <= len(fpmod.words(t)) <= 700]
+    typical = [t for t in texts if 500 <= len(words(t)) <= 700]
     timings = []
     for text in typical:
         start = time.perf_counter()

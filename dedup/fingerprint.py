@@ -105,16 +105,6 @@ class Fingerprint:
     shingle_count: int
 
 
-def words(text: str) -> list[str]:
-    """Lower-cased word tokens: case, quote styles and punctuation do not matter."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def shingles(text: str, size: int = SHINGLE_SIZE) -> set[str]:
-    """The set of ``size``-word shingles of ``text``, words joined by one space."""
-    return _shingles(words(text), size)
-
-
 def fingerprint(text: str) -> Fingerprint | None:
     """Fingerprint ``text``, or None when it has fewer than ``MIN_WORDS`` words."""
     word_hashes = _word_hashes(text)
@@ -122,16 +112,6 @@ def fingerprint(text: str) -> Fingerprint | None:
         return None
     hashes = _shingle_hashes(word_hashes, SHINGLE_SIZE)
     return _from_values(_minima(hashes), _distinct_count(hashes))
-
-
-def similarity(a: Fingerprint, b: Fingerprint) -> float:
-    """Estimated Jaccard similarity of the two texts' shingle sets."""
-    return _similarity(_values(a.minhash), _values(b.minhash))
-
-
-def is_same_story(a: Fingerprint, b: Fingerprint) -> bool:
-    """Whether two band-key candidates are copies of one story (see SAME_STORY_THRESHOLD)."""
-    return similarity(a, b) >= SAME_STORY_THRESHOLD
 
 
 def match_encoded(new: bytes, candidate: bytes) -> float | None:
@@ -177,14 +157,12 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / NUM_PERM
 
 
-def _shingles(tokens: list[str], size: int) -> set[str]:
-    return {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
-
-
 def _word_hashes(text: str) -> np.ndarray:
-    """The CRC-32 of the UTF-8 bytes of each of ``words(text)``, as uint64.
+    """The CRC-32 of the UTF-8 bytes of each word of ``text``, as uint64. A word is a run
+    of ``\\w`` characters of the NFKC-normalised, casefolded text, so case, quote styles
+    and punctuation do not matter.
 
-    Most feed text is ASCII, and there ``words`` reduces to a byte table: NFKC leaves
+    Most feed text is ASCII, and there that definition reduces to a byte table: NFKC leaves
     ASCII as it is, casefolding it is lower-casing, and the word characters of ASCII are
     the letters, digits and underscore. Translating every other byte to a space and splitting
     gives the same words, already encoded, at a third of the regex's cost. Most other

@@ -79,10 +79,6 @@ class Offload:
             gc.freeze()
             self._pool = _start_pool(processes, multiprocessing.get_context("fork"), None)
 
-    @property
-    def pooled(self) -> bool:
-        return self._pool is not None
-
     def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``function(*args, **kwargs)``, in a worker process when there is a pool.
 

@@ -9,6 +9,7 @@ import sys
 import pytest
 from datasketch import MinHash
 
+from bench.fingerprint_reference import is_same_story, similarity, words
 from dedup.fingerprint import (
     _PERMUTATIONS,
     BANDS,
@@ -22,10 +23,7 @@ from dedup.fingerprint import (
     decode,
     encode,
     fingerprint,
-    is_same_story,
     match_encoded,
-    similarity,
-    words,
 )
 from tests.conftest import REPO, SEED, shared_path
 

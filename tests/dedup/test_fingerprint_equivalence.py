@@ -20,7 +20,8 @@ import zlib
 import pytest
 from datasketch import MinHash
 
-from dedup.fingerprint import MIN_WORDS, _word_hashes, fingerprint, words
+from bench.fingerprint_reference import words
+from dedup.fingerprint import MIN_WORDS, _word_hashes, fingerprint
 from tests.conftest import shared_path
 
 MASK64 = (1 << 64) - 1
