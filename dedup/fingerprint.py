@@ -184,11 +184,11 @@ def _word_hashes(text: str) -> np.ndarray:
 
     Most feed text is ASCII, and there ``words`` reduces to a byte table: NFKC leaves
     ASCII as it is, casefolding it is lower-casing, and the word characters of ASCII are
-    the letters, digits and underscore. Translating every other byte to a space and splitting
-    gives the same words, already encoded, in two passes in C rather than a regex search and
-    an encode per word. Most other
-    text is ASCII but for punctuation and symbols (curly quotes, dashes, "£"): once they
-    are spaces, which separate words just as they did, it takes the same path.
+    the letters, digits and underscore. Translating every other byte to a space and
+    splitting gives the same words, already encoded, in two passes in C rather than a regex
+    search and an encode per word. Most other text is ASCII but for punctuation and symbols
+    (curly quotes, dashes, "£"): once they are spaces, which separate words just as they
+    did, it takes the same path.
     """
     if not text.isascii():
         text = _NON_ASCII_NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())
