@@ -77,7 +77,7 @@ _ALREADY_NORMAL = re.compile(
 """Web URLs that ``url-normalize`` gives back unchanged, as most feed links are: lower-case
 ASCII host with no port, a path of plain non-empty segments (no dot segments, no
 percent-escapes), a query of plain ``name=value`` pairs, no fragment. Normalising one
-costs ~0.1 ms of IDNA and re-quoting that changes nothing; ``tests/ingest/
+would spend IDNA encoding and re-quoting on a URL they leave as it was; ``tests/dedup/
 test_canonical.py`` holds this pattern to that identity."""
 
 

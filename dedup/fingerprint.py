@@ -7,9 +7,9 @@ them (estimated Jaccard similarity of the shingle sets) so the items can share o
 
 Everything here is deterministic across processes and machines: words are hashed with
 CRC-32 (not Python's salted ``hash``) and shingles are hashed from their words' hashes,
-permutations come from a fixed seed, and band keys are BLAKE2 digests of little-endian
-bytes. The parameters and the threshold were chosen
-by ``bench/dedup_threshold.py``; ``docs/dedup.md`` has the numbers.
+permutations come from a fixed seed, and band keys are computed from the minima alone
+(the SplitMix64 finalizer). The parameters and the threshold were chosen by
+``bench/dedup_threshold.py``; ``docs/dedup.md`` has the numbers.
 """
 
 from __future__ import annotations
@@ -62,9 +62,7 @@ bench. Candidates are confirmed by ``is_same_story``, so collisions cost lookups
 
 FORMAT_VERSION = 2
 """Changes whenever a parameter above or the hashing changes, so fingerprints and band
-keys made under other parameters can neither be decoded nor collide with new ones.
-Version 1 hashed each shingle's text with SHA-1 and each band with BLAKE2: sketches of
-the same quality, at a third of the speed."""
+keys made under other parameters can neither be decoded nor collide with new ones."""
 
 _PERMUTATION_SEED = 20250301
 # datasketch's "affine32" scheme: its fixed-seed permutations, applied to a whole text
@@ -164,10 +162,11 @@ def _word_hashes(text: str) -> np.ndarray:
 
     Most feed text is ASCII, and there that definition reduces to a byte table: NFKC leaves
     ASCII as it is, casefolding it is lower-casing, and the word characters of ASCII are
-    the letters, digits and underscore. Translating every other byte to a space and splitting
-    gives the same words, already encoded, at a third of the regex's cost. Most other
-    text is ASCII but for punctuation and symbols (curly quotes, dashes, "£"): once they
-    are spaces, which separate words just as they did, it takes the same path.
+    the letters, digits and underscore. Translating every other byte to a space and
+    splitting gives the same words, already encoded, in two passes in C rather than a regex
+    search and an encode per word. Most other text is ASCII but for punctuation and symbols
+    (curly quotes, dashes, "£"): once they are spaces, which separate words just as they
+    did, it takes the same path.
     """
     if not text.isascii():
         text = _NON_ASCII_NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold())

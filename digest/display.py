@@ -21,8 +21,9 @@ UNTITLED = "(untitled)"
 
 # An absolute http(s) URL whose host is ASCII letters, digits, dots and hyphens, with an
 # optional port: nearly every feed link. urlsplit takes such a URL apart without complaint
-# and finds that non-empty host, so ``linkable_url`` need not run it (urlsplit took ten
-# times as long, and a busy day's digest links each URL two or three times).
+# and finds that non-empty host, so ``linkable_url`` need not run it: one regex match
+# costs less than urlsplit building every part, and a busy day's digest links each URL two
+# or three times.
 _PLAIN_HTTP_URL = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]*)?(?:[/?#].*)?", re.I | re.A)
 
 

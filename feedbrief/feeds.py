@@ -47,11 +47,11 @@ from storage import SourceState, SourceUpdate, Storage
 log = structlog.get_logger(__name__)
 
 CLAIMS_PER_THREAD = 4
-"""Feeds claimed per feed thread at a time. Claiming one batch of a thread pool's worth
-stalled the pass every few feeds: the claim waited for the write lock, new feeds waited for
-the claim, and the worker processes ran out of feeds to parse (on the ingest benchmark,
-each was idle 12 % of the pass). Four per thread cuts the stalls fourfold, while a second
-worker still finds feeds to claim in any pass of more than a few dozen."""
+"""Feeds claimed per feed thread at a time. A claim waits for the write lock behind the
+feeds being stored, no new feed starts meanwhile, and the worker processes run out of
+feeds to parse. Claiming only a thread pool's worth would stall the pass every few feeds;
+four per thread claims a quarter as often, while a second worker still finds feeds to
+claim in any pass of more than a few dozen."""
 
 
 @dataclass(frozen=True, slots=True)

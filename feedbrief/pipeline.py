@@ -92,7 +92,8 @@ _WARM_UP = Article(
 
 def warm_up(policy: SummaryPolicy) -> None:
     """Prepare one small article: what that loads on first use (the stemmer, stop words,
-    the summariser's weights: about a tenth of a second) is then in memory."""
+    the summariser's weights) is then in memory, so no real article pays for it; run
+    before a worker pool is forked, it is loaded once for all of them."""
     prepare_articles([_WARM_UP], policy)
 
 

@@ -1,10 +1,10 @@
 """The CPU-bound stages in worker processes, so that ingest uses every core.
 
 Feed threads fetch concurrently, but parsing, cleaning, fingerprinting and summarising are
-pure Python: under one interpreter's lock they take turns on one core, and on a two-core
-machine that halved ingest. ``Offload`` hands those stages to a pool of processes and
-waits for the result in the calling thread (the lock is free meanwhile, for fetching and
-storing); with one process, or where none can be forked, it calls them in place.
+pure Python: under one interpreter's lock they take turns on one core while the others
+stay idle. ``Offload`` hands those stages to a pool of processes and waits for the result
+in the calling thread (the lock is free meanwhile, for fetching and storing); with one
+process, or where none can be forked, it calls them in place.
 
 The pool is forked once, before the database, the run lock or any thread is opened, so
 the children inherit no connection, no lock and no half-held mutex. They ignore SIGINT and
@@ -151,8 +151,8 @@ def default_processes() -> int:
 
 
 def _can_fork() -> bool:
-    # Forking is the only start method that needs no second import of everything (two
-    # seconds at start); macOS can fork but its system libraries are not fork-safe.
+    # Forking is the only start method that needs no second import of everything (the
+    # bulk of start-up); macOS can fork but its system libraries are not fork-safe.
     return sys.platform.startswith("linux")
 
 

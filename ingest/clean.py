@@ -39,7 +39,8 @@ _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=Fal
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
 
 # Text that shows none of these signs is returned unchanged by ftfy.fix_text with
-# _FTFY_CONFIG, so it is not worth the ~100 us a paragraph that ftfy spends finding that out.
+# _FTFY_CONFIG. ftfy's own check for whether a paragraph needs fixing costs more than
+# these few scans, and most paragraphs need nothing: the signs rule them out first.
 # Each of ftfy's fixes acts only on its own characters, and ftfy does not publish which,
 # so the lists below are ours (ftfy 6.x, bounded below 7 in pyproject.toml);
 # tests/ingest/test_clean_shortcuts.py holds ftfy's public functions to them.
@@ -89,7 +90,7 @@ def _has_more_words(text: str, limit: int) -> bool:
 _QUOTES = "'\"`´‘’‚‛“”„‟‹›«»′″¿"
 _DASHES = "‐‑‒–—―−"
 # Two substitutions rather than str.translate, which looks up every character of a
-# non-ASCII string in its table (~80 us a paragraph).
+# non-ASCII string in a dict; a regex tests each character against its set in C.
 _QUOTE = re.compile(f"[{re.escape(_QUOTES)}]")
 _DASH = re.compile(f"[{re.escape(_DASHES)}]")
 _TOKEN = re.compile(r"\w+|\S")  # a word, or one character that is neither word nor space
@@ -278,8 +279,9 @@ _NON_ASCII_WORD = re.compile(r"(?![\x00-\x7f])\w")
 _NON_ASCII_SPACE = re.compile(r"(?![\x00-\x7f])\s")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # Text with at most this many bytes more in UTF-8 than characters has few characters
-# outside ASCII (English with curly quotes and pound signs): replacing each of them costs
-# a fifth of the substitutions, which text in another script still takes.
+# outside ASCII (English with curly quotes and pound signs): replacing each of those few
+# characters is cheaper than three substitutions over the whole text, which text in
+# another script still takes.
 _FEW_NON_ASCII_BYTES = 64
 
 
@@ -304,8 +306,8 @@ def _token_classes(text: str) -> bytes:
 
 class _Compared:
     """A paragraph with its comparison form and token counts; the tokens themselves are
-    listed only when a neighbour is close enough in length to be a twin (a fifth of
-    pairs), since listing them costs more than everything else here put together."""
+    listed only when a neighbour is close enough in length to be a twin (most are not),
+    since listing them costs more than everything else here put together."""
 
     __slots__ = ("_tokens", "form", "paragraph", "token_count", "word_count")
 

@@ -1,10 +1,11 @@
 """Writing one source's batch of items: set-based statements, not one ORM object per row.
 
 A feed refresh brings a dozen items or more, each with a summary and 32 band keys. Through
-the ORM that was hundreds of statements and object flushes per feed, half of the ingest
-time; here a batch of new items costs a fixed handful of statements whatever its size:
-read what is stored, look up tombstones and story candidates, insert stories, items,
-summaries and band keys. Updates in place are rare and keep a simple per-item path.
+the ORM that would be hundreds of statements and object flushes per feed, each paying
+SQLAlchemy's per-object overhead; here a batch of new items costs a fixed handful of
+statements whatever its size: read what is stored, look up tombstones and story
+candidates, insert stories, items, summaries and band keys. Updates in place are rare and
+keep a simple per-item path.
 """
 
 from __future__ import annotations
@@ -285,7 +286,7 @@ def _replace_bands(connection: Connection, item_id: int, band_keys: Sequence[int
 def _add_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
     """Index band keys, ``(key, item id)`` rows: 32 per item, the bulk of what a batch
     writes. They go straight to the driver's ``executemany``: the rows are two integers
-    each, and SQLAlchemy's per-row parameter processing cost more than the insert."""
+    each, and SQLAlchemy's per-row parameter processing costs more than the insert."""
     if rows:
         mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
         connection.exec_driver_sql(
