@@ -8,14 +8,17 @@ Best first by
    lift the feeds they care most about above equally covered stories;
 3. recency: the newest of those items' dates, an undated item counting from when it was
    first seen;
-4. the story id, so that two builds of the same state give the same order.
+4. among stories equal on all three, the feeds take turns: each feed's first story
+   before any feed's second, so that on a quiet day of undated items (which all tie)
+   one prolific feed does not fill the page;
+5. the story id, so that two builds of the same state give the same order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from digest.select import DayItem, Eligible
 
@@ -50,7 +53,33 @@ def rank(stories: Iterable[Eligible]) -> list[Ranked]:
         key = (-coverage, -weight, -recency.timestamp(), story.id)
         scored.append((key, story, coverage, weight, recency))
     scored.sort(key=lambda entry: entry[0])
+    scored = _feeds_take_turns(scored)
     return [
         Ranked(story, position, coverage, weight, recency)
         for position, (_, story, coverage, weight, recency) in enumerate(scored, start=1)
     ]
+
+
+def _feeds_take_turns(scored: list[Any]) -> list[Any]:
+    """Within each run of stories tied on coverage, weight and recency (already in id
+    order), order by how many earlier stories of the run the same feed has."""
+    result: list[Any] = []
+    start = 0
+    while start < len(scored):
+        end = start + 1
+        while end < len(scored) and scored[end][0][:3] == scored[start][0][:3]:
+            end += 1
+        if end - start > 1:
+            turns: dict[str, int] = {}
+            run = []
+            for entry in scored[start:end]:
+                source = entry[1].shown.source
+                turn = turns.get(source, 0)
+                turns[source] = turn + 1
+                run.append((turn, entry))
+            run.sort(key=lambda pair: (pair[0], pair[1][0]))
+            result.extend(entry for _, entry in run)
+        else:
+            result.append(scored[start])
+        start = end
+    return result

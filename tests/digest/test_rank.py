@@ -1,4 +1,4 @@
-"""The order of a day's stories: coverage, weight, recency, then id."""
+"""The order of a day's stories: coverage, weight, recency, feeds in turn, then id."""
 
 from __future__ import annotations
 
@@ -89,6 +89,25 @@ CASES = {
     "ties by id": (
         [story(9, item("a")), story(3, item("b")), story(5, item("c"))],
         [3, 5, 9],
+    ),
+    "in a tie the feeds take turns": (
+        [
+            story(1, item("a", published_at=None)),
+            story(2, item("a", published_at=None)),
+            story(3, item("a", published_at=None)),
+            story(4, item("b", published_at=None)),
+            story(5, item("c", published_at=None)),
+            story(6, item("b", published_at=None)),
+        ],
+        [1, 4, 5, 2, 6, 3],  # a, b, c, then a's and b's second, then a's third
+    ),
+    "turns only within a tie": (
+        [
+            story(1, item("a", hours_ago=1)),
+            story(2, item("a", hours_ago=2)),
+            story(3, item("b", hours_ago=3)),
+        ],
+        [1, 2, 3],
     ),
 }
 
