@@ -22,7 +22,12 @@ For each backend:
     stored items and for unrelated texts; sub-linear means the time per lookup stays
     roughly flat (target: at 1M at most 3x the time at 10k; linear would be 100x);
 (d) the digest of the busiest day (20,000 items): ``DigestWriter.build(day)`` (target
-    under a second), and ``Storage.stories_first_seen`` alone.
+    under a second) without keep/block rules, with a global block rule (every item's
+    text is read) and with one feed's own block rule (that feed's items' text only), and
+    ``Storage.stories_first_seen`` alone.
+
+``--digest-only`` fills without band rows and times (d) only: ``--items 40000`` (the
+smallest fill whose busiest day has 20,000 items) takes a minute or two per backend.
 
 The synthetic rows (what ``docs/scale.md`` calls the fill): 1,000 feed sources that are
 never due; items spread over the 90 days before today, one day carrying 20,000 of them;
@@ -66,7 +71,8 @@ from sqlalchemy.orm import Session
 from bench.farm import DATA, Farm, FarmError
 from dedup.fingerprint import FORMAT_VERSION, NUM_PERM, decode, match_encoded
 from dedup.linking import StoryLinker
-from digest.build import DigestWriter, day_bounds
+from digest.build import DEFAULT_RULES, DigestWriter, day_bounds
+from digest.select import DEFAULT_MAX_AGE, Rules
 from feedbrief.app import App
 from feedbrief.logs import configure_logging
 from feedbrief.pipeline import utc_now
@@ -236,6 +242,7 @@ class Filler:
     storage: Storage
     plan: Plan
     articles: list[Article]
+    bands: bool = True  # the digest never reads band rows: a digest-only fill skips them
     loaded: int = 0
     item_ids: np.ndarray = field(init=False)
     story_ids: np.ndarray = field(init=False)
@@ -285,7 +292,8 @@ class Filler:
                 keys, items = self._load_chunk(loader, begin, end)
                 band_keys.append(keys)
                 band_items.append(items)
-            self._load_bands(loader, np.concatenate(band_keys), np.concatenate(band_items))
+            if self.bands:
+                self._load_bands(loader, np.concatenate(band_keys), np.concatenate(band_items))
         self.loaded = target
         self.seconds += time.perf_counter() - started
 
@@ -309,7 +317,8 @@ class Filler:
             self.item_ids[index], self.story_ids[index] = item_id, story_id
             article = self.articles[index % len(self.articles)]
             fingerprint = plan.encoded(index)
-            keys[offset * 32 : (offset + 1) * 32] = decode(fingerprint).band_keys
+            if self.bands:
+                keys[offset * 32 : (offset + 1) * 32] = decode(fingerprint).band_keys
             digest = f"{index:064x}"
             url = f"https://synthetic{plan.sources[index]}.example/{index}"
             items.append(
@@ -512,16 +521,61 @@ def measure_lookups(filler: Filler, rng: random.Random) -> Lookups:
     return Lookups(filler.loaded, link_copy, link_distinct, save_copy, save_distinct)
 
 
+# The digest's rule cases: none, a global block rule (every item's text is read), and
+# one feed with a block rule of its own (only that feed's items need their text).
+RULE_PATTERN = r"\bfootball\b"
+RULED_FEED = "https://synthetic1.example/feed"
+DIGEST_CASES = ("no rules", "global block rule", "one feed's block rule")
+
+
 @dataclass(frozen=True, slots=True)
 class DigestTiming:
+    case: str
     items: int
     stories: int
-    build_first: float
-    build_best: float
-    query_best: float
+    builds: tuple[float, ...]  # DigestWriter.build, in run order
+    queries: tuple[float, ...]  # Storage.stories_first_seen alone
+
+    @property
+    def build_best(self) -> float:
+        return min(self.builds)
+
+    def __str__(self) -> str:
+        runs = ", ".join(f"{s:.2f}" for s in self.builds)
+        query = f"{min(self.queries):.2f} s" if self.queries else "-"
+        return (
+            f"{self.case + ':':<24} {self.stories:,} stories, build {runs} s "
+            f"(best {self.build_best:.2f}, median {statistics.median(self.builds):.2f}); "
+            f"stories_first_seen best {query}"
+        )
 
 
-def time_digest(storage: Storage, day: date, runs: int = 3) -> DigestTiming:
+def time_digests(storage: Storage, day: date, runs: int = 3) -> list[DigestTiming]:
+    """``DigestWriter.build(day)`` *runs* times for each rule case, and storage's query
+    alone for the case without rules."""
+    items = sum(len(row.items) for row in storage.stories_first_seen(*day_bounds(day, UTC)))
+    timings = []
+    for case in DIGEST_CASES:
+        rules = DEFAULT_RULES
+        if case == "global block rule":
+            rules = Rules.compile(DEFAULT_MAX_AGE, block=[RULE_PATTERN])
+        feed_rule = RULE_PATTERN if case == "one feed's block rule" else None
+        storage.add_feed(RULED_FEED, utc_now(), block=feed_rule)
+        try:
+            builds, stories = time_build(storage, day, rules, runs)
+        finally:
+            storage.add_feed(RULED_FEED, utc_now(), block=None)
+        queries = []
+        if case == "no rules":
+            for _ in range(runs):
+                started = time.perf_counter()
+                storage.stories_first_seen(*day_bounds(day, UTC))
+                queries.append(time.perf_counter() - started)
+        timings.append(DigestTiming(case, items, stories, tuple(builds), tuple(queries)))
+    return timings
+
+
+def time_build(storage: Storage, day: date, rules: Rules, runs: int) -> tuple[list[float], int]:
     with tempfile.TemporaryDirectory() as directory:
         writer = DigestWriter(
             storage,
@@ -530,20 +584,14 @@ def time_digest(storage: Storage, day: date, runs: int = 3) -> DigestTiming:
             tz_name="UTC",
             base_url="http://127.0.0.1/",
             clock=utc_now,
+            rules=rules,
         )
-        builds = []
+        builds, stories = [], 0
         for _ in range(runs):
             started = time.perf_counter()
-            digest = writer.build(day)
+            stories = len(writer.build(day).stories)
             builds.append(time.perf_counter() - started)
-    start, end = day_bounds(day, UTC)
-    queries = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        rows = storage.stories_first_seen(start, end)
-        queries.append(time.perf_counter() - started)
-    items = sum(len(row.items) for row in rows)
-    return DigestTiming(items, len(digest.stories), builds[0], min(builds), min(queries))
+    return builds, stories
 
 
 @dataclass(frozen=True, slots=True)
@@ -647,7 +695,7 @@ class Report:
     fill_seconds: float = 0.0
     size_bytes: int = 0
     lookups: list[Lookups] = field(default_factory=list)
-    digest: DigestTiming | None = None
+    digests: list[DigestTiming] = field(default_factory=list)
 
     @property
     def ratio(self) -> float | None:
@@ -661,8 +709,11 @@ class Report:
         misses = []
         if self.ratio is not None and self.ratio < TARGET_RATIO:
             misses.append(f"{self.backend}: ingest ratio {self.ratio:.2f}")
-        if self.digest and self.digest.build_best >= TARGET_DIGEST_SECONDS:
-            misses.append(f"{self.backend}: digest build {self.digest.build_best:.2f} s")
+        for timing in self.digests:
+            if timing.build_best >= TARGET_DIGEST_SECONDS:
+                misses.append(
+                    f"{self.backend}: digest build ({timing.case}) {timing.build_best:.2f} s"
+                )
         if len(self.lookups) >= 2:
             growth = self.lookups[-1].link_copy.median_ms / self.lookups[0].link_copy.median_ms
             if growth > TARGET_LOOKUP_GROWTH:
@@ -688,6 +739,18 @@ class Report:
             print(
                 f"{'ratio, best full / best empty':<34} {self.ratio:.2f} (target >= {TARGET_RATIO})"
             )
+        if self.lookups:
+            self.print_lookups()
+        if self.digests:
+            first = self.digests[0]
+            print(
+                f"busiest day, {first.items:,} items: DigestWriter.build "
+                f"(target < {TARGET_DIGEST_SECONDS:g} s)"
+            )
+            for timing in self.digests:
+                print(f"  {timing}")
+
+    def print_lookups(self) -> None:
         print("lookup at N items, median / p95 per new item:")
         print(
             f"  {'N':>9}  {'find_story copy':<32} {'find_story distinct':<32} "
@@ -704,14 +767,6 @@ class Report:
                 f"  find_story growth {self.lookups[0].items:,} -> {self.lookups[-1].items:,}: "
                 f"{growth:.2f}x (target <= {TARGET_LOOKUP_GROWTH}x)"
             )
-        if self.digest:
-            d = self.digest
-            print(
-                f"busiest day: {d.items:,} items in {d.stories:,} stories: "
-                f"DigestWriter.build first {d.build_first:.2f} s, best {d.build_best:.2f} s "
-                f"(target < {TARGET_DIGEST_SECONDS:g} s); stories_first_seen best "
-                f"{d.query_best:.2f} s"
-            )
 
 
 def run_backend(
@@ -721,6 +776,8 @@ def run_backend(
     articles: list[Article],
     directory: Path,
     rounds: int,
+    digest_only: bool = False,
+    digest_runs: int = 3,
 ) -> Report:
     report = Report(name)
     print(f"[{name}] drawing the fill ...", flush=True)
@@ -729,10 +786,13 @@ def run_backend(
     with database(directory, "full") as url:
         storage = Storage.open(url, linker=StoryLinker(match_encoded))
         try:
-            filler = Filler(storage, plan, articles)
+            filler = Filler(storage, plan, articles, bands=not digest_only)
             filler.add_sources()
-            for checkpoint in sorted({min(c, total) for c in CHECKPOINTS}):
+            checkpoints = [total] if digest_only else sorted({min(c, total) for c in CHECKPOINTS})
+            for checkpoint in checkpoints:
                 filler.fill_to(checkpoint)
+                if digest_only:
+                    break
                 print(
                     f"[{name}] {filler.loaded:,} items stored ({filler.seconds:.0f} s); "
                     "timing lookups ...",
@@ -742,8 +802,8 @@ def run_backend(
             report.fill_items, report.fill_seconds = filler.loaded, filler.seconds
             report.size_bytes = database_size(storage)
             print(f"[{name}] digest of the busiest day ...", flush=True)
-            report.digest = time_digest(storage, plan.busy_day)
-            for number in range(rounds):
+            report.digests = time_digests(storage, plan.busy_day, digest_runs)
+            for number in range(0 if digest_only else rounds):
                 print(f"[{name}] ingest round {number + 1}/{rounds}: empty, then full ...")
                 with database(directory, f"empty{number}") as empty:
                     report.empty.append(ingest_farm(empty, directory / f"empty{number}"))
@@ -773,6 +833,13 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=CHECKPOINTS[-1], help="synthetic items")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--rounds", type=int, default=3, help="ingest rounds (empty, full)")
+    parser.add_argument(
+        "--digest-only",
+        action="store_true",
+        help="fill without band rows, time the busiest day's digest only (no lookups, no "
+        "ingest); --items 40000 is the smallest fill with a 20,000-item busiest day",
+    )
+    parser.add_argument("--digest-runs", type=int, default=3, help="builds per rule case")
     args = parser.parse_args()
     configure_logging("WARNING")
     chosen = args.backends.split(",")
@@ -793,10 +860,20 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="feedbrief-scale-") as temporary:
             directory = Path(temporary)
-            warm_up(directory)
+            if not args.digest_only:
+                warm_up(directory)
             for name, database in backends:
                 reports.append(
-                    run_backend(name, database, args.items, articles, directory, args.rounds)
+                    run_backend(
+                        name,
+                        database,
+                        args.items,
+                        articles,
+                        directory,
+                        args.rounds,
+                        digest_only=args.digest_only,
+                        digest_runs=args.digest_runs,
+                    )
                 )
     except FarmError as exc:
         sys.exit(str(exc))

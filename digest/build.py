@@ -109,11 +109,6 @@ def _feed_pattern(
     return patterns[pattern]
 
 
-def feeds_have_rules(rows: Iterable[StoryRow]) -> bool:
-    """Whether a feed of the day's items has keep or block rules of its own."""
-    return any(item.block or item.keep for row in rows for item in row.items)
-
-
 def compose(
     stories: Sequence[DayStory],
     *,
@@ -236,12 +231,11 @@ class DigestWriter:
         start, end = day_bounds(day, self.tz)
         patterns: Patterns = {}
         with cycle_collection_paused():
-            # Items' text costs far more to read than the rest, so it is read only for
-            # a day with rules to match it against.
-            with_text = self.rules.filters
+            # Items' text costs far more to read than the rest, so it is read only where
+            # a rule will match it: every item's for global rules, else only the items
+            # of feeds with rules of their own.
+            with_text = True if self.rules.filters else self.storage.feeds_with_rules()
             rows = self.storage.stories_first_seen(start, end, with_text=with_text)
-            if not with_text and feeds_have_rules(rows):
-                rows = self.storage.stories_first_seen(start, end, with_text=True)
             return compose(
                 [day_story(row, patterns) for row in rows],
                 day=day,

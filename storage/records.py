@@ -134,10 +134,13 @@ class SaveResult(NamedTuple):
     linked: bool = False  # joined a story that other items already carry
 
 
-@dataclass(frozen=True, slots=True)
-class StoryItem:
+class StoryItem(NamedTuple):
     """What a digest shows of one item: no body, no fingerprint (never shown, and on a
-    busy day they would be the bulk of what loading the day reads)."""
+    busy day they would be the bulk of what loading the day reads).
+
+    A NamedTuple rather than a frozen dataclass: a busy day has tens of thousands of
+    items, and a frozen dataclass costs several times as much to construct.
+    """
 
     id: int
     guid: str

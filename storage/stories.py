@@ -4,9 +4,11 @@ that carried it. Which story an item joins is decided when it is saved
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import null, select
+from sqlalchemy import ColumnElement, Text, case, cast, null, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Item, Source, Story, Summary
@@ -23,15 +25,20 @@ class StoriesMixin:
     _reader: sessionmaker[Session]
 
     def stories_first_seen(
-        self, start: datetime, end: datetime, *, with_text: bool = False
+        self, start: datetime, end: datetime, *, with_text: bool | Collection[int] = False
     ) -> list[StoryRow]:
         """Stories whose first item arrived in ``[start, end)``, oldest first, each with
         its lead item and every item (from any source, at any time) that carried it,
-        with its feed's digest options. Item bodies only *with_text* (keep/block rules
-        read them; nothing else in a digest does).
+        with its feed's digest options.
 
-        One column query, no ORM entities: a busy day is tens of thousands of items,
-        and building an entity for each would cost the digest far more than the read.
+        Item bodies are read only where asked, as they are most of what a day weighs:
+        *with_text* True reads every item's, a collection of source ids those sources'
+        items' (keep/block rules read bodies; nothing else in a digest does). The other
+        items have ``text`` None.
+
+        One column query through the Core, no ORM entities: a busy day is tens of
+        thousands of items, and building an entity for each would cost the digest far
+        more than the read.
         """
         query = (
             select(
@@ -44,14 +51,16 @@ class StoriesMixin:
                 Item.published_at,
                 Source.url,
                 Source.title,
-                Summary.sentences,
+                # Decoded here: the JSON type's own result processing costs several
+                # times the decoding on a busy day.
+                cast(Summary.sentences, Text),
                 Item.first_seen_at,
                 Item.language,
                 Source.category,
                 Source.weight,
                 Source.block,
                 Source.keep,
-                Item.text if with_text else null(),
+                _text(with_text),
             )
             .join(Item, Item.story_id == Story.id)
             .join(Source, Source.id == Item.source_id)
@@ -61,9 +70,9 @@ class StoriesMixin:
         )
         grouped: dict[int, tuple[int | None, list[StoryItem]]] = {}
         with self._reader() as session:
-            for story_id, lead_id, *fields in session.execute(query):
-                # The summary's sentences come back as a JSON list (or None).
-                fields[_SUMMARY] = tuple(fields[_SUMMARY] or ())
+            for story_id, lead_id, *fields in session.connection().execute(query):
+                sentences = fields[_SUMMARY]  # a JSON list, or None without a summary
+                fields[_SUMMARY] = tuple(json.loads(sentences)) if sentences else ()
                 item = StoryItem(*fields)
                 grouped.setdefault(story_id, (lead_id, []))[1].append(item)
         return [
@@ -74,3 +83,18 @@ class StoriesMixin:
             )
             for story_id, (lead_id, items) in grouped.items()
         ]
+
+    def feeds_with_rules(self) -> set[int]:
+        """The ids of the sources that have keep or block rules of their own."""
+        # An empty pattern is no rule, as the digest reads it (and NULL != '' is not true).
+        query = select(Source.id).where(or_(Source.block != "", Source.keep != ""))
+        with self._reader() as session:
+            return set(session.scalars(query))
+
+
+def _text(with_text: bool | Collection[int]) -> ColumnElement[str | None]:
+    if with_text is True:
+        return Item.text
+    if not with_text:
+        return null()
+    return case((Item.source_id.in_(with_text), Item.text), else_=null())

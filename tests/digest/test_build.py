@@ -4,6 +4,7 @@ the digests on disk."""
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from digest.build import DigestWriter
 from digest.model import Digest, load_digest_json, load_recent_digests, render_json
 from digest.render_html import render_html
 from digest.select import Rules
-from storage import ItemData, Storage, SummaryData
+from storage import ItemData, Storage, StoryRow, SummaryData
 from tests.storage.helpers import save_item
 
 DAY = date(2026, 11, 20)
@@ -234,5 +235,59 @@ def test_a_day_from_storage_keeps_backlog_and_blocked_items_out(tmp_path: Path) 
         kept = Rules.compile(timedelta(days=2), keep=["story [45]"])
         writer.rules = kept
         assert [s.title for s in writer.build(DAY).stories] == ["tech story 4", "misc story 5"]
+    finally:
+        storage.close()
+
+
+class ReadRecordingStorage(Storage):
+    """Storage that keeps the story rows of its last day read, as the digest got them."""
+
+    last_read: list[StoryRow]
+
+    def stories_first_seen(
+        self, start: datetime, end: datetime, *, with_text: bool | Collection[int] = False
+    ) -> list[StoryRow]:
+        self.last_read = super().stories_first_seen(start, end, with_text=with_text)
+        return self.last_read
+
+
+def test_item_text_is_read_only_where_a_rule_matches_it(tmp_path: Path) -> None:
+    """A feed's own rule reads its items' text, a global rule every item's; a day with
+    no rule reads none (text is the bulk of a busy day's read)."""
+    storage = ReadRecordingStorage.open(f"sqlite:///{tmp_path / 'feedbrief.db'}")
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    storage.add_feed("https://tech.example/rss", now, block="casino")
+    storage.add_feed("https://world.example/rss", now)
+    storage.add_feed("https://misc.example/rss", now)
+    store_feed_item(storage, "tech", 1, now, text="Win big at the casino tonight.")
+    store_feed_item(storage, "tech", 2, now)
+    store_feed_item(storage, "world", 3, now, text="A casino opened on the bridge.")
+    store_feed_item(storage, "misc", 4, now)
+    writer = DigestWriter(
+        storage, tmp_path / "d", tz=UTC, tz_name="UTC", base_url=BASE_URL, clock=Clock(now)
+    )
+
+    def texts_read() -> dict[str, bool]:
+        items = (item for row in storage.last_read for item in row.items)
+        return {item.title: item.text is not None for item in items}
+
+    try:
+        titles = [s.title for s in writer.build(DAY).stories]
+        assert titles == ["tech story 2", "world story 3", "misc story 4"]
+        assert texts_read() == {
+            "tech story 1": True,
+            "tech story 2": True,
+            "world story 3": False,
+            "misc story 4": False,
+        }
+
+        writer.rules = Rules.compile(timedelta(days=2), block=["bridge"])
+        assert [s.title for s in writer.build(DAY).stories] == ["tech story 2", "misc story 4"]
+        assert set(texts_read().values()) == {True}
+
+        storage.add_feed("https://tech.example/rss", now, block=None)
+        writer.rules = Rules()
+        assert len(writer.build(DAY).stories) == 4
+        assert set(texts_read().values()) == {False}
     finally:
         storage.close()

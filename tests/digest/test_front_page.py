@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -195,7 +194,7 @@ def stored(n: int, **changes: object) -> StoryItem:
         keep=None,
         text=None,
     )
-    return replace(item, **changes)
+    return item._replace(**changes)
 
 
 def test_storage_rows_become_the_builds_input() -> None:

@@ -250,3 +250,31 @@ def test_story_items_carry_their_feed_options_and_text_only_when_asked(store: St
     assert (lead.first_seen_at, lead.language, lead.summary) == (T0, "de", ("Body.",))
     assert lead.text is None
     assert with_text.lead.text == "The bridge opened."
+
+
+def test_story_items_carry_text_only_for_the_sources_asked(store: Storage) -> None:
+    ruled, _ = store.add_feed("http://ruled.example/rss", T0, block="casino")
+    kept, _ = store.add_feed("http://kept.example/rss", T0, keep="bridge")
+    store.add_feed("http://blank.example/rss", T0, block="", keep="")
+    plain, _ = store.add_feed("http://plain.example/rss", T0)
+    for source in (ruled, kept, plain):
+        save_item(store, source, item(f"g{source}", text=f"Text {source}."), SUMMARY, T0)
+    window = (T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+
+    def texts(with_text: bool | set[int]) -> dict[str, str | None]:
+        rows = store.stories_first_seen(*window, with_text=with_text)
+        return {i.source.split("/")[2]: i.text for row in rows for i in row.items}
+
+    assert store.feeds_with_rules() == {ruled, kept}
+    assert texts({ruled, kept}) == {
+        "ruled.example": f"Text {ruled}.",
+        "kept.example": f"Text {kept}.",
+        "plain.example": None,
+    }
+    assert texts({plain}) == {
+        "ruled.example": None,
+        "kept.example": None,
+        "plain.example": f"Text {plain}.",
+    }
+    assert set(texts(set()).values()) == set(texts(False).values()) == {None}
+    assert None not in texts(True).values()
