@@ -278,3 +278,5 @@ def test_story_items_carry_text_only_for_the_sources_asked(store: Storage) -> No
     }
     assert set(texts(set()).values()) == set(texts(False).values()) == {None}
     assert None not in texts(True).values()
+    # More source ids than a statement takes parameters (65,535 on PostgreSQL).
+    assert None not in texts(set(range(1, 70_000))).values()
