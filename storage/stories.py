@@ -4,11 +4,10 @@ that carried it. Which story an item joins is decided when it is saved
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Text, bindparam, case, cast, null, or_, select
+from sqlalchemy import ColumnElement, bindparam, case, null, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Item, Source, Story, Summary
@@ -51,9 +50,7 @@ class StoriesMixin:
                 Item.published_at,
                 Source.url,
                 Source.title,
-                # Decoded here: the JSON type's own result processing costs several
-                # times the decoding on a busy day.
-                cast(Summary.sentences, Text),
+                Summary.sentences,
                 Item.first_seen_at,
                 Item.language,
                 Source.category,
@@ -71,8 +68,8 @@ class StoriesMixin:
         grouped: dict[int, tuple[int | None, list[StoryItem]]] = {}
         with self._reader() as session:
             for story_id, lead_id, *fields in session.connection().execute(query):
-                sentences = fields[_SUMMARY]  # a JSON list, or None without a summary
-                fields[_SUMMARY] = tuple(json.loads(sentences)) if sentences else ()
+                # The summary's sentences come back as a JSON list (or None).
+                fields[_SUMMARY] = tuple(fields[_SUMMARY] or ())
                 item = StoryItem(*fields)
                 grouped.setdefault(story_id, (lead_id, []))[1].append(item)
         return [
