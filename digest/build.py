@@ -183,8 +183,8 @@ def _one_per_source(entry: Ranked) -> Iterable[DayItem]:
 def cycle_collection_paused() -> Iterator[None]:
     """No cyclic garbage collection inside. A busy day's build makes a few hundred
     thousand objects that all live until it ends, and the collector would walk them over
-    and over as they accumulate, finding nothing to free: it took a large share of the
-    build. Pausing it is process-wide, but only delays collecting cycles by as long."""
+    and over as they accumulate, finding nothing to free, at a cost that grows with the
+    day. Pausing it is process-wide, but only delays collecting cycles by as long."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -216,9 +216,9 @@ class DigestWriter:
         self.rules = rules
         self.layout = layout
         # HTML bodies of the feed's entries by (day, generated at), each with the digest
-        # it was rendered from: feed.xml is rebuilt on every digest write, and
-        # re-rendering thirty busy days took over a second each time although only
-        # today's had changed. A body is reused only for an equal digest (rendering
+        # it was rendered from: feed.xml is rebuilt on every digest write, yet only
+        # today's entry changes, so the other days' bodies are rendered once, not on
+        # every write. A body is reused only for an equal digest (rendering
         # depends on nothing else), so the page's body serves the day's entry too
         # although the feed reads that digest back from disk.
         self._bodies: dict[tuple[date, datetime], tuple[Digest, str]] = {}
