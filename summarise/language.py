@@ -259,9 +259,13 @@ def _stemmer(name: str) -> Callable[[str], str]:
             fallback="pystemmer" if fallback else "lower-casing",
         )
         return fallback or str.lower
-    if name == "czech":
+    if name in _CZECH_STEMMED:
         stem = partial(_czech, stem)
     return lru_cache(maxsize=_STEM_CACHE)(stem)
+
+
+# sumy stems Slovak with its Czech stemmer.
+_CZECH_STEMMED = frozenset({"czech", "slovak"})
 
 
 def _czech(stem: Callable[[str], str], word: str) -> str:
