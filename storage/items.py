@@ -55,7 +55,8 @@ class ItemsMixin:
         return found
 
     def first_seen_times(self, source_id: int, guids: Sequence[str]) -> dict[str, datetime]:
-        """Stored first-seen times by guid: the days whose digests show those items."""
+        """Stored first-seen times by guid, so a caller knows the digest days of items
+        it did not save again."""
         found: dict[str, datetime] = {}
         with self._reader() as session:
             for start in range(0, len(guids), batch.IN_BATCH):
