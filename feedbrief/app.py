@@ -130,18 +130,25 @@ class App:
     def seeds_dir(self) -> Path:
         return self.settings.seeds.dir
 
-    def replay(self, paths: list[Path] | None = None) -> list[ReplayRow]:
-        """Replay seed files (default: the whole seeds directory) and rewrite the
-        digests of every day they touched."""
+    def replay(self, paths: list[Path] | None = None, *, unchanged: bool = True) -> list[ReplayRow]:
+        """Replay seed files (default: the whole seeds directory) and write the digest
+        of every day their items belong to, so that replaying into an empty digest
+        folder reproduces its files. With ``unchanged=False`` (the service's periodic
+        scan, which finds the same files again and again) only the days with an item
+        added or changed are rewritten."""
         if paths is None:
             paths = list(find_seeds(self.seeds_dir)) if self.seeds_dir.is_dir() else []
         rows = self.pipeline.replay_seeds(paths, self.seeds_dir)
-        self.digests.write_days(self.touched_days(rows))
+        self.digests.write_days(self.touched_days(rows, unchanged=unchanged))
         return rows
 
-    def touched_days(self, rows: list[ReplayRow]) -> set[date]:
+    def touched_days(self, rows: list[ReplayRow], *, unchanged: bool = True) -> set[date]:
+        """The local days of the rows' stored items, or (``unchanged=False``) of those
+        the replay added or changed."""
         return {
-            local_day(moment, self.settings.digest.tz) for row in rows for moment in row.first_seen
+            local_day(moment, self.settings.digest.tz)
+            for row in rows
+            for moment in (row.stored_first_seen if unchanged else row.first_seen)
         }
 
     def prune(self, days: int | None = None) -> int:

@@ -43,13 +43,17 @@ class Stopped(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ReplayRow:
-    """One line of the replay table."""
+    """One line of the replay table, with the first-seen times that say which days'
+    digests the file concerns: ``first_seen`` those of the items this replay added or
+    changed, ``stored_first_seen`` those of all the file's stored items, unchanged ones
+    included. A file that failed or was skipped has neither."""
 
     file: str
     status: Outcome  # an item's outcome (the most telling of the file's), ERROR or SKIPPED
     title: str
     error: str | None = None
     first_seen: tuple[datetime, ...] = ()
+    stored_first_seen: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +220,24 @@ class Pipeline:
         if len(document.articles) > 1:
             title = f"{title} (+{len(document.articles) - 1} more)"
         seed_log.info("seed.replayed", status=status, items=len(document.articles))
-        return ReplayRow(name, status, title, first_seen=touched_days(results))
+        return ReplayRow(
+            name,
+            status,
+            title,
+            first_seen=touched_days(results),
+            stored_first_seen=self._stored_first_seen(source_id, document.articles, results),
+        )
+
+    def _stored_first_seen(
+        self, source_id: int, articles: Sequence[Article], results: Sequence[SaveResult]
+    ) -> tuple[datetime, ...]:
+        """The first-seen times of the stored items among *articles*. If every one was
+        saved just now, *results* hold them all; the unchanged ones were not saved, so
+        then they are read back."""
+        guids = list(dict.fromkeys(article.guid for article in articles))
+        if len(results) == len(guids):
+            return tuple(r.first_seen for r in results if r.outcome != Outcome.BURIED)
+        return tuple(self.storage.first_seen_times(source_id, guids).values())
 
     def replay_seeds(self, paths: Iterable[Path], seeds_dir: Path) -> list[ReplayRow]:
         rows = []

@@ -41,7 +41,7 @@ class Service:
         self.app.storage.record_tick(self.worker, self.app.now())
 
     def scan_seeds(self) -> None:
-        rows = self.app.replay()
+        rows = self.app.replay(unchanged=False)
         changed = [row for row in rows if row.status in (Outcome.NEW, Outcome.UPDATED)]
         if changed:
             log.info("seeds.scanned", files=len(rows), changed=len(changed))

@@ -1,5 +1,6 @@
 """Items: saving a source's batch with its summaries (and the source's new state) in one
-transaction, the stored content hashes, reading items back for export, and pruning.
+transaction, the stored content hashes and first-seen times, reading items back for
+export, and pruning.
 
 A save goes through the group commit (``storage.group_commit``); the set-based writes
 themselves are in ``storage.batch``, and which story a new item joins is the
@@ -51,6 +52,19 @@ class ItemsMixin:
                     Item.source_id == source_id, Item.guid.in_(chunk)
                 )
                 found.update((guid, digest) for guid, digest in session.execute(query))
+        return found
+
+    def first_seen_times(self, source_id: int, guids: Sequence[str]) -> dict[str, datetime]:
+        """Stored first-seen times by guid, so a caller knows the digest days of items
+        it did not save again."""
+        found: dict[str, datetime] = {}
+        with self._reader() as session:
+            for start in range(0, len(guids), batch.IN_BATCH):
+                chunk = guids[start : start + batch.IN_BATCH]
+                query = select(Item.guid, Item.first_seen_at).where(
+                    Item.source_id == source_id, Item.guid.in_(chunk)
+                )
+                found.update((guid, seen) for guid, seen in session.execute(query))
         return found
 
     def save_items(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -135,6 +136,34 @@ def test_regenerating_a_digest_changes_only_generated_at(env: dict[str, str]) ->
     after = json.loads(json_file.read_text(encoding="utf-8"))
     before.pop("generated_at"), after.pop("generated_at")
     assert before == after
+
+
+# When a digest was generated, as each format prints it.
+GENERATED_AT = re.compile(
+    r'"generated_at": "[^"]+"'  # JSON
+    r"|<updated>[^<]+</updated>"  # Atom
+    r"|generated \d{4}-\d\d-\d\d \d\d:\d\d"  # Markdown and HTML
+)
+
+
+def digest_files(folder: Path) -> dict[str, str]:
+    """The files of a digest folder, with the times they were generated blanked."""
+    assert folder.is_dir(), f"{folder} was not written"
+    return {
+        path.name: GENERATED_AT.sub("<generated>", path.read_text(encoding="utf-8"))
+        for path in sorted(folder.iterdir())
+    }
+
+
+def test_replay_into_an_empty_digest_folder_reproduces_its_files(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke("replay")
+    first = digest_files(Path(env["FEEDBRIEF_DIGEST_DIR"]))
+    assert any(name.endswith(".json") for name in first)
+    monkeypatch.setenv("FEEDBRIEF_DIGEST_DIR", str(tmp_path / "fresh"))
+    assert "unchanged" in invoke("replay")
+    assert digest_files(tmp_path / "fresh") == first
 
 
 def test_digest_of_an_empty_day_is_written_and_empty(env: dict[str, str]) -> None:

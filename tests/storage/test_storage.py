@@ -150,6 +150,19 @@ def test_content_hashes_finds_stored_guids_in_batches(store: Storage) -> None:
     assert hashes["g5" + "00"] == "h-500-Body."
 
 
+def test_first_seen_times_are_those_of_the_first_save(store: Storage) -> None:
+    source = store.ensure_source("seed", "seed:a.txt", None, T0)
+    other = store.ensure_source("seed", "seed:b.txt", None, T0)
+    store.save_items(source, [(item(guid=f"g{n}"), SUMMARY) for n in range(1203)], now=T0)
+    later = T0 + timedelta(days=2)
+    store.save_items(source, [(item(guid="g7", text="Edited."), SUMMARY)], now=later)
+    store.save_items(source, [(item(guid="g1300"), SUMMARY)], now=later)
+    store.save_items(other, [(item(guid="g100"), SUMMARY)], now=later)
+    times = store.first_seen_times(source, [f"g{n}" for n in range(1400)])
+    assert len(times) == 1204 and times["g7"] == T0  # an update keeps its item's day
+    assert {guid: moment for guid, moment in times.items() if moment != T0} == {"g1300": later}
+
+
 def test_last_tick_is_the_newest_tick_of_any_worker(store: Storage) -> None:
     assert store.last_tick() is None
     store.record_tick("host-a:1", T0)
