@@ -478,6 +478,10 @@ def probe_items(filler: Filler, rng: random.Random, tag: str) -> list[tuple[Item
     return probes
 
 
+# Probes come from a source with nothing stored, as a new feed's first items do.
+PROBE_SOURCE = 0
+
+
 def time_link(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Timing, Timing]:
     """The story lookup of a new, not yet stored item: storage's candidate reads, then
     the linking rule."""
@@ -487,7 +491,9 @@ def time_link(storage: Storage, probes: list[tuple[ItemData, bool]]) -> tuple[Ti
         with Session(storage.engine) as session:
             started = time.perf_counter()
             joined = (
-                stored_candidates(session.connection(), [data], storage.linker).story_for(data)
+                stored_candidates(
+                    session.connection(), PROBE_SOURCE, [data], storage.linker
+                ).story_for(data)
                 is not None
             )
             seconds[is_copy].append(time.perf_counter() - started)

@@ -112,6 +112,12 @@ def fingerprint(text: str) -> Fingerprint | None:
     return _from_values(_minima(hashes), _distinct_count(hashes))
 
 
+def word_count(text: str) -> int:
+    """The words of ``text`` as fingerprinting counts them: below ``MIN_WORDS`` a text is
+    too short to say whether two items are the same article."""
+    return int(_word_hashes(text).size)
+
+
 def match_encoded(new: bytes, candidate: bytes) -> float | None:
     """Similarity of two stored fingerprints if they are the same story, else None.
 

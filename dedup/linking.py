@@ -5,6 +5,13 @@ content (stored items first, by id, then the batch in hand in order); failing th
 story of the most similar confirmed near-duplicate among the items sharing a band key;
 failing that, a story of its own.
 
+A canonical URL is an identity only where it tells items apart: when one source gives it
+to items with different guids (a podcast's home page as every episode's link, a blog's
+day page whose posts differ only by fragment, which canonical URLs drop), it links
+nothing. Same content is an identity only where there is content to compare: a text
+under the near-duplicate floor (an untitled stub, a photo post with no words) links by
+its content hash only to an item with the same guid.
+
 Storage runs the indexed reads that find candidates and writes the result; it is handed
 a :class:`StoryLinker` at start and never learns how fingerprints are compared. Everything
 here is pure: plain data in, a story id (or None) out.
@@ -16,6 +23,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from dedup.fingerprint import MIN_WORDS, word_count
 
 StoryMatcher = Callable[[bytes, bytes], float | None]
 """``matcher(new, candidate)`` -> similarity if the fingerprints are the same story, else None."""
@@ -30,6 +39,10 @@ class LinkKeys(Protocol):
     """What linking reads of an item: storage's ``ItemData`` has these attributes."""
 
     @property
+    def guid(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
     def canonical_url(self) -> str | None: ...
     @property
     def content_hash(self) -> str: ...
@@ -39,27 +52,41 @@ class LinkKeys(Protocol):
     def band_keys(self) -> Sequence[int]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Exact:
+    """An item sharing a canonical URL or a content hash with the new one."""
+
+    rank: int
+    story: int
+    source: int
+    guid: str
+
+
 @dataclass(slots=True)
 class Candidates:
-    """Where the new items of a batch may find their stories: stored items sharing a
-    canonical URL, a content hash or a band key, then the batch's own earlier items.
+    """Where the new items of one source's batch may find their stories: stored items
+    sharing a canonical URL, a content hash or a band key, then the batch's own earlier
+    items.
 
     Exact matches keep the earliest item; ``rank`` orders them (stored items rank by id,
     below every item of the batch). Batch items have placeholder ids and stories below
     zero, which storage resolves once the new stories are inserted.
     """
 
+    source: int
     matcher: StoryMatcher | None = None
-    by_url: dict[str, tuple[int, int]] = field(default_factory=dict)
-    by_hash: dict[str, tuple[int, int]] = field(default_factory=dict)
+    by_url: dict[str, list[Exact]] = field(default_factory=lambda: defaultdict(list))
+    by_hash: dict[str, list[Exact]] = field(default_factory=lambda: defaultdict(list))
     by_band: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     fingerprints: dict[int, tuple[int, bytes]] = field(default_factory=dict)
 
-    def add_stored_page(self, url: str, item_id: int, story: int) -> None:
-        self.by_url.setdefault(url, (item_id, story))
+    def add_stored_page(self, url: str, item_id: int, story: int, source: int, guid: str) -> None:
+        self.by_url[url].append(Exact(item_id, story, source, guid))
 
-    def add_stored_text(self, content_hash: str, item_id: int, story: int) -> None:
-        self.by_hash.setdefault(content_hash, (item_id, story))
+    def add_stored_text(
+        self, content_hash: str, item_id: int, story: int, source: int, guid: str
+    ) -> None:
+        self.by_hash[content_hash].append(Exact(item_id, story, source, guid))
 
     def add_stored_band(self, key: int, item_id: int) -> None:
         self.by_band[key].append(item_id)
@@ -69,9 +96,10 @@ class Candidates:
 
     def add(self, rank: int, item_id: int, story: int, item: LinkKeys) -> None:
         """An item of the batch in hand, placed in *story*: later items may join it."""
+        exact = Exact(rank, story, self.source, item.guid)
         if item.canonical_url:
-            self.by_url.setdefault(item.canonical_url, (rank, story))
-        self.by_hash.setdefault(item.content_hash, (rank, story))
+            self.by_url[item.canonical_url].append(exact)
+        self.by_hash[item.content_hash].append(exact)
         if item.fingerprint is not None:
             self.fingerprints[item_id] = (story, item.fingerprint)
             for key in item.band_keys:
@@ -82,18 +110,12 @@ class Candidates:
 
 
 def choose_story(item: LinkKeys, candidates: Candidates) -> int | None:
-    """The story of the earliest item with the same canonical URL or content, else of
-    the most similar confirmed near-duplicate, else None (a new story)."""
-    exact = [
-        found
-        for found in (
-            candidates.by_url.get(item.canonical_url or ""),
-            candidates.by_hash.get(item.content_hash),
-        )
-        if found is not None
-    ]
+    """The story of the earliest item with the same identifying canonical URL or the
+    same comparable content, else of the most similar confirmed near-duplicate, else
+    None (a new story)."""
+    exact = _same_page(item, candidates) + _same_text(item, candidates)
     if exact:
-        return min(exact)[1]
+        return min(exact, key=lambda found: found.rank).story
     matcher = candidates.matcher
     if matcher is None or item.fingerprint is None:
         return None
@@ -110,12 +132,31 @@ def choose_story(item: LinkKeys, candidates: Candidates) -> int | None:
     return None if best is None else best[1]
 
 
+def _same_page(item: LinkKeys, candidates: Candidates) -> list[Exact]:
+    """The items sharing the new item's canonical URL, none when one source gives that
+    URL to items with different guids: there it names a page, not an article."""
+    found = candidates.by_url.get(item.canonical_url or "", [])
+    guids = {candidates.source: item.guid}
+    if any(guids.setdefault(other.source, other.guid) != other.guid for other in found):
+        return []
+    return found
+
+
+def _same_text(item: LinkKeys, candidates: Candidates) -> list[Exact]:
+    """The items with the new item's content; for a text too short to compare (two
+    untitled stubs, two photo posts titled "Photo"), only those with its guid too."""
+    found = candidates.by_hash.get(item.content_hash, [])
+    if found and word_count(item.text) < MIN_WORDS:
+        return [other for other in found if other.guid == item.guid]
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class StoryLinker:
-    """What storage is handed: a fresh :class:`Candidates` per batch, with the matcher
-    that confirms near-duplicates (None links exact copies only)."""
+    """What storage is handed: a fresh :class:`Candidates` per source's batch, with the
+    matcher that confirms near-duplicates (None links exact copies only)."""
 
     matcher: StoryMatcher | None = None
 
-    def candidates(self) -> Candidates:
-        return Candidates(self.matcher)
+    def candidates(self, source: int) -> Candidates:
+        return Candidates(source, self.matcher)

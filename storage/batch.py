@@ -40,7 +40,7 @@ _EXISTING = select(Item.guid, Item.id, Item.content_hash, Item.first_seen_at, It
 )
 _TOMBSTONES = select(Tombstone.key).where(Tombstone.key.in_(bindparam("keys", expanding=True)))
 _SAME_PAGE_OR_TEXT = (
-    select(Item.canonical_url, Item.content_hash, Item.id, Item.story_id)
+    select(Item.canonical_url, Item.content_hash, Item.id, Item.story_id, Item.source_id, Item.guid)
     .where(
         or_(
             Item.canonical_url.in_(bindparam("urls", expanding=True)),
@@ -107,7 +107,7 @@ def insert_new(
     """
     buried = _tombstoned(connection, source_url, [data for data, _ in items])
     live = [(data, summary) for data, summary in items if data.guid not in buried]
-    candidates = stored_candidates(connection, [data for data, _ in live], linker)
+    candidates = stored_candidates(connection, source_id, [data for data, _ in live], linker)
     stories_of: list[int | None] = []  # a stored story, a placeholder, or None: a new one
     for position, (data, _) in enumerate(live):
         story = candidates.story_for(data)
@@ -161,22 +161,22 @@ def _tombstoned(connection: Connection, source_url: str, items: Sequence[ItemDat
 
 
 def stored_candidates(
-    connection: Connection, items: Sequence[ItemData], linker: StoryLinker
+    connection: Connection, source_id: int, items: Sequence[ItemData], linker: StoryLinker
 ) -> StoryCandidates:
-    """Stored items that may carry the batch's stories, in three indexed reads: same
-    canonical URL or content, shared band keys, then the fingerprints of those. Which
-    of them an item joins is the linker's decision."""
-    found = linker.candidates()
+    """Stored items that may carry the stories of *source_id*'s batch, in three indexed
+    reads: same canonical URL or content, shared band keys, then the fingerprints of
+    those. Which of them an item joins is the linker's decision."""
+    found = linker.candidates(source_id)
     urls = list({data.canonical_url for data in items if data.canonical_url})
     hashes = list({data.content_hash for data in items})
     for url_chunk, hash_chunk in _pairs(_chunks(urls), _chunks(hashes)):
         rows = connection.execute(_SAME_PAGE_OR_TEXT, {"urls": url_chunk, "hashes": hash_chunk})
         wanted_urls, wanted_hashes = set(url_chunk), set(hash_chunk)
-        for url, content_hash, item_id, story_id in rows:
+        for url, content_hash, item_id, story_id, source, guid in rows:
             if url in wanted_urls:
-                found.add_stored_page(url, item_id, story_id)
+                found.add_stored_page(url, item_id, story_id, source, guid)
             if content_hash in wanted_hashes:
-                found.add_stored_text(content_hash, item_id, story_id)
+                found.add_stored_text(content_hash, item_id, story_id, source, guid)
     keys = list({key for data in items if data.fingerprint is not None for key in data.band_keys})
     ids: dict[int, None] = {}
     for chunk in _chunks(keys):

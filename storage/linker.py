@@ -1,7 +1,9 @@
 """What storage asks of story linking, as protocols: the rule itself is handed in.
 
 Storage reads the stored items that could carry a new item's story (same canonical URL,
-same content, shared band keys) and writes the story the linker chooses; it does not know
+same content, shared band keys; for the first two, with the source and guid of each, so
+the linker can tell a page shared by one feed's items from an article's identity) and
+writes the story the linker chooses; it does not know
 how fingerprints are made or compared. ``dedup.linking.StoryLinker`` is the real one.
 """
 
@@ -13,8 +15,12 @@ from storage.records import ItemData
 
 
 class StoryCandidates(Protocol):
-    def add_stored_page(self, url: str, item_id: int, story: int) -> None: ...
-    def add_stored_text(self, content_hash: str, item_id: int, story: int) -> None: ...
+    def add_stored_page(
+        self, url: str, item_id: int, story: int, source: int, guid: str
+    ) -> None: ...
+    def add_stored_text(
+        self, content_hash: str, item_id: int, story: int, source: int, guid: str
+    ) -> None: ...
     def add_stored_band(self, key: int, item_id: int) -> None: ...
     def add_stored_fingerprint(self, item_id: int, story: int, fingerprint: bytes) -> None: ...
     def add(self, rank: int, item_id: int, story: int, item: ItemData) -> None: ...
@@ -22,16 +28,20 @@ class StoryCandidates(Protocol):
 
 
 class StoryLinker(Protocol):
-    def candidates(self) -> StoryCandidates: ...
+    def candidates(self, source: int) -> StoryCandidates:
+        """Candidates for a batch of items from *source*."""
+        ...
 
 
 class Unlinked:
     """No linking: every new item starts a story of its own."""
 
-    def add_stored_page(self, url: str, item_id: int, story: int) -> None:
+    def add_stored_page(self, url: str, item_id: int, story: int, source: int, guid: str) -> None:
         pass
 
-    def add_stored_text(self, content_hash: str, item_id: int, story: int) -> None:
+    def add_stored_text(
+        self, content_hash: str, item_id: int, story: int, source: int, guid: str
+    ) -> None:
         pass
 
     def add_stored_band(self, key: int, item_id: int) -> None:
@@ -46,5 +56,5 @@ class Unlinked:
     def story_for(self, item: ItemData) -> int | None:
         return None
 
-    def candidates(self) -> Unlinked:
+    def candidates(self, source: int) -> Unlinked:
         return self

@@ -10,11 +10,13 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
 
+from dedup.canonical import canonical_url
 from dedup.fingerprint import encode, fingerprint, match_encoded
 from dedup.linking import StoryLinker, StoryMatcher
 from storage import ItemData, Outcome, SaveResult, Storage, SummaryData
@@ -94,14 +96,87 @@ def test_same_canonical_url_in_two_sources_is_one_story(store: Storage) -> None:
     assert second.story_id == first.story_id is not None
 
 
-def test_identical_content_in_two_sources_is_one_story(store: Storage) -> None:
-    a, b = sources(store, "a", "b")
-    # Short enough to have no fingerprint: the content hash alone links them.
-    text = "The tram line will be extended to the harbour."
-    first = save_item(store, a, article("a1", text), SUMMARY, T0)
-    second = save_item(store, b, article("b1", text), SUMMARY, T0)
+def test_identical_content_in_two_sources_is_one_story(database_url: str) -> None:
+    # No matcher: the content hash alone links them.
+    with open_store(database_url, None) as exact_only:
+        a, b = sources(exact_only, "a", "b")
+        first = save_item(exact_only, a, article("a1", TRAM), SUMMARY, T0)
+        second = save_item(exact_only, b, article("b1", TRAM), SUMMARY, T0)
     assert second.linked
     assert second.story_id == first.story_id
+
+
+@pytest.mark.parametrize("text", ["", "The tram line will be extended to the harbour."])
+def test_identical_short_content_alone_is_not_one_story(store: Storage, text: str) -> None:
+    # Photo posts titled "Photo" with no words, untitled stubs from unrelated feeds: too
+    # little text to say they are one article.
+    a, b, c = sources(store, "a", "b", "c")
+    first = save_item(store, a, article("a1", text, title="Photo"), SUMMARY, T0)
+    other_feed = save_item(store, b, article("b1", text, title="Photo"), SUMMARY, T0)
+    same_feed = store.save_items(a, [(article("a2", text, title="Photo"), SUMMARY)], now=T0)
+    # The same guid in another feed is the same item syndicated.
+    same_guid = save_item(store, c, article("a1", text, title="Photo"), SUMMARY, T0)
+
+    assert not other_feed.linked and other_feed.story_id != first.story_id
+    assert not same_feed[0].linked
+    assert (same_guid.linked, same_guid.story_id) == (True, first.story_id)
+
+
+def test_identical_short_content_under_one_canonical_url_is_one_story(store: Storage) -> None:
+    a, b = sources(store, "a", "b")
+    page = "https://news.example/tram"
+    first = save_item(store, a, article("a1", "", canonical=page), SUMMARY, T0)
+    second = save_item(store, b, article("b1", "", canonical=page), SUMMARY, T0)
+    assert (second.linked, second.story_id) == (True, first.story_id)
+
+
+SCHOOL = (
+    "The new primary school on the hill opened its doors to two hundred pupils this week, "
+    "after two years of building work and a long argument about the playground. Teachers "
+    "said the classrooms were bright and quiet, and parents asked for a safer crossing."
+)
+EPISODES = [
+    article(f"episode-{n}", text, f"Show {n}") for n, text in enumerate([TRAM, FERRY, SCHOOL])
+]
+
+
+def home_page(item: ItemData, page: str) -> ItemData:
+    return replace(item, url=page, canonical_url=page)
+
+
+def test_a_url_one_feed_gives_items_with_different_guids_links_nothing(store: Storage) -> None:
+    # A podcast whose every episode links to the show's home page: one batch, then a
+    # later episode, then another feed pointing at the same page.
+    page = "https://show.example/"
+    a, b = sources(store, "a", "b")
+    batch = store.save_items(a, [(home_page(e, page), SUMMARY) for e in EPISODES[:2]], now=T0)
+    later = save_item(store, a, home_page(EPISODES[2], page), SUMMARY, T0 + timedelta(days=7))
+    teaser = article("b1", "Listen to the show.", canonical=page)
+    elsewhere = save_item(store, b, teaser, SUMMARY, T0)
+
+    stories = [result.story_id for result in [*batch, later, elsewhere]]
+    assert len(set(stories)) == 4
+    assert not any(result.linked for result in [*batch, later, elsewhere])
+
+
+def test_posts_of_one_page_told_apart_by_fragment_are_separate_stories(store: Storage) -> None:
+    # scripting.com's posts of a day: one page, each post an anchor; canonical URLs drop
+    # the fragment, so only the guids tell the posts apart.
+    [a] = sources(store, "a")
+    posts = [
+        replace(
+            episode,
+            guid=f"http://scripting.com/2017/06/26.html#{anchor}",
+            url=f"http://scripting.com/2017/06/26.html#{anchor}",
+            canonical_url=canonical_url(f"http://scripting.com/2017/06/26.html#{anchor}"),
+        )
+        for episode, anchor in zip(EPISODES, ["a080605", "a030658", "a090112"], strict=True)
+    ]
+    assert len({post.canonical_url for post in posts}) == 1
+    first = store.save_items(a, [(post, SUMMARY) for post in posts[:2]], now=T0)
+    later = save_item(store, a, posts[2], SUMMARY, T0 + timedelta(hours=5))
+
+    assert len({result.story_id for result in [*first, later]}) == 3
 
 
 def test_retouched_copy_of_the_seed_joins_the_seed_story(store: Storage) -> None:
