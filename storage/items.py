@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
@@ -44,27 +45,23 @@ class ItemsMixin:
 
     def content_hashes(self, source_id: int, guids: Sequence[str]) -> dict[str, str]:
         """Stored hashes by guid, so callers summarise only what changed."""
-        found: dict[str, str] = {}
-        with self._reader() as session:
-            for start in range(0, len(guids), batch.IN_BATCH):
-                chunk = guids[start : start + batch.IN_BATCH]
-                query = select(Item.guid, Item.content_hash).where(
-                    Item.source_id == source_id, Item.guid.in_(chunk)
-                )
-                found.update((guid, digest) for guid, digest in session.execute(query))
-        return found
+        return self._by_guid(Item.content_hash, source_id, guids)
 
     def first_seen_times(self, source_id: int, guids: Sequence[str]) -> dict[str, datetime]:
         """Stored first-seen times by guid, so a caller knows the digest days of items
         it did not save again."""
-        found: dict[str, datetime] = {}
+        return self._by_guid(Item.first_seen_at, source_id, guids)
+
+    def _by_guid(self, column: Any, source_id: int, guids: Sequence[str]) -> dict[str, Any]:
+        """One column of the source's stored items among *guids*, by guid."""
+        found: dict[str, Any] = {}
         with self._reader() as session:
             for start in range(0, len(guids), batch.IN_BATCH):
                 chunk = guids[start : start + batch.IN_BATCH]
-                query = select(Item.guid, Item.first_seen_at).where(
+                query = select(Item.guid, column).where(
                     Item.source_id == source_id, Item.guid.in_(chunk)
                 )
-                found.update((guid, seen) for guid, seen in session.execute(query))
+                found.update((guid, value) for guid, value in session.execute(query))
         return found
 
     def save_items(
