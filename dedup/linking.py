@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from dedup.fingerprint import MIN_WORDS, word_count
+from ingest.identity import CONTENT_GUID_PREFIX
 
 StoryMatcher = Callable[[bytes, bytes], float | None]
 """``matcher(new, candidate)`` -> similarity if the fingerprints are the same story, else None."""
@@ -144,9 +145,12 @@ def _same_page(item: LinkKeys, candidates: Candidates) -> list[Exact]:
 
 def _same_text(item: LinkKeys, candidates: Candidates) -> list[Exact]:
     """The items with the new item's content; for a text too short to compare (two
-    untitled stubs, two photo posts titled "Photo"), only those with its guid too."""
+    untitled stubs, two photo posts titled "Photo"), only those with its guid too, and
+    not a guid made from that same content (empty items of two feeds share one)."""
     found = candidates.by_hash.get(item.content_hash, [])
     if found and word_count(item.text) < MIN_WORDS:
+        if item.guid.startswith(CONTENT_GUID_PREFIX):
+            return []
         return [other for other in found if other.guid == item.guid]
     return found
 

@@ -17,6 +17,11 @@ from urllib.parse import urljoin
 _PLAIN_ABSOLUTE_URL = re.compile(r"https?://[^\s/?#;]+[^\s?#;]*(?:\?[^\s#]+)?(?:#\S+)?")
 
 
+# The prefix of a guid made from the item's content, for an item with neither guid nor
+# link: it says nothing the content does not, so it is no identity across feeds.
+CONTENT_GUID_PREFIX = "sha256:"
+
+
 def item_guid(*, guid: str | None, link: str | None, title: str, content: str) -> str:
     """The item's identity within its feed: its guid/id, else its link, else a content hash.
 
@@ -28,7 +33,7 @@ def item_guid(*, guid: str | None, link: str | None, title: str, content: str) -
         if candidate and candidate.strip():
             return candidate.strip()
     digest = hashlib.sha256(f"{title}\n\n{content}".encode()).hexdigest()
-    return f"sha256:{digest}"
+    return f"{CONTENT_GUID_PREFIX}{digest}"
 
 
 def resolve_url(url: str | None, base: str | None) -> str | None:

@@ -65,6 +65,13 @@ Row = tuple[str, int, int, int, str]
             id="empty-same-guid",
         ),
         pytest.param(
+            New(text="", guid="sha256:0f1e"),
+            [],
+            [("hash-new", 8, 80, OTHER, "sha256:0f1e")],
+            None,
+            id="empty-same-guid-made-from-the-content",
+        ),
+        pytest.param(
             New(text="", canonical_url=PAGE),
             [(PAGE, 9, 90, OTHER, "x")],
             [("hash-new", 9, 90, OTHER, "x")],
