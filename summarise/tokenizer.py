@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, compress
 from itertools import count as numbers_from_zero
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 
@@ -32,11 +32,14 @@ from summarise.sentences import split_paragraph, split_paragraphs, split_sentenc
 
 __all__ = [
     "NEAR_DUPLICATE",
+    "REPEAT_CANDIDATES",
     "ContentTerms",
+    "RepeatCheck",
     "TokenizedDocument",
     "Tokenizer",
     "Words",
     "build_document",
+    "check_repeats",
     "distinct_counts",
     "lower_words",
     "word_count",
@@ -51,6 +54,13 @@ _DENSE_RANGE = 16
 NEAR_DUPLICATE = 0.8
 # Up to this many sentences that may repeat another are compared all at once.
 _DENSE_CANDIDATES = 32
+# Pairs of sentences sharing a rare word that prefix filtering compares, per sentence,
+# before a document counts as hostile (the same few sentences repeated thousands of
+# times make every pair share one): news articles stay far below it. Beyond it each
+# sentence is compared with at most ``REPEAT_CANDIDATES`` earlier kept ones, those
+# sharing its rarest words most recently, so the check stays linear in the sentences.
+_PAIRS_PER_SENTENCE = 64
+REPEAT_CANDIDATES = 32
 # Words whose content terms are remembered, per stemmer and stop-word list: a few MB.
 _TERMS_REMEMBERED = 1 << 17
 # Ends each sentence when the sentences are tokenised together: a word of its own, as it
@@ -292,7 +302,7 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
     blocks = [split_paragraph(block, tokenizer.code) for block in split_paragraphs(text)]
     flat = list(chain.from_iterable(blocks))
     words = _words_of(flat, text, tokenizer)
-    kept = _first_occurrences(flat, words)
+    kept = check_repeats(flat, words).kept
     if kept is None:
         paragraphs = tuple(map(tuple, filter(None, blocks)))
         sentences = tuple(flat)
@@ -322,14 +332,21 @@ def _words_of(sentences: list[str], text: str, tokenizer: Tokenizer) -> Words:
     return Words.of([tokenizer.to_words(sentence) for sentence in sentences])
 
 
-def _first_occurrences(sentences: list[str], words: Words) -> np.ndarray | None:
-    """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets);
-    None when none does.
+class RepeatCheck(NamedTuple):
+    """Which sentences :func:`check_repeats` keeps (None: all of them) and how many
+    pairs of sentences it compared word by word: the work it did."""
+
+    kept: np.ndarray | None
+    comparisons: int
+
+
+def check_repeats(sentences: list[str], words: Words) -> RepeatCheck:
+    """Whether each sentence nearly repeats no earlier kept one (Jaccard of word sets).
 
     Sharing :data:`NEAR_DUPLICATE` of the words of both means sharing at least that
     share of its own words with some other sentence, which few sentences do: only those
     are compared, all at once while they are few, else by prefix filtering. Sentences
-    without words are compared by their text.
+    without words are compared by their text. ``words`` are the sentences' words.
     """
     count = len(sentences)
     keys = words.ids * count + words.sentence_of
@@ -340,11 +357,13 @@ def _first_occurrences(sentences: list[str], words: Words) -> np.ndarray | None:
     candidates = ((overlap >= NEAR_DUPLICATE * sizes) & (sizes > 0)).nonzero()[0]
     wordless = not sizes.all()
     if len(candidates) < 2 and not wordless:
-        return None
+        return RepeatCheck(None, 0)
     keep = np.ones(count, dtype=bool)
+    comparisons = 0
     if len(candidates) > _DENSE_CANDIDATES:
-        _drop_repeats_by_prefix(word, sentence, sizes, keep)
+        comparisons = _drop_repeats_by_prefix(word, sentence, sizes, keep)
     elif len(candidates) > 1:
+        comparisons = len(candidates) * (len(candidates) - 1) // 2
         _drop_repeats_among(candidates, word, sentence, sizes, keep)
     if wordless:
         seen: set[str] = set()
@@ -352,7 +371,7 @@ def _first_occurrences(sentences: list[str], words: Words) -> np.ndarray | None:
             key = sentences[index].lower()
             keep[index] = key not in seen
             seen.add(key)
-    return None if keep.all() else keep
+    return RepeatCheck(None if keep.all() else keep, comparisons)
 
 
 def _drop_repeats_among(
@@ -388,8 +407,9 @@ def _drop_repeats_among(
 
 def _drop_repeats_by_prefix(
     word: np.ndarray, sentence: np.ndarray, sizes: np.ndarray, keep: np.ndarray
-) -> None:
-    """Clears ``keep`` for each sentence nearly repeating an earlier kept one.
+) -> int:
+    """Clears ``keep`` for each sentence nearly repeating an earlier kept one; returns
+    how many pairs it compared.
 
     Comparing all pairs of sentences would be quadratic; prefix filtering
     avoids it. With words ordered rarest first, two sentences at least
@@ -410,12 +430,75 @@ def _drop_repeats_by_prefix(
     # A word in only one sentence's prefix pairs it with no other sentence.
     repeated = (np.bincount(prefix_words) > 1)[prefix_words]
     words_by_sentence = word[order]
-    for earlier, later in _sharing_pairs(prefix_words[repeated], prefix_sentences[repeated], count):
+    shared_words, sharing = prefix_words[repeated], prefix_sentences[repeated]
+    group_sizes = np.bincount(shared_words)
+    if int((group_sizes * (group_sizes - 1) // 2).sum()) > _PAIRS_PER_SENTENCE * count:
+        return _drop_repeats_near(shared_words, sharing, words_by_sentence, first, sizes, keep)
+    comparisons = 0
+    for earlier, later in _sharing_pairs(shared_words, sharing, count):
         if keep[earlier] and keep[later]:
+            comparisons += 1
             mine = set(words_by_sentence[first[earlier] : first[earlier] + sizes[earlier]].tolist())
             theirs = set(words_by_sentence[first[later] : first[later] + sizes[later]].tolist())
             if len(mine & theirs) >= NEAR_DUPLICATE * len(mine | theirs):
                 keep[later] = False
+    return comparisons
+
+
+def _drop_repeats_near(
+    prefix_words: np.ndarray,
+    prefix_sentences: np.ndarray,
+    words_by_sentence: np.ndarray,
+    first: np.ndarray,
+    sizes: np.ndarray,
+    keep: np.ndarray,
+) -> int:
+    """:func:`_drop_repeats_by_prefix` for documents where too many sentences share
+    prefix words: each sentence is compared with at most :data:`REPEAT_CANDIDATES`
+    earlier kept ones sharing a prefix word (the latest first, rarest word first), and
+    dropped outright when its words are exactly an earlier sentence's, however far back.
+    Returns how many pairs it compared.
+
+    ``prefix_words`` and ``prefix_sentences`` list each sentence's prefix words rarest
+    first, sentence by sentence.
+    """
+    holders: dict[int, list[int]] = {}  # prefix word -> kept sentences, in order
+    word_sets: set[frozenset[int]] = set()
+    comparisons = 0
+    bounds = np.flatnonzero(np.diff(prefix_sentences, prepend=-1, append=-1))
+    sentence_list = prefix_sentences.tolist()
+    word_list = prefix_words.tolist()
+    for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        later = sentence_list[start]
+        size = int(sizes[later])
+        theirs = frozenset(words_by_sentence[first[later] : first[later] + size].tolist())
+        if theirs in word_sets:
+            keep[later] = False
+            continue
+        word_sets.add(theirs)
+        compared: set[int] = set()
+        for prefix_word in word_list[start:end]:
+            for earlier in reversed(holders.get(prefix_word, ())[-REPEAT_CANDIDATES:]):
+                if len(compared) >= REPEAT_CANDIDATES:
+                    break
+                if earlier in compared:
+                    continue
+                compared.add(earlier)
+                other = int(sizes[earlier])
+                # Jaccard is at most the smaller set's size over the larger's.
+                if min(size, other) < NEAR_DUPLICATE * max(size, other):
+                    continue
+                mine = set(words_by_sentence[first[earlier] : first[earlier] + other].tolist())
+                if len(mine & theirs) >= NEAR_DUPLICATE * len(mine | theirs):
+                    keep[later] = False
+                    break
+            if not keep[later]:
+                break
+        comparisons += len(compared)
+        if keep[later]:
+            for prefix_word in word_list[start:end]:
+                holders.setdefault(prefix_word, []).append(later)
+    return comparisons
 
 
 def _distinct(keys: np.ndarray, bound: int) -> np.ndarray:
