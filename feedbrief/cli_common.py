@@ -23,7 +23,23 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", envvar="FEEDBRIEF_CONFIG", help="Configuration file (TOML)."),
 ]
-LogLevel = Annotated[str, typer.Option("--log-level", help="DEBUG, INFO, WARNING or ERROR.")]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(value: str) -> str:
+    # Checked while click parses, so a typo is a usage error (exit 2) naming the
+    # levels, never a traceback; a callback rather than a Literal works on typer 0.12.
+    if value.upper() not in LOG_LEVELS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return value.upper()
+
+
+LogLevel = Annotated[
+    str,
+    typer.Option(
+        "--log-level", callback=_log_level, help="DEBUG, INFO, WARNING or ERROR (any case)."
+    ),
+]
 
 
 @contextmanager

@@ -297,3 +297,23 @@ def test_run_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path: Path) -> No
         raise AssertionError(process.stderr.read()) from None
     assert code == 0
     assert list(Path(env["FEEDBRIEF_DIGEST_DIR"]).glob("*.json"))
+
+
+def test_an_unknown_log_level_is_a_usage_error_naming_the_levels(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*FEEDBRIEF, "status", "--log-level", "bogus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "bogus" in line]
+    for level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        assert level in line
+
+
+def test_log_level_is_matched_in_any_case(env: dict[str, str]) -> None:
+    invoke("status", "--log-level", "debug")
