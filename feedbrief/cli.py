@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,28 @@ app = typer.Typer(
 )
 # Above this many files the replay shows a progress bar.
 PROGRESS_THRESHOLD = 20
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"feedbrief {metadata.version('feedbrief')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
+) -> None:
+    # No docstring: the Typer's own help stays the program's description.
+    pass
 
 
 def _length(sentences: int | None, ratio: float | None, words: int | None) -> Length:

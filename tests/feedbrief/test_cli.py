@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -317,3 +318,11 @@ def test_an_unknown_log_level_is_a_usage_error_naming_the_levels(tmp_path: Path)
 
 def test_log_level_is_matched_in_any_case(env: dict[str, str]) -> None:
     invoke("status", "--log-level", "debug")
+
+
+def test_version_prints_the_installed_version(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*FEEDBRIEF, "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"feedbrief {metadata.version('feedbrief')}\n"
