@@ -12,7 +12,7 @@ from rich.console import Console
 
 from feedbrief.app import App
 from feedbrief.logs import configure_logging
-from feedbrief.settings import ConfigError, load_settings
+from feedbrief.settings import ConfigError, Settings, load_settings
 
 out = Console()
 # soft_wrap: messages are never folded (a service's stderr has no width, and a wrapped
@@ -42,17 +42,22 @@ LogLevel = Annotated[
 ]
 
 
+def check_config(config: Path | None, log_level: str = "INFO") -> Settings:
+    """Set up logging, then load and validate the settings: exit 2 naming the key if
+    they are wrong."""
+    configure_logging(log_level)
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+
+
 @contextmanager
 def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
     """Load and validate the settings (exit 2 naming the key if they are wrong), then
     hand out a wired App that is closed afterwards."""
-    configure_logging(log_level)
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        err.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from exc
-    application = App(settings)
+    application = App(check_config(config, log_level))
     try:
         yield application
     finally:

@@ -326,3 +326,29 @@ def test_version_prints_the_installed_version(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"feedbrief {metadata.version('feedbrief')}\n"
+
+
+@pytest.mark.parametrize("command", [["clean"], ["summarise", "--sentences", "1"]])
+def test_clean_and_summarise_take_and_check_config(command: list[str], tmp_path: Path) -> None:
+    good = subprocess.run(
+        [*FEEDBRIEF, *command, str(SEED), "--config", str(REPO / "config" / "feedbrief.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.strip()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[digest]\nsentences = 'many'\n")
+    result = subprocess.run(
+        [*FEEDBRIEF, *command, str(SEED), "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "digest.sentences" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
