@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +15,8 @@ from rich.progress import track
 from rich.table import Table
 
 from digest.atomicfile import write_atomic
-from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
+from feedbrief.cli_common import ConfigOption, LogLevel, check_config, err, open_app, out
 from feedbrief.cli_feeds import feeds_app, status
-from feedbrief.logs import configure_logging
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
 from feedbrief.runlock import RunLocked, run_lock
@@ -35,6 +35,28 @@ app = typer.Typer(
 )
 # Above this many files the replay shows a progress bar.
 PROGRESS_THRESHOLD = 20
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"feedbrief {metadata.version('feedbrief')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version and exit.",
+        ),
+    ] = False,
+) -> None:
+    # No docstring: the Typer's own help stays the program's description.
+    pass
 
 
 def _length(sentences: int | None, ratio: float | None, words: int | None) -> Length:
@@ -123,9 +145,13 @@ def clean(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="Write DIR/<file name> for each.")
     ] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
 ) -> None:
     """Print the cleaned article: title, blank line, paragraphs separated by blank lines."""
-    configure_logging("WARNING")
+    # No setting changes the cleaning, but a bad configuration file is reported here
+    # as by every other command rather than noticed by the next one.
+    check_config(config, log_level)
     failed = False
     for path in paths:
         try:
@@ -159,9 +185,12 @@ def summarise(
         Path | None, typer.Option(help="Batch input: lines of {id, text, title?}.")
     ] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="Batch output file.")] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
 ) -> None:
     """Clean a document and print its summary, one sentence per line, in article order."""
-    configure_logging("WARNING")
+    # Summarising reads no setting; the configuration is checked as by every command.
+    check_config(config, log_level)
     length = _length(sentences, ratio, words)
     algorithm = _algorithm(algorithm)
     if jsonl is not None:

@@ -9,7 +9,12 @@ import structlog
 
 
 def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
-    """Log to stderr: JSON lines when it is not a terminal (a service, a pipe, CI)."""
+    """Log to stderr: JSON lines when it is not a terminal (a service, a pipe, CI).
+
+    *level* is a standard level name in any case; another name raises ValueError."""
+    levels = logging.getLevelNamesMapping()
+    if level.upper() not in levels:
+        raise ValueError(f"unknown log level {level!r}; choose from {', '.join(levels)}")
     if json is None:
         json = not sys.stderr.isatty()
     renderer: structlog.types.Processor = (
@@ -25,9 +30,7 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
             structlog.processors.format_exc_info,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping()[level.upper()]
-        ),
+        wrapper_class=structlog.make_filtering_bound_logger(levels[level.upper()]),
         # Look sys.stderr up at each call, not once: whoever replaced it (a test
         # runner, a daemoniser) may have closed the stream we saw at set-up.
         logger_factory=_stderr_logger,

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,57 @@ def test_run_stops_cleanly_on_sigterm(env: dict[str, str], tmp_path: Path) -> No
         raise AssertionError(process.stderr.read()) from None
     assert code == 0
     assert list(Path(env["FEEDBRIEF_DIGEST_DIR"]).glob("*.json"))
+
+
+def test_an_unknown_log_level_is_a_usage_error_naming_the_levels(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*FEEDBRIEF, "status", "--log-level", "bogus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "bogus" in line]
+    for level in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        assert level in line
+
+
+def test_log_level_is_matched_in_any_case(env: dict[str, str]) -> None:
+    invoke("status", "--log-level", "debug")
+
+
+def test_version_prints_the_installed_version(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*FEEDBRIEF, "--version"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"feedbrief {metadata.version('feedbrief')}\n"
+
+
+@pytest.mark.parametrize("command", [["clean"], ["summarise", "--sentences", "1"]])
+def test_clean_and_summarise_take_and_check_config(command: list[str], tmp_path: Path) -> None:
+    good = subprocess.run(
+        [*FEEDBRIEF, *command, str(SEED), "--config", str(REPO / "config" / "feedbrief.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.strip()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[digest]\nsentences = 'many'\n")
+    result = subprocess.run(
+        [*FEEDBRIEF, *command, str(SEED), "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "digest.sentences" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
