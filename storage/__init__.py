@@ -11,7 +11,7 @@ writes of a save, and ``records.py`` the plain data that goes in and out.
 from storage.records import (
     FeedOptions,
     ItemData,
-    Outcome,
+    SaveOutcome,
     SaveResult,
     SourceState,
     SourceUpdate,
@@ -25,7 +25,7 @@ from storage.store import Storage
 __all__ = [
     "FeedOptions",
     "ItemData",
-    "Outcome",
+    "SaveOutcome",
     "SaveResult",
     "SourceState",
     "SourceUpdate",

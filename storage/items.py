@@ -24,7 +24,7 @@ from storage import batch, tombstones
 from storage.group_commit import GroupCommit, Save
 from storage.linker import StoryLinker
 from storage.models import Item, Source, Story
-from storage.records import ItemData, Outcome, SaveResult, SourceUpdate, StoredItem, SummaryData
+from storage.records import ItemData, SaveResult, SourceUpdate, StoredItem, SummaryData
 from storage.sources import write_update
 
 _SOURCE_URL = select(Source.url).where(Source.id == bindparam("id"))
@@ -122,11 +122,11 @@ class ItemsMixin:
         first = {guid: pair[0] for guid, pair in fresh.items()}
         for data, summary in items:
             if data.guid in buried:
-                results.append(SaveResult(Outcome.BURIED, now))
+                results.append(SaveResult("buried", now))
             elif first.get(data.guid) is data and data.guid in placed:
                 new = placed[data.guid]
                 stored[data.guid] = batch.Stored(new.item_id, data.content_hash, now, new.story_id)
-                results.append(SaveResult(Outcome.NEW, now, new.story_id, new.linked))
+                results.append(SaveResult("new", now, new.story_id, new.linked))
             else:
                 if data.guid not in stored:  # another writer stored it a moment ago
                     stored.update(batch.existing(connection, source_id, [data.guid]))
@@ -191,10 +191,10 @@ def _compare(
     """A known guid: unchanged, or updated in place to a new version."""
     item = stored[data.guid]
     if item.content_hash == data.content_hash:
-        return SaveResult(Outcome.UNCHANGED, item.first_seen_at, item.story_id)
+        return SaveResult("unchanged", item.first_seen_at, item.story_id)
     batch.update_in_place(connection, item, data, summary, now)
     stored[data.guid] = replace(item, content_hash=data.content_hash)
-    return SaveResult(Outcome.UPDATED, item.first_seen_at, item.story_id)
+    return SaveResult("updated", item.first_seen_at, item.story_id)
 
 
 def _stored(item: Item) -> StoredItem:

@@ -7,10 +7,9 @@ object, so they can cross threads and processes.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, TypedDict
+from typing import Literal, NamedTuple, TypedDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,18 +116,14 @@ class SourceUpdate:
     retired_reason: str | None = None
 
 
-class Outcome(enum.StrEnum):
-    """What became of one saved item. ``SaveResult.outcome`` is typed ``str``: a member
-    is its value, so callers may compare it with the strings or any enum of them."""
-
-    NEW = "new"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    BURIED = "buried"  # deleted or pruned before: its tombstone keeps it out
+# What became of one saved item: "new", "updated", "unchanged", or "buried" (deleted or
+# pruned before: its tombstone keeps it out). Plain strings, the values of the one
+# outcome enum (``ingest.outcome.Outcome``), which storage may not import.
+SaveOutcome = Literal["new", "updated", "unchanged", "buried"]
 
 
 class SaveResult(NamedTuple):
-    outcome: str  # an Outcome value
+    outcome: SaveOutcome
     first_seen: datetime
     story_id: int | None = None
     linked: bool = False  # joined a story that other items already carry

@@ -17,8 +17,9 @@ import pytest
 from feedbrief import processes
 from feedbrief.pipeline import Pipeline, SummaryPolicy, prepare_articles
 from feedbrief.processes import Offload, WorkerDied
+from ingest.outcome import Outcome
 from ingest.records import Article
-from storage import Outcome, SourceUpdate, Storage, SummaryData
+from storage import SourceUpdate, Storage, SummaryData
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.skipif(

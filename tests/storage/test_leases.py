@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
+from ingest.outcome import Outcome
+from storage import ItemData, SourceUpdate, Storage, SummaryData
 from storage.models import Item, Source, Summary
 from tests.storage.helpers import digest_days, raw_session
 from tests.storage.timing import hold_commits, wait_until
@@ -292,8 +293,8 @@ def test_an_insert_that_loses_the_race_on_the_unique_guid_joins_the_winners_row(
         release.set()
         [won] = winner.result(timeout=10)
         [lost] = loser.result(timeout=10)
-    assert won.outcome is Outcome.NEW
-    assert lost.outcome is Outcome.UPDATED
+    assert won.outcome == Outcome.NEW
+    assert lost.outcome == Outcome.UPDATED
     assert lost.first_seen == NOW  # the winner's row, not a second one
     assert_one_row_with_summary_per_guid(observer, 1)
     [stored] = observer.iter_items()

@@ -10,7 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
 
-from storage import ItemData, Outcome, SourceUpdate, Storage, SummaryData
+from ingest.outcome import Outcome
+from storage import ItemData, SourceUpdate, Storage, SummaryData
 from storage.models import Base, Item
 from tests.storage.helpers import save_item
 from tests.storage.timing import hold_commits, wait_until
@@ -212,8 +213,8 @@ def test_a_failing_save_in_a_group_fails_alone(store: Storage) -> None:
         failing = pool.submit(store.save_items, sources[2], [(bad, SUMMARY)], update, T0)
         wait_until(lambda: queued_saves(store) == 2, "both saves to queue")
         release.set()
-        assert first.result(timeout=10)[0].outcome is Outcome.NEW
-        assert good.result(timeout=10)[0].outcome is Outcome.NEW
+        assert first.result(timeout=10)[0].outcome == Outcome.NEW
+        assert good.result(timeout=10)[0].outcome == Outcome.NEW
         with pytest.raises(DBAPIError):
             failing.result(timeout=10)
     states = {state.id: state for state in store.sources()}
@@ -293,3 +294,16 @@ def test_story_items_carry_text_only_for_the_sources_asked(store: Storage) -> No
     assert None not in texts(True).values()
     # More source ids than a statement takes parameters (65,535 on PostgreSQL).
     assert None not in texts(set(range(1, 70_000))).values()
+
+
+def test_save_outcomes_are_values_of_the_one_outcome_enum() -> None:
+    from typing import get_args
+
+    from storage import SaveOutcome
+
+    assert set(get_args(SaveOutcome)) == {
+        Outcome.NEW.value,
+        Outcome.UPDATED.value,
+        Outcome.UNCHANGED.value,
+        Outcome.BURIED.value,
+    }

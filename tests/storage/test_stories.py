@@ -19,7 +19,8 @@ from sqlalchemy import event, func, select
 from dedup.canonical import canonical_url
 from dedup.fingerprint import encode, fingerprint, match_encoded
 from dedup.linking import StoryLinker, StoryMatcher
-from storage import ItemData, Outcome, SaveResult, Storage, SummaryData
+from ingest.outcome import Outcome
+from storage import ItemData, SaveResult, Storage, SummaryData
 from storage.models import Story, Tombstone
 from tests.conftest import SEED
 from tests.storage.helpers import digest_days, raw_session, save_item
@@ -331,12 +332,12 @@ def test_a_pruned_item_is_buried_under_its_guid_and_its_canonical_url(store: Sto
     now = T0 + timedelta(days=91)
     assert store.prune(T0 + timedelta(days=1), now) == 1
     again = save_item(store, a, article("a1", TRAM, canonical=page), SUMMARY, now)
-    assert again.outcome is Outcome.BURIED
+    assert again.outcome == Outcome.BURIED
     assert again.story_id is None
     same_page = save_item(store, b, article("b1", FERRY, canonical=page), SUMMARY, now)
-    assert same_page.outcome is Outcome.BURIED
+    assert same_page.outcome == Outcome.BURIED
     other_page = article("b2", FERRY, canonical="https://news.example/ferry")
-    assert save_item(store, b, other_page, SUMMARY, now).outcome is Outcome.NEW
+    assert save_item(store, b, other_page, SUMMARY, now).outcome == Outcome.NEW
     assert store.count_items() == 1
 
 
