@@ -8,10 +8,12 @@ Best first by
    lift the feeds they care most about above equally covered stories;
 3. recency: the newest of those items' dates, an undated item counting from when it was
    first seen;
-4. among stories equal on all three, the feeds take turns: each feed's first story
+4. among stories equal on all three, one with something to read (a title or a summary)
+   before one with neither, which the page could show only as "(untitled)";
+5. then the feeds take turns: each feed's first story
    before any feed's second, so that on a quiet day of undated items (which all tie)
    one prolific feed does not fill the page;
-5. the story id, so that two builds of the same state give the same order.
+6. the story id, so that two builds of the same state give the same order.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def rank(stories: Iterable[Eligible]) -> list[Ranked]:
             coverage = len({item.source for item in story.items})
             weight = max(item.weight for item in story.items)
             recency = max(map(item_moment, story.items))
-        key = (-coverage, -weight, -recency.timestamp(), story.id)
+        blank = not (story.shown.title.strip() or story.shown.summary)
+        key = (-coverage, -weight, -recency.timestamp(), blank, story.id)
         scored.append((key, story, coverage, weight, recency))
     scored.sort(key=lambda entry: entry[0])
     scored = _feeds_take_turns(scored)
@@ -61,13 +64,14 @@ def rank(stories: Iterable[Eligible]) -> list[Ranked]:
 
 
 def _feeds_take_turns(scored: list[Any]) -> list[Any]:
-    """Within each run of stories tied on coverage, weight and recency (already in id
-    order), order by how many earlier stories of the run the same feed has."""
+    """Within each run of stories tied on coverage, weight, recency and blankness
+    (already in id order), order by how many earlier stories of the run the same feed
+    has."""
     result: list[Any] = []
     start = 0
     while start < len(scored):
         end = start + 1
-        while end < len(scored) and scored[end][0][:3] == scored[start][0][:3]:
+        while end < len(scored) and scored[end][0][:4] == scored[start][0][:4]:
             end += 1
         if end - start > 1:
             turns: dict[str, int] = {}

@@ -101,6 +101,14 @@ CASES = {
         ],
         [1, 4, 5, 2, 6, 3],  # a, b, c, then a's and b's second, then a's third
     ),
+    "nothing to read comes after something to read": (
+        [
+            story(1, item("a", published_at=None, title="")),
+            story(2, item("b", published_at=None, title="", summary=("Words.",))),
+            story(3, item("c", published_at=None)),
+        ],
+        [2, 3, 1],
+    ),
     "turns only within a tie": (
         [
             story(1, item("a", hours_ago=1)),
