@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,7 +19,9 @@ from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
 from feedbrief.processes import Offload, default_processes
 from feedbrief.settings import Settings
+from ingest.addresses import AddressPolicy
 from ingest.fetch import Fetcher
+from ingest.proxy import ProxyRules
 from ingest.seeds import find_seeds
 from storage import SourceState, Storage
 from summarise.summarisers import Length
@@ -86,7 +89,14 @@ class App:
 
     @cached_property
     def fetcher(self) -> Fetcher:
-        return Fetcher(fetch_limits(self.settings.feeds), user_agent=USER_AGENT, stop=self.stop)
+        feeds = self.settings.feeds
+        return Fetcher(
+            fetch_limits(feeds),
+            user_agent=USER_AGENT,
+            stop=self.stop,
+            proxies=ProxyRules.from_environment(os.environ, feeds.proxy),
+            addresses=AddressPolicy(allow_private_networks=feeds.allow_private_networks),
+        )
 
     @cached_property
     def feeds(self) -> FeedUpdater:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from digest.select import compile_rule
+from ingest.proxy import check_proxy_url
 
 DEFAULT_CONFIG = Path("config/feedbrief.toml")
 
@@ -193,6 +194,15 @@ class FeedSettings(_Section):
     # Entries taken from one fetch, in feed order; a feed with more is cut, with a log
     # line, so that one giant feed cannot hold a worker for an hour.
     max_entries: int = Field(default=1000, ge=1)
+    # Every fetch goes through this HTTP(S) proxy (http://host:port, credentials allowed),
+    # whatever HTTP_PROXY, HTTPS_PROXY and ALL_PROXY say; NO_PROXY still applies. Unset:
+    # those variables decide, as in every HTTP client.
+    proxy: str | None = None
+    # Loopback and private addresses (127/8, 10/8, 192.168/16, fc00::/7...) may be
+    # fetched: a single-user install may read feeds on its own network. False refuses
+    # them, for a server whose feed list others control. Link-local addresses (the cloud
+    # metadata service) and 0.0.0.0 are refused either way.
+    allow_private_networks: bool = True
     # A feed claimed by a worker is its own for this long; if the worker dies, another
     # takes the feed over once the lease has run out. Longer than any one refresh.
     lease: Duration = 600.0
@@ -200,6 +210,11 @@ class FeedSettings(_Section):
     # Python: one process uses one core). 0: one per CPU; 1: all in the service process.
     processes: int = Field(default=0, ge=0, le=64)
     subscriptions: list[Subscription] = []
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_proxy_url(value)
 
 
 class MetricsSettings(_Section):

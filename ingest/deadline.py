@@ -5,11 +5,17 @@ one byte a second never trips a 20 s read timeout, and a fetch in progress does 
 notice that the service was asked to stop. This network backend reads in short slices
 and gives up as soon as the calling thread's deadline has passed or a stop is requested,
 whatever phase the request is in (connecting, headers, body). :class:`DeadlineTransport`
-is the httpx transport that sends requests over these sockets.
+is the httpx transport that sends requests over these sockets, directly or through a
+proxy (:mod:`ingest.proxy`).
+
+The backend is also where the address check of :mod:`ingest.addresses` is enforced: it
+resolves the host itself and connects to an address it has judged, so the address
+checked is the address connected, whatever the name resolves to next time.
 """
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 import time
@@ -20,6 +26,9 @@ from typing import Any
 import httpcore
 import httpx
 
+from ingest.addresses import AddressPolicy
+from ingest.proxy import Proxy, ProxyConfigError, ProxyRules
+
 # How often a blocked read wakes up to look at the deadline and the stop request.
 POLL_SECONDS = 0.25
 
@@ -28,13 +37,31 @@ class Stopped(httpcore.ReadTimeout):
     """The fetch was abandoned because a stop was requested."""
 
 
-class DeadlineBackend(httpcore.NetworkBackend):
-    """An httpcore backend whose streams give up at the calling thread's deadline."""
+class AddressRefused(httpcore.ConnectError):
+    """The host resolved only to addresses the fetch may not connect to."""
 
-    def __init__(self, stop: threading.Event | None = None) -> None:
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """An httpcore backend whose streams give up at the calling thread's deadline.
+
+    With an *addresses* policy, a TCP connection goes only to a resolved address the
+    policy allows; without one (a proxy's connections), to whatever the host resolves to.
+    """
+
+    def __init__(
+        self, stop: threading.Event | None = None, *, addresses: AddressPolicy | None = None
+    ) -> None:
         self.stop = stop or threading.Event()
+        self.addresses = addresses
         self._sync = httpcore.SyncBackend()
         self._local = threading.local()
+
+    def unchecked(self) -> DeadlineBackend:
+        """The same deadline and stop request, without the address check: for connections
+        to a proxy, which the operator chose, whatever its address."""
+        twin = DeadlineBackend(self.stop)
+        twin._local = self._local
+        return twin
 
     @contextmanager
     def deadline(self, seconds: float) -> Iterator[None]:
@@ -57,10 +84,67 @@ class DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        stream = self._sync.connect_tcp(
-            host, port, self._bounded(timeout), local_address, socket_options
-        )
-        return _DeadlineStream(stream, self)
+        if self.addresses is None:
+            stream = self._sync.connect_tcp(
+                host, port, self._bounded(timeout), local_address, socket_options
+            )
+            return _DeadlineStream(stream, self)
+        allowed = self.allowed_addresses(host, port)
+        # As socket.create_connection does: each address in resolver order until one
+        # answers, the error of the last one if none does.
+        failure: httpcore.ConnectError | None = None
+        for address in allowed:
+            try:
+                stream = self._sync.connect_tcp(
+                    address, port, self._bounded(timeout), local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            return _DeadlineStream(stream, self)
+        assert failure is not None
+        raise failure
+
+    def allowed_addresses(self, host: str, port: int) -> list[str]:
+        """The addresses *host* resolves to that the policy allows, in resolver order;
+        AddressRefused if there are none."""
+        refused: list[tuple[str, str]] = []
+        allowed: list[str] = []
+        for address in self._resolve(host, port):
+            reason = self.addresses.refusal(address) if self.addresses else None
+            if reason is None:
+                allowed.append(address)
+            else:
+                refused.append((address, reason))
+        if not allowed:
+            raise AddressRefused(_refusal_message(host, refused))
+        return allowed
+
+    def check_proxied_target(self, host: str, port: int) -> None:
+        """Judge the target of a proxied request as far as we can see it: an IP address,
+        or every address its name resolves to here. A name that does not resolve here
+        (a proxy is often the only way out, DNS included) is left to the proxy."""
+        if self.addresses is None:
+            return
+        try:
+            addresses = self._resolve(host, port)
+        except httpcore.ConnectError:
+            return
+        refused = [(a, r) for a in addresses if (r := self.addresses.refusal(a)) is not None]
+        if refused:
+            raise AddressRefused(_refusal_message(host, refused))
+
+    def _resolve(self, host: str, port: int) -> list[str]:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses: list[str] = []
+        for _family, _type, _proto, _name, sockaddr in infos:
+            address = str(sockaddr[0])
+            if address not in addresses:
+                addresses.append(address)
+        return addresses
 
     def connect_unix_socket(
         self,
@@ -80,6 +164,13 @@ class DeadlineBackend(httpcore.NetworkBackend):
             return timeout
         left = max(left, 0.001)
         return left if timeout is None else min(timeout, left)
+
+
+def _refusal_message(host: str, refused: list[tuple[str, str]]) -> str:
+    address, reason = refused[0]
+    if address == host:
+        return f"refused to connect to {host}: {reason}"
+    return f"refused to connect to {host}: it resolves to {address}, {reason}"
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -139,18 +230,24 @@ class DeadlineTransport(httpx.BaseTransport):
     (https://github.com/encode/httpx/discussions/3180), while httpcore's network backends
     are public (https://www.encode.io/httpcore/network-backends/). So we own the few
     lines of HTTPTransport.handle_request that translate between httpx's and httpcore's
-    requests, responses and errors. The pool is httpcore's default: HTTP/1.1, connections
-    kept and reused, no retries; no proxy, as httpx.Client reads proxies from the
-    environment only when it builds its own transport.
+    requests, responses and errors. The pools are httpcore's defaults: HTTP/1.1,
+    connections kept and reused, no retries. httpx.Client reads proxies from the
+    environment only when it builds its own transport, so *proxies* says which requests
+    go through which proxy (an httpcore.HTTPProxy pool over the same backend, so the
+    deadline and the stop request hold through a proxy too).
     """
 
-    def __init__(self, backend: DeadlineBackend) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(), network_backend=backend
-        )
+    def __init__(self, backend: DeadlineBackend, proxies: ProxyRules | None = None) -> None:
+        self._backend = backend
+        self._ssl_context = httpx.create_ssl_context()
+        self._pool = httpcore.ConnectionPool(ssl_context=self._ssl_context, network_backend=backend)
+        self._proxies = proxies or ProxyRules()
+        self._proxy_pools: dict[Proxy, httpcore.HTTPProxy] = {}
+        self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
+        pool = self._pool_for(url)
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
@@ -161,7 +258,7 @@ class DeadlineTransport(httpx.BaseTransport):
             extensions=request.extensions,
         )
         with _as_httpx_errors():
-            core_response = self._pool.handle_request(core_request)
+            core_response = pool.handle_request(core_request)
         return httpx.Response(
             status_code=core_response.status,
             headers=core_response.headers,
@@ -171,6 +268,32 @@ class DeadlineTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._pool.close()
+        with self._lock:
+            for pool in self._proxy_pools.values():
+                pool.close()
+
+    def _pool_for(self, url: httpx.URL) -> httpcore.ConnectionPool:
+        try:
+            proxy = self._proxies.proxy_for(url)
+        except ProxyConfigError as exc:
+            raise httpx.ProxyError(str(exc)) from exc
+        if proxy is None:
+            return self._pool
+        with _as_httpx_errors():
+            self._backend.check_proxied_target(url.host, url.port or _DEFAULT_PORTS[url.scheme])
+        with self._lock:
+            pool = self._proxy_pools.get(proxy)
+            if pool is None:
+                pool = self._proxy_pools[proxy] = httpcore.HTTPProxy(
+                    proxy_url=proxy.url,
+                    proxy_auth=proxy.auth,
+                    ssl_context=self._ssl_context,
+                    network_backend=self._backend.unchecked(),
+                )
+            return pool
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class _ResponseStream(httpx.SyncByteStream):

@@ -26,8 +26,10 @@ import brotli
 import httpx
 import structlog
 
+from ingest.addresses import AddressPolicy
 from ingest.dates import parse_date
-from ingest.deadline import DeadlineBackend, DeadlineTransport
+from ingest.deadline import AddressRefused, DeadlineBackend, DeadlineTransport
+from ingest.proxy import ProxyRules
 
 logger = structlog.get_logger(__name__)
 
@@ -117,6 +119,10 @@ class Fetcher:
     before it: what a feed returns must not depend on which feeds were fetched first.
     A thread waiting for a busy host's slot is not fetching anything else, so callers
     with many feeds on one host should size their pool accordingly.
+
+    Every connection, the first and each redirect's, goes only to an address *addresses*
+    allows (by default: no link-local or unspecified address). *proxies* says which
+    requests go through a proxy; by default none do (the caller reads the environment).
     """
 
     def __init__(
@@ -125,14 +131,16 @@ class Fetcher:
         *,
         user_agent: str,
         stop: threading.Event | None = None,
+        proxies: ProxyRules | None = None,
+        addresses: AddressPolicy | None = None,
     ) -> None:
         self.limits = limits or FetchLimits()
-        self._backend = DeadlineBackend(stop)
+        self._backend = DeadlineBackend(stop, addresses=addresses or AddressPolicy())
         self._client = httpx.Client(
             follow_redirects=False,
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate, br"},
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            transport=DeadlineTransport(self._backend),
+            transport=DeadlineTransport(self._backend, proxies),
         )
         self._slots: dict[str, threading.BoundedSemaphore] = {}
         self._slots_lock = threading.Lock()
@@ -230,7 +238,11 @@ class Fetcher:
                 raise _FetchFailed(
                     self._timeout_message(exc, timeouts, budget, "waiting for response")
                 ) from exc
+            except httpx.ProxyError as exc:
+                raise _FetchFailed(f"proxy failed: {exc or type(exc).__name__}") from exc
             except httpx.TransportError as exc:
+                if isinstance(exc.__cause__, AddressRefused):
+                    raise _FetchFailed(str(exc)) from exc
                 raise _FetchFailed(f"connection failed: {exc or type(exc).__name__}") from exc
             try:
                 if not response.is_success:
