@@ -15,7 +15,15 @@ from rich.progress import track
 from rich.table import Table
 
 from digest.atomicfile import write_atomic
-from feedbrief.cli_common import ConfigOption, LogLevel, check_config, err, open_app, out
+from feedbrief.cli_common import (
+    ConfigOption,
+    LogLevel,
+    check_config,
+    err,
+    open_app,
+    out,
+    print_table,
+)
 from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
@@ -136,7 +144,7 @@ def _print_replay(rows: list[ReplayRow]) -> None:
         failed = row.status in (Outcome.ERROR, Outcome.SKIPPED)
         detail = (row.error or "") if failed else row.title
         table.add_row(row.file, row.status, detail)
-    out.print(table)
+    print_table(table)
 
 
 @app.command()

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 
 from feedbrief.app import App
 from feedbrief.logs import configure_logging
@@ -40,6 +42,25 @@ LogLevel = Annotated[
         "--log-level", callback=_log_level, help="DEBUG, INFO, WARNING or ERROR (any case)."
     ),
 ]
+
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts (keys: docs/operations.md).")
+]
+
+# Wider than any table row can be: the width a piped table is measured within.
+_UNBOUNDED = 1_000_000
+
+
+def print_table(table: Table) -> None:
+    """On a terminal, the table fits the window; piped or redirected, it is as wide as
+    its widest row, so that no URL, path or error is cut or folded for the reader."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    options = out.options.update_width(_UNBOUNDED)
+    width = Measurement.get(out, options, table).maximum
+    Console(width=max(width, 1), no_color=True, highlight=False).print(table)
 
 
 def check_config(config: Path | None, log_level: str = "INFO") -> Settings:

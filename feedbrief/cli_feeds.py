@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -12,7 +13,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
+from feedbrief.cli_common import (
+    ConfigOption,
+    JsonOption,
+    LogLevel,
+    err,
+    open_app,
+    out,
+    print_table,
+)
 from feedbrief.feeds import discover
 from feedbrief.metrics import feed_state
 from feedbrief.settings import check_pattern, check_weight, parse_duration
@@ -108,10 +117,18 @@ def remove(url: str, config: ConfigOption = None, log_level: LogLevel = "WARNING
 
 
 @feeds_app.command("list")
-def list_feeds(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
-    """One line per feed: URL, title, then category, tab-separated."""
+def list_feeds(
+    config: ConfigOption = None, log_level: LogLevel = "WARNING", as_json: JsonOption = False
+) -> None:
+    """One line per feed: URL, title, then category, tab-separated (--json: a JSON array)."""
     with open_app(config, log_level) as application:
-        for feed in application.storage.sources("feed"):
+        feeds = application.storage.sources("feed")
+        if as_json:
+            from feedbrief.feed_report import feed_listing
+
+            print(json.dumps(feed_listing(feeds), ensure_ascii=False, indent=2))
+            return
+        for feed in feeds:
             print(f"{feed.url}\t{feed.title or ''}\t{feed.category or ''}")
 
 
@@ -176,13 +193,22 @@ def refresh(
             table.add_row(
                 result.url, result.status, str(result.new), str(result.updated), result.error or ""
             )
-        out.print(table)
+        print_table(table)
 
 
-def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
-    """One row per feed, and a summary line. Always exits 0: it is a report."""
+def status(
+    config: ConfigOption = None, log_level: LogLevel = "WARNING", as_json: JsonOption = False
+) -> None:
+    """One row per feed, and a summary line (--json: one JSON object). Always exits 0:
+    it is a report."""
     with open_app(config, log_level) as application:
         feeds = application.storage.sources("feed")
+        if as_json:
+            from feedbrief.feed_report import status_document
+
+            document = status_document(feeds, application.storage.count_items())
+            print(json.dumps(document, ensure_ascii=False, indent=2))
+            return
         now = application.now()
         table = Table(
             "feed",
@@ -205,7 +231,7 @@ def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None
                 str(feed.error_count),
                 _next(feed, now),
             )
-        out.print(table)
+        print_table(table)
         out.print(_summary(feeds, application.storage.count_items()), highlight=False)
 
 
