@@ -1,3 +1,3 @@
-from feedbrief.cli import main
+from feedbrief.launch import main
 
 main()
