@@ -2,7 +2,8 @@
 
 It relays a request to the origin server named in the request line and streams the
 answer back byte for byte, so a trickling origin trickles through it. It refuses to
-forward anywhere outside 127.0.0.0/8 (tests send nothing beyond the loopback network).
+forward anywhere outside 127.0.0.0/8 (tests send nothing beyond the loopback network),
+and records then refuses CONNECT tunnels (https:// URLs).
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ class _ProxyHandler(BaseHTTPRequestHandler):
                 except OSError:
                     break
         self.close_connection = True
+
+    def do_CONNECT(self) -> None:
+        # Tunnels are recorded and refused: the tests have no TLS origin to reach.
+        with self.server.lock:
+            self.server.requests.append(f"CONNECT {self.path}")
+            self.server.seen_headers.append(dict(self.headers.items()))
+        self.send_error(403, "no tunnels here")
 
     def log_message(self, format: str, *args: object) -> None:
         pass

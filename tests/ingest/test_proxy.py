@@ -229,6 +229,30 @@ def test_the_body_cap_applies_through_the_proxy(http: HTTPServer, proxy: Forward
     assert len(proxy.requests) == 1
 
 
+def test_https_urls_go_through_a_connect_tunnel_and_its_refusal_is_an_error(
+    proxy: ForwardProxy,
+) -> None:
+    # Port 9 of the loopback address: the proxy refuses the tunnel before any connection.
+    with _fetcher(ProxyRules.from_environment({"HTTPS_PROXY": proxy.url})) as fetcher:
+        result = fetcher.fetch_feed("https://127.0.0.1:9/feed")
+
+    assert proxy.requests == ["CONNECT 127.0.0.1:9"]
+    assert result.error is not None and result.error.startswith("proxy failed: 403")
+    assert proxy.seen_headers[0].get("Proxy-Authorization") is None
+
+
+def test_proxy_credentials_are_sent_to_the_proxy(http: HTTPServer, proxy: ForwardProxy) -> None:
+    http.expect_request("/feed").respond_with_data(FEED)
+    with_credentials = proxy.url.replace("http://", "http://reader:s3cret@")
+
+    with _fetcher(ProxyRules.from_environment({"HTTP_PROXY": with_credentials})) as fetcher:
+        result = fetcher.fetch_feed(http.url_for("/feed"))
+
+    assert result.content == FEED
+    # Basic reader:s3cret
+    assert proxy.seen_headers[0]["Proxy-Authorization"] == "Basic cmVhZGVyOnMzY3JldA=="
+
+
 def test_an_unreachable_proxy_is_a_clear_error(http: HTTPServer) -> None:
     with _fetcher(ProxyRules.from_environment({"HTTP_PROXY": "http://127.0.0.1:9"})) as fetcher:
         result = fetcher.fetch_feed(http.url_for("/feed"))
