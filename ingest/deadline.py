@@ -89,21 +89,21 @@ class DeadlineBackend(httpcore.NetworkBackend):
                 host, port, self._bounded(timeout), local_address, socket_options
             )
             return _DeadlineStream(stream, self)
-        allowed = self.allowed_addresses(host, port)
         # As socket.create_connection does: each address in resolver order until one
-        # answers, the error of the last one if none does.
-        failure: httpcore.ConnectError | None = None
-        for address in allowed:
+        # answers, the error of the last one if none does (there is at least one).
+        *others, last = self.allowed_addresses(host, port)
+        for address in others:
             try:
                 stream = self._sync.connect_tcp(
                     address, port, self._bounded(timeout), local_address, socket_options
                 )
-            except httpcore.ConnectError as exc:
-                failure = exc
+            except httpcore.ConnectError:
                 continue
             return _DeadlineStream(stream, self)
-        assert failure is not None
-        raise failure
+        stream = self._sync.connect_tcp(
+            last, port, self._bounded(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream, self)
 
     def allowed_addresses(self, host: str, port: int) -> list[str]:
         """The addresses *host* resolves to that the policy allows, in resolver order;
