@@ -102,9 +102,16 @@ class DeliveriesMixin:
         )
 
     def record_failed(
-        self, day: date, recipients: str, *, attempt: int, error: str, retry_at: datetime
+        self,
+        day: date,
+        recipients: str,
+        *,
+        attempt: int,
+        error: str,
+        retry_at: datetime | None,
     ) -> bool:
-        """Mark the claim *attempt* failed, to be tried again from *retry_at*."""
+        """Mark the claim *attempt* failed, to be tried again from *retry_at* (None: only
+        when someone asks)."""
         return self._settle(
             day, recipients, attempt, "failed", last_error=error, next_attempt_at=retry_at
         )
