@@ -294,7 +294,7 @@ def _send_digest(application: App, day: date, *, resend: bool) -> None:
         line = (
             f"{day}: already being sent by {delivery.claimed_by} since {_iso(delivery.claimed_at)}"
         )
-    out.print(line, markup=False, highlight=False)
+    out.print(line, markup=False, highlight=False, soft_wrap=True)
     if result.refused:
         refused = "; ".join(f"{address}: {reply}" for address, reply in result.refused.items())
         err.print(f"{day}: the server refused {refused}", markup=False, highlight=False)
