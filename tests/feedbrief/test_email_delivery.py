@@ -5,16 +5,26 @@ line and exit 1; the password nowhere in what is printed."""
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import lxml.html
 import pytest
+import structlog
+from structlog.testing import capture_logs
 from typer.testing import CliRunner, Result
 
 from digest.sections import MAX_PAGE_BYTES
+from feedbrief.app import App
 from feedbrief.cli import app
+from feedbrief.delivery import retry_delay
+from feedbrief.metrics import record_email
+from feedbrief.scrape import scrape_registry
+from feedbrief.service import Service
+from feedbrief.settings import load_settings
+from storage import Delivery, Storage
 from tests.conftest import SEED
+from tests.feedbrief.test_metrics import run_worker
 from tests.smtpserver import PASSWORD, USERNAME, SmtpServer, Tls, free_port, smtp_server
 
 runner = CliRunner()
@@ -235,3 +245,122 @@ def test_resend_goes_with_send(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     result = cli("digest", "--resend")
     assert result.exit_code == 2
     assert "--resend goes with --send" in result.output
+
+
+# The service: yesterday's digest at digest.time, retried with backoff until it goes out
+
+
+def test_retry_delay_doubles_from_a_minute_to_an_hour() -> None:
+    minutes = [retry_delay(failures) / timedelta(minutes=1) for failures in range(1, 10)]
+    assert minutes == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert retry_delay(100_000) == timedelta(hours=1)
+    with pytest.raises(ValueError, match="from 1"):
+        retry_delay(0)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_the_service_retries_until_the_day_goes_through_then_never_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Info lines too, whatever level an earlier command in this process set.
+    structlog.reset_defaults()
+    port = free_port()
+    config = configure(tmp_path, monkeypatch, email_table(port))
+    clock = Clock(datetime(2026, 12, 6, 7, 0, tzinfo=UTC))
+    application = App(load_settings(config, environ={}), clock=clock)
+    service = Service(application)
+    yesterday = date(2026, 12, 5)
+
+    def delivery() -> Delivery:
+        found = application.storage.delivery(yesterday, application.mailer.recipients)
+        assert found is not None
+        return found
+
+    try:
+        with capture_logs() as logs:
+            service.daily_digest()  # the server is down
+        [failed] = [entry for entry in logs if entry["event"] == "email.failed"]
+        assert failed["day"] == "2026-12-05"
+        assert failed["error"] == f"cannot reach 127.0.0.1:{port}: Connection refused"
+        assert failed["retry_at"] == "2026-12-06T07:01:00+00:00"
+        assert (delivery().state, delivery().attempts) == ("failed", 1)
+
+        clock.now += timedelta(seconds=30)
+        service.retry_email()  # not due yet
+        assert delivery().attempts == 1
+        clock.now = datetime(2026, 12, 6, 7, 1, tzinfo=UTC)
+        service.retry_email()  # due, still down: the next wait doubles
+        assert (delivery().attempts, delivery().next_attempt_at) == (
+            2,
+            datetime(2026, 12, 6, 7, 3, tzinfo=UTC),
+        )
+
+        with smtp_server(port=port) as server:
+            clock.now = datetime(2026, 12, 6, 7, 3, tzinfo=UTC)
+            with capture_logs() as logs:
+                service.retry_email()
+            assert [entry["event"] for entry in logs if entry["event"].startswith("email.")] == [
+                "email.sent"
+            ]
+            assert delivery().state == "sent"
+            [received] = server.received
+            assert received.message["Subject"] == "feedbrief digest 2026-12-05"
+            # Later passes, and the daily job run again (a restart within its grace
+            # time), find the day sent.
+            clock.now += timedelta(hours=1)
+            service.retry_email()
+            service.daily_digest()
+            assert len(server.received) == 1
+
+        status = cli("status")
+        assert status.exit_code == 0, status.output
+        assert f"email to {READER} via 127.0.0.1:{port} (none):" in status.stdout
+        assert "2026-12-05 sent " in status.stdout
+    finally:
+        application.close()
+
+
+def test_status_shows_a_failed_day_and_its_next_attempt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    config = configure(tmp_path, monkeypatch, email_table(port))
+    application = App(load_settings(config, environ={}))
+    try:
+        Service(application).send_email(application.today() - timedelta(days=1))
+    finally:
+        application.close()
+    status = cli("status")
+    assert status.exit_code == 0
+    assert "failed (1 attempts, retry in " in status.stdout
+    assert f"cannot reach 127.0.0.1:{port}: Connection refused" in status.stdout
+
+
+def test_emails_are_counted_for_metrics(tmp_path: Path, sqlite_url: str) -> None:
+    metrics_dir = tmp_path / "metrics"
+    run_worker(
+        metrics_dir,
+        """
+        from feedbrief import metrics
+        metrics.setup_metrics(Path(METRICS_DIR))
+        metrics.record_email("failed")
+        metrics.record_email("failed")
+        metrics.record_email("sent")
+        """,
+    )
+    storage = Storage.open(sqlite_url)
+    try:
+        registry = scrape_registry(metrics_dir, storage)
+    finally:
+        storage.close()
+    assert registry.get_sample_value("feedbrief_emails_total", {"outcome": "sent"}) == 1
+    assert registry.get_sample_value("feedbrief_emails_total", {"outcome": "failed"}) == 2
+    with pytest.raises(ValueError, match="unknown email outcome"):
+        record_email("bounced")
