@@ -86,6 +86,10 @@ def send(
         ) from None
     except smtplib.SMTPException as exc:
         raise SendError(_masked(f"{server.address}: {exc}", server)) from None
+    except ssl.SSLCertVerificationError as exc:
+        raise SendError(
+            _masked(f"TLS with {server.address} failed: {exc.reason}: {exc.verify_message}", server)
+        ) from None
     except ssl.SSLError as exc:
         raise SendError(
             _masked(f"TLS with {server.address} failed: {exc.reason or exc}", server)

@@ -250,8 +250,7 @@ def _email_lines(deliveries: list[Delivery], now: datetime) -> list[str]:
                 else ("retry due now" if retry <= now else f"retry in {_span(retry - now)}")
             )
             lines.append(
-                f"  {day} failed ({delivery.attempts} attempts, {when}): "
-                f"{delivery.last_error}"
+                f"  {day} failed ({delivery.attempts} attempts, {when}): {delivery.last_error}"
             )
     return lines
 

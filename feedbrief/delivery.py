@@ -29,7 +29,6 @@ import structlog
 from digest.email import compose_message, recipients_key
 from digest.model import Digest
 from digest.smtp import SendError, SmtpServer, send
-from feedbrief.metrics import record_email
 from feedbrief.settings import EmailSettings
 from storage import Delivery, Storage
 
@@ -71,34 +70,6 @@ class DeliveryResult:
     error: str | None = None
     # Recipients the server refused while it took the message for the others.
     refused: Mapping[str, str] = field(default_factory=dict)
-
-
-def log_result(result: DeliveryResult, *, server: str) -> None:
-    """The service's log line for one attempt (a command prints its own)."""
-    day = result.day.isoformat()
-    delivery = result.delivery
-    if result.outcome == DeliveryOutcome.SENT:
-        log.info(
-            "email.sent",
-            day=day,
-            server=server,
-            message_id=delivery.message_id,
-            attempt=delivery.attempts,
-        )
-    elif result.outcome == DeliveryOutcome.FAILED:
-        retry_at = delivery.next_attempt_at
-        log.error(
-            "email.failed",
-            day=day,
-            server=server,
-            error=result.error,
-            attempt=delivery.attempts,
-            retry_at=None if retry_at is None else retry_at.isoformat(),
-        )
-    elif result.outcome == DeliveryOutcome.IN_PROGRESS:
-        log.info("email.skipped_in_progress", day=day, by=delivery.claimed_by)
-    else:
-        log.info("email.skipped_already_sent", day=day, message_id=delivery.message_id)
 
 
 class Mailer:
@@ -189,7 +160,6 @@ class Mailer:
             # Only a send that outlasted STALE_CLAIM gets here: another worker took the
             # day over, and may send it again.
             log.warning("email.claim_lost", day=day.isoformat(), attempt=attempt)
-        record_email(DeliveryOutcome.SENT)
         if sent.refused:
             log.warning("email.recipients_refused", day=day.isoformat(), refused=sent.refused)
         delivery = self.storage.delivery(day, self.recipients) or claim.delivery
@@ -214,7 +184,6 @@ class Mailer:
             error=error,
             retry_at=None if delay is None else self.clock() + delay,
         )
-        record_email(DeliveryOutcome.FAILED)
         delivery = self.storage.delivery(day, self.recipients)
         assert delivery is not None  # the claim's row: deliveries are never deleted
         return DeliveryResult(DeliveryOutcome.FAILED, day, delivery, error=error)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from feedbrief.delivery import DeliveryOutcome
 from ingest.outcome import FEED_OUTCOMES, Outcome
 from storage import SourceState
 
@@ -41,7 +42,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 FETCH_OUTCOMES: tuple[Outcome, ...] = FEED_OUTCOMES
 FEED_STATES = ("healthy", "failing", "retired")
 # Attempts to mail a day: skipped ones (already sent, being sent) are not counted.
-EMAIL_OUTCOMES = ("sent", "failed")
+EMAIL_OUTCOMES: tuple[DeliveryOutcome, ...] = (DeliveryOutcome.SENT, DeliveryOutcome.FAILED)
 
 # Fetches are network round trips with a 60 s total timeout; summaries are CPU work on
 # one article, normally milliseconds.

@@ -21,7 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief.app import App
-from feedbrief.delivery import log_result
+from feedbrief.delivery import DeliveryOutcome, DeliveryResult
+from feedbrief.metrics import record_email
 from ingest.outcome import Outcome
 
 log = structlog.get_logger(__name__)
@@ -30,6 +31,37 @@ log = structlog.get_logger(__name__)
 HEARTBEAT_SECONDS = 60
 # How often a worker looks for digest emails due again; the shortest backoff is a minute.
 EMAIL_RETRY_SECONDS = 30
+
+
+def report_email(result: DeliveryResult, *, server: str) -> None:
+    """The service's log line for one attempt (a command prints its own), and its count
+    in the metrics."""
+    if result.outcome in (DeliveryOutcome.SENT, DeliveryOutcome.FAILED):
+        record_email(result.outcome)
+    day = result.day.isoformat()
+    delivery = result.delivery
+    if result.outcome == DeliveryOutcome.SENT:
+        log.info(
+            "email.sent",
+            day=day,
+            server=server,
+            message_id=delivery.message_id,
+            attempt=delivery.attempts,
+        )
+    elif result.outcome == DeliveryOutcome.FAILED:
+        retry_at = delivery.next_attempt_at
+        log.error(
+            "email.failed",
+            day=day,
+            server=server,
+            error=result.error,
+            attempt=delivery.attempts,
+            retry_at=None if retry_at is None else retry_at.isoformat(),
+        )
+    elif result.outcome == DeliveryOutcome.IN_PROGRESS:
+        log.info("email.skipped_in_progress", day=day, by=delivery.claimed_by)
+    else:
+        log.info("email.skipped_already_sent", day=day, message_id=delivery.message_id)
 
 
 class Service:
@@ -100,14 +132,14 @@ class Service:
         ``retry_email`` with backoff."""
         if self.app.settings.email.enabled:
             mailer = self.app.mailer
-            log_result(mailer.deliver(day, worker=self.worker), server=mailer.server_address)
+            report_email(mailer.deliver(day, worker=self.worker), server=mailer.server_address)
 
     def retry_email(self) -> None:
         """Send the days whose retry time has come (or whose sender died mid-send)."""
         if self.app.settings.email.enabled:
             mailer = self.app.mailer
             for result in mailer.retry_due(worker=self.worker):
-                log_result(result, server=mailer.server_address)
+                report_email(result, server=mailer.server_address)
 
     def release_stale_leases(self) -> None:
         """On SQLite the run lock proves no other service is alive: leases left by a

@@ -239,6 +239,8 @@ def check_address(value: Any) -> str:
 Address = Annotated[str, BeforeValidator(check_address)]
 # The usual port of each way to reach a mail server (RFC 8314 for implicit TLS on 465).
 DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+# A login without TLS is refused except to a relay on this machine.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class EmailSettings(_Section):
@@ -263,6 +265,11 @@ class EmailSettings(_Section):
     def _sender_with_recipients(self) -> EmailSettings:
         if self.to and self.sender is None:
             raise ValueError("'from' is required when 'to' lists recipients")
+        if self.username and self.security == "none" and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"security 'none' would send the password for {self.username!r} to "
+                f"{self.host} in the clear; use 'starttls' or 'tls'"
+            )
         return self
 
     @property

@@ -65,7 +65,10 @@ def test_implicit_tls() -> None:
 
 def test_a_certificate_from_an_unknown_ca_is_refused() -> None:
     with smtp_server(security="starttls", tls=Tls()) as server:  # noqa: SIM117
-        with pytest.raises(SendError, match=rf"^TLS with 127\.0\.0\.1:{server.port} failed: "):
+        with pytest.raises(
+            SendError,
+            match=rf"^TLS with 127\.0\.0\.1:{server.port} failed: CERTIFICATE_VERIFY_FAILED: ",
+        ):
             send(
                 SmtpServer(server.host, server.port, "starttls"),
                 message(),

@@ -66,6 +66,7 @@ def test_the_port_defaults_to_the_usual_one_for_the_security(
         ('password_env = "MY PASSWORD"', "email.password_env"),
         ('password = "hunter2"', "email.password"),
         ('host = ""', "email.host"),
+        ('host = "smtp.example.org"\nusername = "me"', "email"),
     ],
 )
 def test_a_bad_value_stops_with_a_message_naming_its_key(
@@ -79,3 +80,10 @@ def test_a_password_in_the_file_is_refused_and_not_repeated(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, '[email]\npassword = "hunter2"\n'), environ={})
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_login_in_the_clear_is_allowed_only_to_this_machine(tmp_path: Path) -> None:
+    table = '[email]\nhost = "127.0.0.1"\nusername = "me"\n'
+    assert load_settings(write(tmp_path, table), environ={}).email.username == "me"
+    with pytest.raises(ConfigError, match="in the clear; use 'starttls' or 'tls'"):
+        load_settings(write(tmp_path, table.replace("127.0.0.1", "smtp.example.org")), environ={})
