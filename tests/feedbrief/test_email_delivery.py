@@ -5,6 +5,8 @@ line and exit 1; the password nowhere in what is printed."""
 from __future__ import annotations
 
 import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -364,3 +366,64 @@ def test_emails_are_counted_for_metrics(tmp_path: Path, sqlite_url: str) -> None
     assert registry.get_sample_value("feedbrief_emails_total", {"outcome": "failed"}) == 2
     with pytest.raises(ValueError, match="unknown email outcome"):
         record_email("bounced")
+
+
+def test_the_service_logs_a_refused_login_without_the_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls = Tls()
+    ca = tmp_path / "ca.pem"
+    tls.ca.cert_pem.write_to_path(str(ca))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    wrong = "wrong-" + PASSWORD
+    monkeypatch.setenv("FEEDBRIEF_SMTP_PASSWORD", wrong)
+    structlog.reset_defaults()
+    with smtp_server(security="starttls", tls=tls, auth=True) as secure:
+        config = configure(
+            tmp_path, monkeypatch, email_table(secure.port, "starttls", username=USERNAME)
+        )
+        application = App(
+            load_settings(config, environ={}),
+            clock=Clock(datetime(2026, 12, 6, 7, 0, tzinfo=UTC)),
+        )
+        try:
+            with capture_logs() as logs:
+                Service(application).daily_digest()
+        finally:
+            application.close()
+    [failed] = [entry for entry in logs if entry["event"] == "email.failed"]
+    assert "refused the login of 'digest-sender': 535" in failed["error"]
+    assert wrong not in repr(logs)
+    assert secure.received == []
+
+
+@pytest.mark.postgres
+def test_workers_sharing_postgresql_send_a_day_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_server: str, server: SmtpServer
+) -> None:
+    from tests.conftest import _reset_postgres
+
+    _reset_postgres(postgres_server)
+    config = configure(tmp_path, monkeypatch, email_table(server.port))
+    settings = load_settings(config, environ={"FEEDBRIEF_DATABASE_URL": postgres_server})
+    workers = [
+        App(settings, clock=Clock(datetime(2026, 12, 6, 7, 0, tzinfo=UTC))) for _ in range(4)
+    ]
+    try:
+        for worker in workers:
+            worker.storage  # noqa: B018 (migrated before the race, not during it)
+        start = threading.Barrier(len(workers))
+
+        def daily(index: int) -> None:
+            start.wait()
+            service = Service(workers[index])
+            service.worker = f"worker-{index}"
+            service.daily_digest()
+
+        with ThreadPoolExecutor(len(workers)) as pool:
+            list(pool.map(daily, range(len(workers))))
+    finally:
+        for worker in workers:
+            worker.close()
+    assert len(server.received) == 1
+    assert server.received[0].message["Subject"] == "feedbrief digest 2026-12-05"
