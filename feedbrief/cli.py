@@ -257,7 +257,8 @@ def digest(
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",
 ) -> None:
-    """Write the digest of one day as Markdown, HTML and JSON (and refresh feed.xml)."""
+    """Write the digest of one day as Markdown, HTML and JSON (and refresh feed.xml);
+    with --send, email its front page to the [email] recipients."""
     if resend and not send:
         raise typer.BadParameter("--resend goes with --send")
     with open_app(config, log_level) as application:
