@@ -121,6 +121,11 @@ def page_name(day: dt.date) -> str:
     return f"{day.isoformat()}.html"
 
 
+def record_name(day: dt.date) -> str:
+    """The day's digest as JSON, the record the feed and the email are made from."""
+    return f"{day.isoformat()}.json"
+
+
 def full_list_name(day: dt.date) -> str:
     """The page listing every story of the day."""
     return f"{day.isoformat()}-all.html"

@@ -16,7 +16,7 @@ import structlog
 
 from digest.atom import render_atom
 from digest.atomicfile import write_all_atomic, write_atomic
-from digest.model import Digest, full_list_name, page_name, render_json
+from digest.model import Digest, full_list_name, page_name, record_name, render_json
 from digest.render_html import render_full_list, render_html, render_html_body
 from digest.render_markdown import render_markdown
 
@@ -38,7 +38,7 @@ def write_digest(digest: Digest, directory: Path, *, html_body: str | None = Non
         directory / f"{stem}.md": render_markdown,
         directory / page_name(digest.date): partial(render_html, body=html_body),
         directory / full_list_name(digest.date): render_full_list,
-        directory / f"{stem}.json": render_json,
+        directory / record_name(digest.date): render_json,
     }
     write_all_atomic((path, render(digest)) for path, render in renderers.items())
     log.info("digest.written", date=stem, stories=len(digest.stories))

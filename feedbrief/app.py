@@ -12,9 +12,11 @@ from pathlib import Path
 from dedup.fingerprint import match_encoded
 from dedup.linking import StoryLinker
 from digest.build import DigestWriter, local_day
+from digest.model import Digest, DigestFileError, load_digest_json, record_name
 from digest.sections import Layout
 from digest.select import Rules
 from feedbrief import USER_AGENT
+from feedbrief.delivery import Mailer
 from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
 from feedbrief.processes import Offload, default_processes
@@ -86,6 +88,27 @@ class App:
                 reading_minutes=digest.reading_minutes,
             ),
         )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """Mails the digests to ``[email] to``; check ``settings.email.enabled`` first."""
+        return Mailer(
+            self.settings.email,
+            self.storage,
+            unsubscribe_url=self.settings.digest.base_url,
+            load=self.published_digest,
+            clock=self.clock,
+        )
+
+    def published_digest(self, day: date) -> Digest:
+        """*day*'s digest as written to the digest directory (written now if it is not):
+        the email carries the very page that is published."""
+        path = self.settings.digest.dir / record_name(day)
+        try:
+            return load_digest_json(path)
+        except (FileNotFoundError, DigestFileError):
+            self.digests.write(day)
+            return load_digest_json(path)
 
     @cached_property
     def fetcher(self) -> Fetcher:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -15,6 +17,7 @@ from rich.progress import track
 from rich.table import Table
 
 from digest.atomicfile import write_atomic
+from feedbrief.app import App
 from feedbrief.cli_common import (
     ConfigOption,
     LogLevel,
@@ -25,6 +28,7 @@ from feedbrief.cli_common import (
     print_table,
 )
 from feedbrief.cli_feeds import feeds_app, status
+from feedbrief.delivery import DeliveryOutcome
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
 from feedbrief.runlock import RunLocked, run_lock
@@ -251,14 +255,58 @@ def _summarise_batch(source: Path, target: Path, length: Length, algorithm: str)
 @app.command()
 def digest(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    send: Annotated[
+        bool,
+        typer.Option("--send", help="Then email its front page to [email] to, once per day."),
+    ] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="With --send: send it even if it was sent.")
+    ] = False,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",
 ) -> None:
-    """Write the digest of one day as Markdown, HTML and JSON (and refresh feed.xml)."""
+    """Write the digest of one day as Markdown, HTML and JSON (and refresh feed.xml);
+    with --send, email its front page to the [email] recipients."""
+    if resend and not send:
+        raise typer.BadParameter("--resend goes with --send")
     with open_app(config, log_level) as application:
+        if send and not application.settings.email.enabled:
+            err.print(
+                "config error: email.to: no recipients; --send needs at least one",
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(2)
         target = _parse_date(day) if day else application.today()
         for written in application.digests.write(target):
             out.print(str(written), markup=False, highlight=False)
+        if send:
+            _send_digest(application, target, resend=resend)
+
+
+def _send_digest(application: App, day: date, *, resend: bool) -> None:
+    """Mail the day's front page and say how it went in one line; exit 1 if it was not
+    sent (the day stays unsent, and the service does not retry what a command tried)."""
+    worker = f"digest --send {socket.gethostname()}:{os.getpid()}"
+    result = application.mailer.deliver(day, worker=worker, resend=resend, retry=False)
+    delivery = result.delivery
+    recipients = ", ".join(application.settings.email.to)
+    if result.outcome == DeliveryOutcome.FAILED:
+        err.print(f"{day}: not sent: {result.error}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    if result.outcome == DeliveryOutcome.SENT:
+        line = f"{day}: sent to {recipients} {delivery.message_id}"
+    elif result.outcome == DeliveryOutcome.ALREADY_SENT:
+        when = _iso(delivery.sent_at)
+        line = f"{day}: already sent to {recipients} at {when}; --resend sends it again"
+    else:
+        line = (
+            f"{day}: already being sent by {delivery.claimed_by} since {_iso(delivery.claimed_at)}"
+        )
+    out.print(line, markup=False, highlight=False, soft_wrap=True)
+    if result.refused:
+        refused = "; ".join(f"{address}: {reply}" for address, reply in result.refused.items())
+        err.print(f"{day}: the server refused {refused}", markup=False, highlight=False)
 
 
 def _parse_date(value: str) -> date:

@@ -26,12 +26,14 @@ from feedbrief.feeds import discover
 from feedbrief.metrics import feed_state
 from feedbrief.settings import check_pattern, check_weight, parse_duration
 from ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
-from storage import FeedOptions, SourceState
+from storage import Delivery, FeedOptions, SourceState
 
 feeds_app = typer.Typer(help="Manage feed subscriptions.", no_args_is_help=True)
 
 # Status shows the start of an error only; the log has the whole of it.
 SHORT_ERROR = 60
+# The days of digest email that status shows.
+EMAIL_DAYS = 3
 
 
 def _checked(check: Callable[[Any], Any], value: Any) -> Any:
@@ -233,6 +235,18 @@ def status(
             )
         print_table(table)
         out.print(_summary(feeds, application.storage.count_items()), highlight=False)
+        email = application.settings.email
+        if email.enabled:
+            mailer = application.mailer
+            deliveries = application.storage.deliveries(mailer.recipients, limit=EMAIL_DAYS)
+            out.print(
+                f"email to {', '.join(email.to)} via {mailer.server_address} ({email.security}):",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+            for line in _email_lines(deliveries, now) or ["  nothing sent yet"]:
+                out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _summary(feeds: list[SourceState], items: int) -> str:
@@ -241,6 +255,30 @@ def _summary(feeds: list[SourceState], items: int) -> str:
         f"{len(feeds)} feeds: {states['healthy']} healthy, {states['failing']} failing "
         f"(in backoff), {states['retired']} retired; {items} items stored"
     )
+
+
+def _email_lines(deliveries: list[Delivery], now: datetime) -> list[str]:
+    """One line per day, newest first: sent, being sent, or failed and when it is tried
+    again (the service's log has every attempt)."""
+    lines = []
+    for delivery in deliveries:
+        day = delivery.day.isoformat()
+        if delivery.state == "sent":
+            lines.append(f"  {day} sent {_ago(delivery.sent_at, now)}")
+        elif delivery.state == "sending":
+            since = _ago(delivery.claimed_at, now)
+            lines.append(f"  {day} being sent by {delivery.claimed_by} (claimed {since})")
+        else:
+            retry = delivery.next_attempt_at
+            when = (
+                "not retried: run digest --send"
+                if retry is None
+                else ("retry due now" if retry <= now else f"retry in {_span(retry - now)}")
+            )
+            lines.append(
+                f"  {day} failed ({delivery.attempts} attempts, {when}): {delivery.last_error}"
+            )
+    return lines
 
 
 def _short(error: str | None) -> str:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from feedbrief.delivery import DeliveryOutcome
 from ingest.outcome import FEED_OUTCOMES, Outcome
 from storage import SourceState
 
@@ -40,6 +41,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 FETCH_OUTCOMES: tuple[Outcome, ...] = FEED_OUTCOMES
 FEED_STATES = ("healthy", "failing", "retired")
+# Attempts to mail a day: skipped ones (already sent, being sent) are not counted.
+EMAIL_OUTCOMES: tuple[DeliveryOutcome, ...] = (DeliveryOutcome.SENT, DeliveryOutcome.FAILED)
 
 # Fetches are network round trips with a 60 s total timeout; summaries are CPU work on
 # one article, normally milliseconds.
@@ -54,6 +57,7 @@ class _WorkerMetrics:
     items_stored: Counter
     duplicates_linked: Counter
     summarise_seconds: Histogram
+    emails: Counter
 
 
 _metrics: _WorkerMetrics | None = None
@@ -106,6 +110,14 @@ def _create_worker_metrics() -> _WorkerMetrics:
         fetches.labels(outcome)
     for outcome in (Outcome.NEW, Outcome.UPDATED):
         items_stored.labels(outcome)
+    emails = Counter(
+        "feedbrief_emails",
+        "Digest emails by outcome: sent, or failed (and retried).",
+        ["outcome"],
+        registry=None,
+    )
+    for outcome in EMAIL_OUTCOMES:
+        emails.labels(outcome)
     return _WorkerMetrics(
         fetches=fetches,
         fetch_seconds=Histogram(
@@ -126,6 +138,7 @@ def _create_worker_metrics() -> _WorkerMetrics:
             buckets=SUMMARISE_BUCKETS,
             registry=None,
         ),
+        emails=emails,
     )
 
 
@@ -157,6 +170,15 @@ def record_summarise(seconds: float) -> None:
     if _metrics is None:
         return
     _metrics.summarise_seconds.observe(seconds)
+
+
+def record_email(outcome: str) -> None:
+    """Count one attempt to mail a day's digest; *outcome* is one of ``EMAIL_OUTCOMES``."""
+    if outcome not in EMAIL_OUTCOMES:
+        raise ValueError(f"unknown email outcome {outcome!r}; expected one of {EMAIL_OUTCOMES}")
+    if _metrics is None:
+        return
+    _metrics.emails.labels(outcome).inc()
 
 
 def feed_state(source: SourceState) -> str:

@@ -13,7 +13,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import FrameType
 
 import structlog
@@ -21,12 +21,47 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief.app import App
+from feedbrief.delivery import DeliveryOutcome, DeliveryResult
+from feedbrief.metrics import record_email
 from ingest.outcome import Outcome
 
 log = structlog.get_logger(__name__)
 
 # How often a running worker records that it is alive; /healthz allows a few misses.
 HEARTBEAT_SECONDS = 60
+# How often a worker looks for digest emails due again; the shortest backoff is a minute.
+EMAIL_RETRY_SECONDS = 30
+
+
+def report_email(result: DeliveryResult, *, server: str) -> None:
+    """The service's log line for one attempt (a command prints its own), and its count
+    in the metrics."""
+    if result.outcome in (DeliveryOutcome.SENT, DeliveryOutcome.FAILED):
+        record_email(result.outcome)
+    day = result.day.isoformat()
+    delivery = result.delivery
+    if result.outcome == DeliveryOutcome.SENT:
+        log.info(
+            "email.sent",
+            day=day,
+            server=server,
+            message_id=delivery.message_id,
+            attempt=delivery.attempts,
+        )
+    elif result.outcome == DeliveryOutcome.FAILED:
+        retry_at = delivery.next_attempt_at
+        log.error(
+            "email.failed",
+            day=day,
+            server=server,
+            error=result.error,
+            attempt=delivery.attempts,
+            retry_at=None if retry_at is None else retry_at.isoformat(),
+        )
+    elif result.outcome == DeliveryOutcome.IN_PROGRESS:
+        log.info("email.skipped_in_progress", day=day, by=delivery.claimed_by)
+    else:
+        log.info("email.skipped_already_sent", day=day, message_id=delivery.message_id)
 
 
 class Service:
@@ -65,8 +100,8 @@ class Service:
         self.app.digests.write(today)
 
     def daily_digest(self) -> None:
-        """At the configured time: finalise yesterday's digest and start today's, then
-        prune what is past retention.
+        """At the configured time: finalise yesterday's digest and start today's, prune
+        what is past retention, then mail yesterday's digest (``[email]``).
 
         With several workers, each takes the lock in turn and writes unless another
         already rewrote yesterday's digest since the scheduled time. Waiting for the
@@ -82,11 +117,29 @@ class Service:
             written = self.app.storage.digest_generated_at(yesterday)
             if written is not None and written >= scheduled:
                 log.info("digest.skipped_already_written", day=str(yesterday))
-                return
-            self.app.digests.write_days([yesterday, today])
-            pruned = self.app.prune()
-            if pruned:
-                log.info("items.pruned", items=pruned, days=self.app.settings.retention_days)
+            else:
+                self.app.digests.write_days([yesterday, today])
+                pruned = self.app.prune()
+                if pruned:
+                    log.info("items.pruned", items=pruned, days=self.app.settings.retention_days)
+        # Every worker asks, outside the lock: the day's claim lets one of them send it,
+        # and one that finds the digest written by a worker that died before sending
+        # still sends it.
+        self.send_email(yesterday)
+
+    def send_email(self, day: date) -> None:
+        """Mail *day*'s final digest unless it was sent; a failure is retried by
+        ``retry_email`` with backoff."""
+        if self.app.settings.email.enabled:
+            mailer = self.app.mailer
+            report_email(mailer.deliver(day, worker=self.worker), server=mailer.server_address)
+
+    def retry_email(self) -> None:
+        """Send the days whose retry time has come (or whose sender died mid-send)."""
+        if self.app.settings.email.enabled:
+            mailer = self.app.mailer
+            for result in mailer.retry_due(worker=self.worker):
+                report_email(result, server=mailer.server_address)
 
     def release_stale_leases(self) -> None:
         """On SQLite the run lock proves no other service is alive: leases left by a
@@ -102,6 +155,7 @@ class Service:
         self._guarded("seeds", self.scan_seeds)
         self._guarded("feeds", self.refresh_feeds)
         self._guarded("digest", lambda: self.write_today(unless_written_since=started))
+        self._guarded("email", self.retry_email)
 
     def run_forever(self) -> None:
         self._install_signal_handlers()
@@ -115,6 +169,7 @@ class Service:
             "seeds": (self.scan_seeds, settings.seeds.scan_interval),
             "feeds": (self.refresh_feeds, settings.feeds.tick),
             "heartbeat": (self.heartbeat, HEARTBEAT_SECONDS),
+            "email": (self.retry_email, EMAIL_RETRY_SECONDS),
         }
         for job, (work, seconds) in every.items():
             scheduler.add_job(self._guarded, "interval", args=(job, work), seconds=seconds, id=job)

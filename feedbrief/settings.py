@@ -11,12 +11,21 @@ import os
 import re
 import tomllib
 from datetime import tzinfo
+from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tzlocal
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -223,6 +232,70 @@ class MetricsSettings(_Section):
     dir: Path = Path("data/metrics")
 
 
+def check_address(value: Any) -> str:
+    """A bare email address (``reader@example.org``): it goes into message headers and
+    the SMTP envelope, so a display name, a line break or a missing domain is refused."""
+    if not isinstance(value, str):
+        raise ValueError("expected an email address such as 'reader@example.org'")
+    address = value.strip()
+    name, parsed = parseaddr(address)
+    local, _, domain = parsed.rpartition("@")
+    if (
+        name
+        or parsed != address
+        or not local
+        or "." not in domain
+        or any(char.isspace() or char in "<>,;" for char in address)
+    ):
+        raise ValueError(f"{value!r} is not an email address such as 'reader@example.org'")
+    return address
+
+
+Address = Annotated[str, BeforeValidator(check_address)]
+# The usual port of each way to reach a mail server (RFC 8314 for implicit TLS on 465).
+DEFAULT_SMTP_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+# A login without TLS is refused except to a relay on this machine.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class EmailSettings(_Section):
+    """Where the daily digest is mailed. No recipients: no email."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    to: list[Address] = []
+    sender: Address | None = Field(default=None, alias="from")
+    host: str = Field(default="127.0.0.1", min_length=1)
+    # None: the usual port of ``security`` (25, 587 or 465).
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = "none"
+    username: str = ""
+    # The password is read from this variable when a message is sent, never from the
+    # file: configuration files get committed, copied and pasted into bug reports.
+    password_env: str = Field(
+        default="FEEDBRIEF_SMTP_PASSWORD", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+    )
+
+    @model_validator(mode="after")
+    def _sender_with_recipients(self) -> EmailSettings:
+        if self.to and self.sender is None:
+            raise ValueError("'from' is required when 'to' lists recipients")
+        if self.username and self.security == "none" and self.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"security 'none' would send the password for {self.username!r} to "
+                f"{self.host} in the clear; use 'starttls' or 'tls'"
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.to)
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port if self.port is not None else DEFAULT_SMTP_PORTS[self.security]
+
+
 class Settings(_Section):
     # Items (and their summaries) older than this are pruned; their tombstones and the
     # digests already written stay.
@@ -232,6 +305,7 @@ class Settings(_Section):
     digest: DigestSettings = DigestSettings()
     feeds: FeedSettings = FeedSettings()
     metrics: MetricsSettings = MetricsSettings()
+    email: EmailSettings = EmailSettings()
 
 
 def _format_error(exc: ValidationError, path: Path | None) -> str:

@@ -198,3 +198,25 @@ class Tombstone(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class EmailDelivery(Base):
+    """One day's digest mailed to one recipient list (``recipients`` is the list's hash).
+
+    The row is written before the message is sent, as a claim: its key lets one worker
+    send a day, and ``attempts`` counts the claims so that a claim is taken over only by
+    the worker that saw it as it stands.
+    """
+
+    __tablename__ = "email_deliveries"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    recipients: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # "sending", "sent" or "failed"
+    attempts: Mapped[int] = mapped_column(Integer)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    message_id: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

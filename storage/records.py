@@ -8,7 +8,7 @@ object, so they can cross threads and processes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, NamedTuple, TypedDict
 
 
@@ -161,3 +161,31 @@ class StoryRow:
     id: int
     lead: StoryItem
     items: tuple[StoryItem, ...]
+
+
+DeliveryState = Literal["sending", "sent", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A day's digest and one recipient list (by its key): sent, failed (and when to try
+    again), or being sent by ``claimed_by`` since ``claimed_at``."""
+
+    day: date
+    recipients: str
+    state: DeliveryState
+    attempts: int
+    claimed_at: datetime
+    claimed_by: str
+    sent_at: datetime | None = None
+    message_id: str | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+class Claim(NamedTuple):
+    """Whether the caller now holds the day's delivery (and must send it, then record
+    how it went), and the delivery as it stands."""
+
+    claimed: bool
+    delivery: Delivery

@@ -1,8 +1,8 @@
 """The one class through which the rest of feedbrief reads and writes the database.
 
 ``Storage`` is composed of one mixin per domain (sources and leases, items, stories,
-digests, workers and locks); this module sets up what they share: the engine, the
-read and write sessions, the write turn and the group commit.
+digests, email deliveries, workers and locks); this module sets up what they share: the
+engine, the read and write sessions, the write turn and the group commit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import database
+from storage.deliveries import DeliveriesMixin
 from storage.digests import DigestsMixin
 from storage.group_commit import GroupCommit
 from storage.items import ItemsMixin
@@ -24,7 +25,7 @@ from storage.stories import StoriesMixin
 from storage.workers import WorkersMixin
 
 
-class Storage(SourcesMixin, ItemsMixin, StoriesMixin, DigestsMixin, WorkersMixin):
+class Storage(SourcesMixin, ItemsMixin, StoriesMixin, DigestsMixin, DeliveriesMixin, WorkersMixin):
     """Typed access to sources, items, summaries and digests.
 
     Every write method is one transaction: an item and its summary are stored together
