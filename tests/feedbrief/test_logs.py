@@ -110,6 +110,9 @@ def test_library_records_warnings_and_tracebacks_are_one_json_line_each(
             logging.getLogger("sqlalchemy.pool").exception("connection failed")
         with warnings.catch_warnings():
             warnings.simplefilter("always")
+            # An earlier test's configure_logging may have left logging believing it
+            # captures warnings while pytest restored showwarning: capture afresh.
+            logging.captureWarnings(False)
             logging.captureWarnings(True)
             warnings.warn("an old API", DeprecationWarning, stacklevel=1)
     finally:

@@ -306,7 +306,7 @@ SHORT_WORDS = 30
 # the 14 left are one feed's items made alike by what it repeats (a newsletter footer, a
 # changelog template, a video channel's sign-off), linked as near-duplicates until
 # boilerplate is stripped before fingerprinting.
-MAX_WRONG_MERGES = 14
+MAX_WRONG_MERGES = 0
 
 
 def _words(text: str) -> list[str]:
