@@ -40,7 +40,15 @@ _EXISTING = select(Item.guid, Item.id, Item.content_hash, Item.first_seen_at, It
 )
 _TOMBSTONES = select(Tombstone.key).where(Tombstone.key.in_(bindparam("keys", expanding=True)))
 _SAME_PAGE_OR_TEXT = (
-    select(Item.canonical_url, Item.content_hash, Item.id, Item.story_id, Item.source_id, Item.guid)
+    select(
+        Item.canonical_url,
+        Item.content_hash,
+        Item.id,
+        Item.story_id,
+        Item.source_id,
+        Item.guid,
+        Item.title,
+    )
     .where(
         or_(
             Item.canonical_url.in_(bindparam("urls", expanding=True)),
@@ -53,7 +61,9 @@ _SAME_PAGE_OR_TEXT = (
 _SHARING_BANDS = select(ItemBand.band_key, ItemBand.item_id).where(
     ItemBand.band_key.in_(bindparam("keys", expanding=True))
 )
-_FINGERPRINTS = select(Item.id, Item.story_id, Item.fingerprint).where(
+_FINGERPRINTS = select(
+    Item.id, Item.story_id, Item.fingerprint, Item.source_id, Item.guid, Item.title
+).where(
     Item.id.in_(bindparam("ids", expanding=True)),
     Item.story_id.is_not(None),
     Item.fingerprint.is_not(None),
@@ -172,11 +182,11 @@ def stored_candidates(
     for url_chunk, hash_chunk in _pairs(_chunks(urls), _chunks(hashes)):
         rows = connection.execute(_SAME_PAGE_OR_TEXT, {"urls": url_chunk, "hashes": hash_chunk})
         wanted_urls, wanted_hashes = set(url_chunk), set(hash_chunk)
-        for url, content_hash, item_id, story_id, source, guid in rows:
+        for url, content_hash, item_id, story_id, source, guid, title in rows:
             if url in wanted_urls:
                 found.add_stored_page(url, item_id, story_id, source, guid)
             if content_hash in wanted_hashes:
-                found.add_stored_text(content_hash, item_id, story_id, source, guid)
+                found.add_stored_text(content_hash, item_id, story_id, source, guid, title)
     keys = list({key for data in items if data.fingerprint is not None for key in data.band_keys})
     ids: dict[int, None] = {}
     for chunk in _chunks(keys):
@@ -184,8 +194,8 @@ def stored_candidates(
             found.add_stored_band(key, item_id)
             ids[item_id] = None
     for chunk in _chunks(list(ids)):
-        for item_id, story_id, fingerprint in connection.execute(_FINGERPRINTS, {"ids": chunk}):
-            found.add_stored_fingerprint(item_id, story_id, fingerprint)
+        for row in connection.execute(_FINGERPRINTS, {"ids": chunk}):
+            found.add_stored_fingerprint(*row)
     return found
 
 
