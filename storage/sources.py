@@ -123,6 +123,11 @@ class SourcesMixin:
         with self._reader() as session:
             return frozenset(session.scalars(query))
 
+    def set_boilerplate(self, source_id: int, keys: frozenset[int]) -> None:
+        """Replace the source's record of boilerplate paragraphs."""
+        with self._write() as session:
+            write_boilerplate(session.connection(), source_id, keys)
+
     def update_source(self, source_id: int, update: SourceUpdate) -> None:
         with self._write() as session:
             write_update(session.connection(), source_id, update)
