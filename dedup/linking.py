@@ -170,7 +170,7 @@ def choose_story(item: LinkKeys, candidates: Candidates) -> int | None:
         score = matcher(item.fingerprint, near.fingerprint)
         if score is None or (best is not None and score <= best[0]):
             continue
-        if _own_repost(item, candidates.source, near) and (
+        if _same_source_other_guid(item, candidates.source, near) and (
             score < SAME_SOURCE_SIMILARITY or not _like_titles(item.title, near.title)
         ):
             continue
@@ -178,8 +178,8 @@ def choose_story(item: LinkKeys, candidates: Candidates) -> int | None:
     return None if best is None else best[1]
 
 
-def _own_repost(item: LinkKeys, source: int, other: Exact | Near) -> bool:
-    """Whether *other* is another item of the new one's own source (not the same guid)."""
+def _same_source_other_guid(item: LinkKeys, source: int, other: Exact | Near) -> bool:
+    """Whether *other* is another item of the new one's own source: a repost at most."""
     return other.source == source and other.guid != item.guid
 
 
@@ -219,7 +219,8 @@ def _same_text(item: LinkKeys, candidates: Candidates) -> list[Exact]:
     return [
         other
         for other in found
-        if not _own_repost(item, candidates.source, other) or _like_titles(item.title, other.title)
+        if not _same_source_other_guid(item, candidates.source, other)
+        or _like_titles(item.title, other.title)
     ]
 
 
