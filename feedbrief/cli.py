@@ -31,6 +31,7 @@ from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.delivery import DeliveryOutcome
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
+from feedbrief.relink import relink_database
 from feedbrief.runlock import RunLocked, run_lock
 from feedbrief.service import Service
 from ingest.clean import clean_paragraphs, format_article, split_paragraphs
@@ -376,6 +377,24 @@ def prune(
     with open_app(config, log_level) as application:
         removed = application.prune(days)
         out.print(f"{removed} items pruned", highlight=False)
+
+
+@app.command()
+def relink(
+    since: Annotated[
+        str | None, typer.Option(help="Only items first seen on or after DATE (YYYY-MM-DD).")
+    ] = None,
+    config: ConfigOption = None,
+    log_level: LogLevel = "WARNING",
+) -> None:
+    """Decide the stories of stored items again with the current linking rules (after
+    an upgrade that changed them), in batches; no item is added or removed."""
+    with open_app(config, log_level) as application:
+        start = None
+        if since:
+            start = datetime.combine(_parse_date(since), time(0), application.settings.digest.tz)
+        report = relink_database(application.storage, start)
+        out.print(report.line(), highlight=False, soft_wrap=True)
 
 
 def _iso(moment: datetime | None) -> str | None:

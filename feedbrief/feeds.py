@@ -15,13 +15,21 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import structlog
 
 from feedbrief import metrics
-from feedbrief.pipeline import Clock, Pipeline, Prepared, Stopped, parse_new_feed, touched_days
+from feedbrief.pipeline import (
+    Clock,
+    Pipeline,
+    Prepared,
+    Stopped,
+    feed_boilerplate,
+    parse_new_feed,
+    touched_days,
+)
 from feedbrief.settings import FeedSettings
 from ingest.clean import clean_paragraphs, extract_page
 from ingest.discover import discover_feeds
@@ -183,7 +191,7 @@ class FeedUpdater:
             feed_log.warning("feed.move_ignored_already_subscribed", to=decision.kept_both)
         if decision.outcome is Outcome.OK:
             assert parsed is not None  # an OK decision is made on a parsed feed
-            return self._store(feed, decision, len(parsed.entries), prepared, feed_log)
+            return self._store(feed, decision, parsed.entries, prepared, feed_log)
         self.storage.update_source(feed.id, _source_update(decision.update))
         error = decision.update.error
         if decision.outcome is Outcome.GONE:
@@ -242,20 +250,30 @@ class FeedUpdater:
         self,
         feed: SourceState,
         decision: FeedDecision,
-        listed: int,
+        listed: Sequence[Article],
         prepared: Sequence[Prepared],
         feed_log: structlog.typing.FilteringBoundLogger,
     ) -> RefreshResult:
         """Replace the teasers the decision names by their pages' articles, then summarise
-        and store the new or changed entries with the feed's next state. *listed* is the
-        number of entries the feed listed, for the log."""
+        and store the new or changed entries with the feed's next state. *listed* are the
+        entries the feed listed: what they repeat is the feed's boilerplate."""
         entries = [
             self._full_text(feed, entry) if entry.guid in decision.full_text else entry
             for entry in decision.entries
         ]
         update = _source_update(decision.update)
+        lines: frozenset[int] = frozenset()
+        if entries:
+            # A feed never stored has no record, and its first entries were prepared in
+            # the worker from the same decision.
+            known = self.storage.boilerplate(feed.id) if feed.last_success_at else frozenset()
+            lines = feed_boilerplate(listed, known)
+            if lines != known:
+                update = replace(update, boilerplate=lines)
         try:
-            results = self.pipeline.store_changed(feed.id, entries, update, prepared=prepared)
+            results = self.pipeline.store_changed(
+                feed.id, entries, update, prepared=prepared, boilerplate=lines
+            )
         except Stopped:
             self.storage.release_leases(feed.id)
             feed_log.info("feed.refresh_stopped")
@@ -265,7 +283,9 @@ class FeedUpdater:
         linked = sum(1 for result in results if result.linked)
         metrics.record_items(new, updated)
         metrics.record_duplicates(linked)
-        feed_log.info("feed.refreshed", entries=listed, new=new, updated=updated, linked=linked)
+        feed_log.info(
+            "feed.refreshed", entries=len(listed), new=new, updated=updated, linked=linked
+        )
         return RefreshResult(
             feed.url,
             Outcome.OK,

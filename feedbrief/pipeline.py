@@ -16,6 +16,7 @@ from pathlib import Path
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
+from dedup import boilerplate
 from dedup.canonical import canonical_url
 from dedup.fingerprint import encode, fingerprint
 from feedbrief import metrics
@@ -77,9 +78,22 @@ class Prepared:
 PREPARE_CHUNK = 64
 
 
-def prepare_articles(articles: Sequence[Article], policy: SummaryPolicy) -> list[Prepared]:
-    """The CPU-bound half of storing articles; pure, so it can run in a worker process."""
-    return [_prepare(article, policy) for article in articles]
+def prepare_articles(
+    articles: Sequence[Article],
+    policy: SummaryPolicy,
+    boilerplate: frozenset[int] = frozenset(),
+) -> list[Prepared]:
+    """The CPU-bound half of storing articles; pure, so it can run in a worker process.
+    *boilerplate* are the paragraphs of the source's (see :func:`feed_boilerplate`),
+    left out of the fingerprints."""
+    return [_prepare(article, policy, boilerplate) for article in articles]
+
+
+def feed_boilerplate(listed: Sequence[Article], known: frozenset[int]) -> frozenset[int]:
+    """A source's boilerplate paragraphs, from the entries it lists now (the last of each
+    guid) and its record (``Storage.boilerplate``): see :mod:`dedup.boilerplate`."""
+    latest = {article.guid: article.text for article in listed}
+    return boilerplate.decide(list(latest.values()), known)
 
 
 _WARM_UP = Article(
@@ -113,10 +127,11 @@ def parse_new_feed(
     a worker process: every entry is new, so none would be left out."""
     parsed = parse_feed(content, url=url, headers=headers, max_entries=max_entries)
     latest = {article.guid: article for article in parsed.entries}
-    return parsed, prepare_articles(list(latest.values()), policy)
+    lines = feed_boilerplate(parsed.entries, frozenset())
+    return parsed, prepare_articles(list(latest.values()), policy, lines)
 
 
-def _prepare(article: Article, policy: SummaryPolicy) -> Prepared:
+def _prepare(article: Article, policy: SummaryPolicy, lines: frozenset[int]) -> Prepared:
     started = time.perf_counter()
     sentences = summarise_text(
         article.text,
@@ -127,7 +142,7 @@ def _prepare(article: Article, policy: SummaryPolicy) -> Prepared:
     )
     seconds = time.perf_counter() - started
     summary = SummaryData(algorithm=policy.algorithm, sentences=tuple(sentences))
-    return Prepared(_item_data(article), summary, seconds)
+    return Prepared(_item_data(article, lines), summary, seconds)
 
 
 class Pipeline:
@@ -150,10 +165,14 @@ class Pipeline:
         self, source_id: int, articles: Sequence[Article], update: SourceUpdate
     ) -> list[SaveResult]:
         """Store those of *articles* that are new or changed (see
-        :func:`ingest.refresh.changed_entries`) as :meth:`store_changed` does."""
+        :func:`ingest.refresh.changed_entries`) as :meth:`store_changed` does, with the
+        boilerplate that *articles* repeat (a seed file is a source of its own: there is
+        no record to go by)."""
         guids = list(dict.fromkeys(article.guid for article in articles))
         stored = self.storage.content_hashes(source_id, guids) if guids else {}
-        return self.store_changed(source_id, changed_entries(articles, stored), update)
+        changed = changed_entries(articles, stored)
+        lines = feed_boilerplate(articles, frozenset())
+        return self.store_changed(source_id, changed, update, boilerplate=lines)
 
     def store_changed(
         self,
@@ -162,10 +181,12 @@ class Pipeline:
         update: SourceUpdate,
         *,
         prepared: Sequence[Prepared] = (),
+        boilerplate: frozenset[int] = frozenset(),
     ) -> list[SaveResult]:
         """Summarise *changed* (new or changed articles, one per guid), then store them
         with the source's new state in one transaction. Articles already in *prepared*
-        (with the same content) are not prepared again.
+        (with the same content and *boilerplate*) are not prepared again; *boilerplate*
+        are the source's paragraphs left out of fingerprints (:func:`feed_boilerplate`).
 
         If a stop is requested while summarising, nothing is written: the pass is
         rolled back as a whole and the next run repeats it.
@@ -176,7 +197,7 @@ class Pipeline:
             if self.stop.is_set():
                 raise Stopped
             chunk = todo[start : start + PREPARE_CHUNK]
-            for item in self.offload.call(prepare_articles, chunk, self.summary):
+            for item in self.offload.call(prepare_articles, chunk, self.summary, boilerplate):
                 ready[item.data.guid] = item
         items = [ready[article.guid] for article in changed]
         for item in items:
@@ -276,8 +297,8 @@ def touched_days(results: Sequence[SaveResult]) -> tuple[datetime, ...]:
     return tuple(result.first_seen for result in results if result.outcome in changed)
 
 
-def _item_data(article: Article) -> ItemData:
-    fp = fingerprint(article.text)
+def _item_data(article: Article, lines: frozenset[int]) -> ItemData:
+    fp = fingerprint(boilerplate.strip(article.text, lines))
     return ItemData(
         guid=article.guid,
         title=article.title,

@@ -3,10 +3,11 @@
 This package imports nothing from ``ingest`` or ``summarise``: it stores plain data.
 ``Storage`` (``store.py``) is composed of one mixin per domain: ``sources.py`` (sources
 and leases), ``items.py`` (saving, export, pruning), ``stories.py`` (story reads),
-``digests.py``, ``deliveries.py`` (email deliveries and their claims) and ``workers.py``
-(ticks and cluster-wide locks); ``group_commit.py`` shares one transaction among threads
-saving at once, ``batch.py`` holds the set-based writes of a save, and ``records.py`` the
-plain data that goes in and out.
+``digests.py``, ``deliveries.py`` (email deliveries and their claims), ``workers.py``
+(ticks and cluster-wide locks) and ``relink.py`` (stories decided again);
+``group_commit.py`` shares one transaction among threads saving at once, ``batch.py``
+holds the set-based writes of a save, and ``records.py`` the plain data that goes in and
+out.
 """
 
 from storage.records import (

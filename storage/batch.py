@@ -10,15 +10,17 @@ keep a simple per-item path.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import zip_longest
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from storage import tombstones
 from storage.linker import StoryCandidates, StoryLinker
@@ -40,26 +42,42 @@ _EXISTING = select(Item.guid, Item.id, Item.content_hash, Item.first_seen_at, It
 )
 _TOMBSTONES = select(Tombstone.key).where(Tombstone.key.in_(bindparam("keys", expanding=True)))
 _SAME_PAGE_OR_TEXT = (
-    select(Item.canonical_url, Item.content_hash, Item.id, Item.story_id, Item.source_id, Item.guid)
+    select(
+        Item.canonical_url,
+        Item.content_hash,
+        Item.id,
+        Item.story_id,
+        Item.source_id,
+        Item.guid,
+        Item.title,
+    )
     .where(
         or_(
             Item.canonical_url.in_(bindparam("urls", expanding=True)),
             Item.content_hash.in_(bindparam("hashes", expanding=True)),
         ),
         Item.story_id.is_not(None),
+        Item.id < bindparam("before", type_=BigInteger),
     )
     .order_by(Item.id)
 )
 _SHARING_BANDS = select(ItemBand.band_key, ItemBand.item_id).where(
-    ItemBand.band_key.in_(bindparam("keys", expanding=True))
+    ItemBand.band_key.in_(bindparam("keys", expanding=True)),
+    ItemBand.item_id < bindparam("before", type_=BigInteger),
 )
-_FINGERPRINTS = select(Item.id, Item.story_id, Item.fingerprint).where(
+_FINGERPRINTS = select(
+    Item.id, Item.story_id, Item.fingerprint, Item.source_id, Item.guid, Item.title
+).where(
     Item.id.in_(bindparam("ids", expanding=True)),
     Item.story_id.is_not(None),
     Item.fingerprint.is_not(None),
 )
 # Exact matches rank stored items by id, before every item of the batch in hand.
-_BATCH_RANK = 1 << 62
+BATCH_RANK = 1 << 62
+# Above every item id: a save's candidates are all stored items (a relink's, those
+# stored before the item it decides).
+_ALL_STORED = 1 << 62
+_STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +100,18 @@ class Placed:
     linked: bool
 
 
+def lock_stories(session: Session, dialect: str) -> None:
+    """Take turns at story linking until the transaction ends (PostgreSQL; SQLite has one
+    writer anyway). Linking reads other items to decide; two writers linking copies of
+    one story at once would each miss the other's uncommitted rows."""
+    if dialect == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
+
+
 def existing(connection: Connection, source_id: int, guids: Iterable[str]) -> dict[str, Stored]:
     """The stored items among *guids*, a few columns each."""
     found: dict[str, Stored] = {}
-    for chunk in _chunks(list(dict.fromkeys(guids))):
+    for chunk in chunks(list(dict.fromkeys(guids))):
         rows = connection.execute(_EXISTING, {"source_id": source_id, "guids": chunk})
         found.update((guid, Stored(*rest)) for guid, *rest in rows)
     return found
@@ -113,7 +139,7 @@ def insert_new(
         story = candidates.story_for(data)
         stories_of.append(story)
         placeholder = -1 - position
-        rank = _BATCH_RANK + position
+        rank = BATCH_RANK + position
         candidates.add(rank, placeholder, placeholder if story is None else story, data)
     new_story_ids = _insert_stories(connection, stories_of.count(None), now)
     story_ids = _resolve(stories_of, new_story_ids)
@@ -155,37 +181,44 @@ def _tombstoned(connection: Connection, source_url: str, items: Sequence[ItemDat
         for key in tombstones.tombstone_keys(source_url, data.guid, data.canonical_url)
     }
     found: set[str] = set()
-    for chunk in _chunks(list(keys)):
+    for chunk in chunks(list(keys)):
         found.update(connection.scalars(_TOMBSTONES, {"keys": chunk}))
     return {keys[key] for key in found}
 
 
 def stored_candidates(
-    connection: Connection, source_id: int, items: Sequence[ItemData], linker: StoryLinker
+    connection: Connection,
+    source_id: int,
+    items: Sequence[ItemData],
+    linker: StoryLinker,
+    *,
+    before: int = _ALL_STORED,
 ) -> StoryCandidates:
-    """Stored items that may carry the stories of *source_id*'s batch, in three indexed
-    reads: same canonical URL or content, shared band keys, then the fingerprints of
-    those. Which of them an item joins is the linker's decision."""
+    """Stored items (with ids below *before*) that may carry the stories of
+    *source_id*'s batch, in three indexed reads: same canonical URL or content, shared
+    band keys, then the fingerprints of those. Which of them an item joins is the
+    linker's decision."""
     found = linker.candidates(source_id)
     urls = list({data.canonical_url for data in items if data.canonical_url})
     hashes = list({data.content_hash for data in items})
-    for url_chunk, hash_chunk in _pairs(_chunks(urls), _chunks(hashes)):
-        rows = connection.execute(_SAME_PAGE_OR_TEXT, {"urls": url_chunk, "hashes": hash_chunk})
+    for url_chunk, hash_chunk in _pairs(chunks(urls), chunks(hashes)):
+        parameters = {"urls": url_chunk, "hashes": hash_chunk, "before": before}
+        rows = connection.execute(_SAME_PAGE_OR_TEXT, parameters)
         wanted_urls, wanted_hashes = set(url_chunk), set(hash_chunk)
-        for url, content_hash, item_id, story_id, source, guid in rows:
+        for url, content_hash, item_id, story_id, source, guid, title in rows:
             if url in wanted_urls:
                 found.add_stored_page(url, item_id, story_id, source, guid)
             if content_hash in wanted_hashes:
-                found.add_stored_text(content_hash, item_id, story_id, source, guid)
+                found.add_stored_text(content_hash, item_id, story_id, source, guid, title)
     keys = list({key for data in items if data.fingerprint is not None for key in data.band_keys})
     ids: dict[int, None] = {}
-    for chunk in _chunks(keys):
-        for key, item_id in connection.execute(_SHARING_BANDS, {"keys": chunk}):
+    for chunk in chunks(keys):
+        for key, item_id in connection.execute(_SHARING_BANDS, {"keys": chunk, "before": before}):
             found.add_stored_band(key, item_id)
             ids[item_id] = None
-    for chunk in _chunks(list(ids)):
-        for item_id, story_id, fingerprint in connection.execute(_FINGERPRINTS, {"ids": chunk}):
-            found.add_stored_fingerprint(item_id, story_id, fingerprint)
+    for chunk in chunks(list(ids)):
+        for row in connection.execute(_FINGERPRINTS, {"ids": chunk}):
+            found.add_stored_fingerprint(*row)
     return found
 
 
@@ -267,7 +300,7 @@ def _insert_bands(
     items: Sequence[tuple[ItemData, SummaryData]],
     inserted: dict[str, int],
 ) -> None:
-    _add_bands(
+    add_bands(
         connection,
         [
             (key, inserted[data.guid])
@@ -280,10 +313,10 @@ def _insert_bands(
 
 def _replace_bands(connection: Connection, item_id: int, band_keys: Sequence[int]) -> None:
     connection.execute(delete(ItemBand).where(ItemBand.item_id == item_id))
-    _add_bands(connection, [(key, item_id) for key in dict.fromkeys(band_keys)])
+    add_bands(connection, [(key, item_id) for key in dict.fromkeys(band_keys)])
 
 
-def _add_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
+def add_bands(connection: Connection, rows: list[tuple[int, int]]) -> None:
     """Index band keys, ``(key, item id)`` rows: 32 per item, the bulk of what a batch
     writes. They go straight to the driver's ``executemany``: the rows are two integers
     each, and SQLAlchemy's per-row parameter processing costs more than the insert."""
@@ -333,6 +366,7 @@ def _pairs(
     return zip_longest(left, right, fillvalue=())
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """*values* in slices of at most ``IN_BATCH``, for IN (...) lists."""
     for start in range(0, len(values), IN_BATCH):
         yield values[start : start + IN_BATCH]

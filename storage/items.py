@@ -9,7 +9,6 @@ themselves are in ``storage.batch``, and which story a new item joins is the
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -28,7 +27,6 @@ from storage.records import ItemData, SaveResult, SourceUpdate, StoredItem, Summ
 from storage.sources import write_update
 
 _SOURCE_URL = select(Source.url).where(Source.id == bindparam("id"))
-_STORY_LOCK = int.from_bytes(hashlib.sha256(b"feedbrief:stories").digest()[:8], "big", signed=True)
 # Items with their summary and source, loaded in the same query.
 _WITH_SUMMARY = select(Item).options(joinedload(Item.summary), joinedload(Item.source))
 
@@ -87,11 +85,9 @@ class ItemsMixin:
         """Several sources' saves in one transaction, in order: each sees the items of
         those before it, exactly as if they had been committed one by one."""
         with self._write() as session:
-            if self.dialect == "postgresql" and any(save.items for save in saves):
-                # Story linking reads other items to decide; two workers linking copies of
-                # one story at once would each miss the other's uncommitted rows. Taking
-                # turns (until commit) costs little: summaries are made before this.
-                session.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
+            if any(save.items for save in saves):
+                # Taking turns costs little: summaries are made before this.
+                batch.lock_stories(session, self.dialect)
             connection = session.connection()
             results = []
             for save in saves:

@@ -1,8 +1,9 @@
 """What storage asks of story linking, as protocols: the rule itself is handed in.
 
 Storage reads the stored items that could carry a new item's story (same canonical URL,
-same content, shared band keys; for the first two, with the source and guid of each, so
-the linker can tell a page shared by one feed's items from an article's identity) and
+same content, shared band keys; with the source, guid and title of each, so the linker
+can tell a page shared by one feed's items from an article's identity, and one feed's
+re-post from its next item) and
 writes the story the linker chooses; it does not know
 how fingerprints are made or compared. ``dedup.linking.StoryLinker`` is the real one.
 """
@@ -19,10 +20,12 @@ class StoryCandidates(Protocol):
         self, url: str, item_id: int, story: int, source: int, guid: str
     ) -> None: ...
     def add_stored_text(
-        self, content_hash: str, item_id: int, story: int, source: int, guid: str
+        self, content_hash: str, item_id: int, story: int, source: int, guid: str, title: str
     ) -> None: ...
     def add_stored_band(self, key: int, item_id: int) -> None: ...
-    def add_stored_fingerprint(self, item_id: int, story: int, fingerprint: bytes) -> None: ...
+    def add_stored_fingerprint(
+        self, item_id: int, story: int, fingerprint: bytes, source: int, guid: str, title: str
+    ) -> None: ...
     def add(self, rank: int, item_id: int, story: int, item: ItemData) -> None: ...
     def story_for(self, item: ItemData) -> int | None: ...
 
@@ -40,14 +43,16 @@ class Unlinked:
         pass
 
     def add_stored_text(
-        self, content_hash: str, item_id: int, story: int, source: int, guid: str
+        self, content_hash: str, item_id: int, story: int, source: int, guid: str, title: str
     ) -> None:
         pass
 
     def add_stored_band(self, key: int, item_id: int) -> None:
         pass
 
-    def add_stored_fingerprint(self, item_id: int, story: int, fingerprint: bytes) -> None:
+    def add_stored_fingerprint(
+        self, item_id: int, story: int, fingerprint: bytes, source: int, guid: str, title: str
+    ) -> None:
         pass
 
     def add(self, rank: int, item_id: int, story: int, item: ItemData) -> None:

@@ -191,6 +191,19 @@ class ItemBand(Base):
     )
 
 
+class FeedBoilerplate(Base):
+    """One paragraph a source repeats in most of its items (its key, a CRC-32): what
+    the source's next items are stripped of before fingerprinting when its document
+    holds too few items to tell."""
+
+    __tablename__ = "feed_boilerplate"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    paragraph_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+
+
 class Tombstone(Base):
     """The hash of a deleted item's identity or canonical URL: it never comes back."""
 

@@ -114,6 +114,7 @@ class SourceUpdate:
     status: int | None = None
     next_check_at: datetime | None = None
     retired_reason: str | None = None
+    boilerplate: frozenset[int] | None = None  # the source's new record; None keeps it
 
 
 # What became of one saved item: "new", "updated", "unchanged", or "buried" (deleted or

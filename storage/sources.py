@@ -8,12 +8,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Unpack
 
-from sqlalchemy import func, null, select, update
+from sqlalchemy import delete, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import Item, Source
+from storage.models import FeedBoilerplate, Item, Source
 from storage.records import FeedOptions, SourceState, SourceUpdate
 
 # FeedOptions keys whose column has another name.
@@ -116,6 +116,18 @@ class SourcesMixin:
                 session.scalars(select(moment).where(Item.source_id == source_id, moment >= since))
             )
 
+    def boilerplate(self, source_id: int) -> frozenset[int]:
+        """The keys of the paragraphs the source repeated in most of its items, as last
+        recorded (see ``SourceUpdate.boilerplate``)."""
+        query = select(FeedBoilerplate.paragraph_key).where(FeedBoilerplate.source_id == source_id)
+        with self._reader() as session:
+            return frozenset(session.scalars(query))
+
+    def set_boilerplate(self, source_id: int, keys: frozenset[int]) -> None:
+        """Replace the source's record of boilerplate paragraphs."""
+        with self._write() as session:
+            write_boilerplate(session.connection(), source_id, keys)
+
     def update_source(self, source_id: int, update: SourceUpdate) -> None:
         with self._write() as session:
             write_update(session.connection(), source_id, update)
@@ -173,6 +185,16 @@ def write_update(connection: Connection, source_id: int, state: SourceUpdate) ->
     written = connection.execute(update(Source).where(Source.id == source_id).values(values))
     if written.rowcount != 1:
         raise NoResultFound(f"no source with id {source_id}")
+    if state.boilerplate is not None:
+        write_boilerplate(connection, source_id, state.boilerplate)
+
+
+def write_boilerplate(connection: Connection, source_id: int, keys: frozenset[int]) -> None:
+    """Replace the source's record of boilerplate paragraphs."""
+    connection.execute(delete(FeedBoilerplate).where(FeedBoilerplate.source_id == source_id))
+    if keys:
+        rows = [{"source_id": source_id, "paragraph_key": key} for key in sorted(keys)]
+        connection.execute(insert(FeedBoilerplate), rows)
 
 
 def _state(source: Source, items: int | None) -> SourceState:

@@ -20,12 +20,21 @@ from storage.digests import DigestsMixin
 from storage.group_commit import GroupCommit
 from storage.items import ItemsMixin
 from storage.linker import StoryLinker, Unlinked
+from storage.relink import RelinkMixin
 from storage.sources import SourcesMixin
 from storage.stories import StoriesMixin
 from storage.workers import WorkersMixin
 
 
-class Storage(SourcesMixin, ItemsMixin, StoriesMixin, DigestsMixin, DeliveriesMixin, WorkersMixin):
+class Storage(
+    SourcesMixin,
+    ItemsMixin,
+    StoriesMixin,
+    DigestsMixin,
+    DeliveriesMixin,
+    WorkersMixin,
+    RelinkMixin,
+):
     """Typed access to sources, items, summaries and digests.
 
     Every write method is one transaction: an item and its summary are stored together

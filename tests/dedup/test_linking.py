@@ -18,6 +18,7 @@ PAGE = "https://show.example/"
 @dataclass(frozen=True)
 class New:
     guid: str = "new"
+    title: str = "Council approves the bridge"
     text: str = LONG
     canonical_url: str | None = None
     content_hash: str = "hash-new"
@@ -27,6 +28,7 @@ class New:
 
 # (stored page rows, stored text rows) as (key, item id, story, source, guid).
 Row = tuple[str, int, int, int, str]
+TITLE = New.title
 
 
 @pytest.mark.parametrize(
@@ -94,7 +96,7 @@ def test_choose_story_over_stored_candidates(
     for row in pages:
         candidates.add_stored_page(*row)
     for row in texts:
-        candidates.add_stored_text(*row)
+        candidates.add_stored_text(*row, TITLE)
 
     assert choose_story(item, candidates) == expected
 
@@ -112,3 +114,63 @@ def test_a_batch_item_links_a_later_copy_from_the_same_content() -> None:
     candidates.add(1 << 62, -1, -1, New(guid="a", content_hash="same"))
 
     assert choose_story(New(guid="b", content_hash="same"), candidates) == -1
+
+
+def matcher(new: bytes, candidate: bytes) -> float | None:
+    """Fingerprints here are the similarity they stand for, as text: b"0.55"."""
+    score = float(candidate)
+    return score if score >= 0.4 else None
+
+
+EPISODE = "Stand Up: Ivan Petrov - school days"
+
+
+@pytest.mark.parametrize(
+    ("source", "guid", "title", "score", "expected"),
+    [
+        pytest.param(OTHER, "x", "Unrelated words entirely", "0.45", 70, id="other-feed-low"),
+        pytest.param(OTHER, "x", "", "0.45", 70, id="other-feed-untitled"),
+        pytest.param(SOURCE, "x", "UPDATED: " + TITLE, "0.65", 70, id="own-repost"),
+        pytest.param(SOURCE, "x", TITLE, "0.45", None, id="own-repost-low"),
+        pytest.param(SOURCE, "x", EPISODE, "0.95", None, id="own-template-other-title"),
+        pytest.param(SOURCE, "x", "", "0.95", None, id="own-untitled"),
+        pytest.param(SOURCE, "new", EPISODE, "0.45", 70, id="own-same-guid"),
+    ],
+)
+def test_near_duplicates_of_the_same_feed_need_stronger_evidence(
+    source: int, guid: str, title: str, score: str, expected: int | None
+) -> None:
+    candidates = Candidates(SOURCE, matcher)
+    candidates.add_stored_band(11, 7)
+    candidates.add_stored_fingerprint(7, 70, score.encode(), source, guid, title)
+    item = New(title=TITLE if title else "", fingerprint=b"new", band_keys=(11,))
+
+    assert choose_story(item, candidates) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "title", "expected"),
+    [
+        pytest.param(OTHER, "Show notes", 70, id="other-feed"),
+        pytest.param(SOURCE, TITLE + " (corrected)", 70, id="own-repost"),
+        pytest.param(SOURCE, "Episode 12: the bridge", None, id="own-next-episode"),
+    ],
+)
+def test_the_same_text_in_the_same_feed_needs_a_like_title(
+    source: int, title: str, expected: int | None
+) -> None:
+    candidates = Candidates(SOURCE)
+    candidates.add_stored_text("hash-new", 7, 70, source, "x", title)
+
+    assert choose_story(New(), candidates) == expected
+
+
+def test_a_batch_item_of_the_same_feed_with_another_title_is_no_repost() -> None:
+    candidates = Candidates(SOURCE, matcher)
+    first = New(
+        guid="a", title="Episode 1", content_hash="same", fingerprint=b"0.9", band_keys=(3,)
+    )
+    candidates.add(1 << 62, -1, -1, first)
+    later = New(guid="b", title="Episode 2", content_hash="same", fingerprint=b"x", band_keys=(3,))
+
+    assert choose_story(later, candidates) is None
