@@ -192,13 +192,15 @@ class Pipeline:
         except (Stopped, SQLAlchemyError):
             raise
         except Exception as exc:  # one seed's surprise must not stop the rest: logged
-            name = seed_name(path, seeds_dir)
+            name = seed_name(path, seeds_dir, resolve=False)
             log.exception("seed.crashed", seed=name)
             error = f"internal error: {type(exc).__name__}: {exc}"
             return ReplayRow(name, Outcome.ERROR, "", error)
 
     def _replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
-        name = seed_name(path, seeds_dir)
+        # A file that cannot be read is reported where it was found (a link, not what
+        # it leads to); one that is read is named by what it is, its identity.
+        name = seed_name(path, seeds_dir, resolve=False)
         seed_log = log.bind(seed=name)
         try:
             document = load_seed(path, seeds_dir)
@@ -211,6 +213,7 @@ class Pipeline:
             self.storage.update_source(source_id, SourceUpdate(self.clock(), error=str(exc)))
             return ReplayRow(name, Outcome.ERROR, "", str(exc))
 
+        name, seed_log = document.name, log.bind(seed=document.name)
         source_id = self.storage.ensure_source("seed", document.source_url, None, self.clock())
         results = self.store_articles(
             source_id, document.articles, SourceUpdate(checked_at=self.clock())
