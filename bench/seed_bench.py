@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.farm import DATA
+from ingest.clean import clean_paragraphs
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("summ-dev-bbc.jsonl", "summ-dev-xsum.jsonl", "summ-dev-cnndm.jsonl")
@@ -36,8 +37,10 @@ def sentences() -> list[str]:
         with (DATA / name).open(encoding="utf-8") as handle:
             for line in handle:
                 text = json.loads(line)["text"].replace("\n", " ")
-                found += [s.strip() + "." for s in text.split(". ") if 40 < len(s) < 110]
-    return found
+                found += [s.strip() + "." for s in text.split(". ") if 30 < len(s) < 70]
+    # Only sentences the cleaner keeps as they are: one object left empty would fail
+    # the whole file.
+    return [s for s in found if clean_paragraphs([s]) == [s]]
 
 
 def build(path: Path, objects: int) -> None:
@@ -49,7 +52,7 @@ def build(path: Path, objects: int) -> None:
         items.append(
             {
                 "id": f"wire-{n}",
-                "title": text.split(".")[0][:80],
+                "title": text.split(".")[0][:40],
                 "url": f"https://wire.example/{n}",
                 "published": f"2026-12-{1 + n % 6:02d}T{n % 24:02d}:00:00Z",
                 "text": text,
