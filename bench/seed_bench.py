@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench.farm import DATA
+from feedbrief.logs import configure_logging
 from ingest.clean import clean_paragraphs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000)
     args = parser.parse_args()
+    configure_logging("WARNING")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         seeds = root / "seeds"
