@@ -458,9 +458,7 @@ def test_a_client_hanging_up_mid_response_is_one_json_log_line(tmp_path: Path) -
     assert not [e for e in events if e["level"] == "error"]
 
 
-def _start_serve(
-    tmp_path: Path, digest_dir: Path
-) -> tuple[subprocess.Popen[str], list[str], str]:
+def _start_serve(tmp_path: Path, digest_dir: Path) -> tuple[subprocess.Popen[str], list[str], str]:
     """``feedbrief serve`` on a free port; its stderr lines collected as they come."""
     env = {
         **os.environ,
