@@ -105,7 +105,7 @@ def run(
                 setup_metrics(application.settings.metrics.dir)
                 service = Service(application)
                 if once:
-                    service.run_once()
+                    service.run_once_until_stopped()
                 else:
                     service.run_forever()
         except RunLocked as exc:

@@ -65,7 +65,7 @@ claim in any pass of more than a few dozen."""
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
     url: str
-    status: Outcome  # one of ingest.outcome.FEED_OUTCOMES
+    status: Outcome  # one of ingest.outcome.FEED_OUTCOMES, or STOPPED
     new: int = 0
     updated: int = 0
     linked: int = 0  # new items that joined a story other items already carry
@@ -164,11 +164,15 @@ class FeedUpdater:
         """Fetch, parse, read what is stored, decide, then act on the decision."""
         feed_log = log.bind(feed=feed.url)
         if self.pipeline.stop.is_set():
-            return RefreshResult(feed.url, Outcome.ERROR, error="stopped before fetching")
+            return self._stopped(feed, feed_log)
         started = time.monotonic()
         fetched = self.fetcher.fetch_feed(
             feed.url, etag=feed.etag, last_modified=feed.last_modified
         )
+        if not fetched.ok and self.pipeline.stop.is_set():
+            # The stop abandoned the fetch (or came as it failed): no fault of the feed's
+            # to count, and the next run fetches it again.
+            return self._stopped(feed, feed_log)
         seconds = time.monotonic() - started
         metrics.record_fetch(fetch_outcome(fetched), seconds)
         feed_log = feed_log.bind(status=fetched.status, seconds=round(seconds, 3))
@@ -275,9 +279,7 @@ class FeedUpdater:
                 feed.id, entries, update, prepared=prepared, boilerplate=lines
             )
         except Stopped:
-            self.storage.release_leases(feed.id)
-            feed_log.info("feed.refresh_stopped")
-            return RefreshResult(feed.url, Outcome.ERROR, error="stopped")
+            return self._stopped(feed, feed_log)
         new = sum(1 for result in results if result.outcome == Outcome.NEW)
         updated = sum(1 for result in results if result.outcome == Outcome.UPDATED)
         linked = sum(1 for result in results if result.linked)
@@ -294,6 +296,15 @@ class FeedUpdater:
             linked=linked,
             first_seen=touched_days(results),
         )
+
+    def _stopped(
+        self, feed: SourceState, feed_log: structlog.typing.FilteringBoundLogger
+    ) -> RefreshResult:
+        """Give the feed back as it was: a stop is not a failure, so no error, no error
+        count and no backoff; its lease ends so the next run takes it at once."""
+        self.storage.release_leases(feed.id)
+        feed_log.info("feed.refresh_stopped")
+        return RefreshResult(feed.url, Outcome.STOPPED)
 
     def _full_text(self, feed: SourceState, entry: Article) -> Article:
         assert entry.url is not None

@@ -73,6 +73,12 @@ class Prepared:
     summarise_seconds: float
 
 
+# A seed's articles stored per transaction. A JSON seed may hold a hundred thousand;
+# stored at once, nothing would be kept if the run were stopped or killed after minutes
+# of work, and the transaction would hold every summary in memory. Re-running stores
+# only what is missing (the items are keyed by their ids).
+SEED_BATCH = 500
+
 # Articles prepared per call: a stop request waits for one chunk at most (well under a
 # second), and a worker process returns results as it goes.
 PREPARE_CHUNK = 64
@@ -213,13 +219,15 @@ class Pipeline:
         except (Stopped, SQLAlchemyError):
             raise
         except Exception as exc:  # one seed's surprise must not stop the rest: logged
-            name = seed_name(path, seeds_dir)
+            name = seed_name(path, seeds_dir, resolve=False)
             log.exception("seed.crashed", seed=name)
             error = f"internal error: {type(exc).__name__}: {exc}"
             return ReplayRow(name, Outcome.ERROR, "", error)
 
     def _replay_seed(self, path: Path, seeds_dir: Path) -> ReplayRow:
-        name = seed_name(path, seeds_dir)
+        # A file that cannot be read is reported where it was found (a link, not what
+        # it leads to); one that is read is named by what it is, its identity.
+        name = seed_name(path, seeds_dir, resolve=False)
         seed_log = log.bind(seed=name)
         try:
             document = load_seed(path, seeds_dir)
@@ -232,10 +240,14 @@ class Pipeline:
             self.storage.update_source(source_id, SourceUpdate(self.clock(), error=str(exc)))
             return ReplayRow(name, Outcome.ERROR, "", str(exc))
 
+        name, seed_log = document.name, log.bind(seed=document.name)
         source_id = self.storage.ensure_source("seed", document.source_url, None, self.clock())
-        results = self.store_articles(
-            source_id, document.articles, SourceUpdate(checked_at=self.clock())
-        )
+        results = []
+        for start in range(0, len(document.articles), SEED_BATCH):
+            if start and self.stop.is_set():
+                raise Stopped
+            batch = document.articles[start : start + SEED_BATCH]
+            results += self.store_articles(source_id, batch, SourceUpdate(checked_at=self.clock()))
         status = _overall([result.outcome for result in results])
         title = document.articles[0].title
         if len(document.articles) > 1:

@@ -157,8 +157,16 @@ class Service:
         self._guarded("digest", lambda: self.write_today(unless_written_since=started))
         self._guarded("email", self.retry_email)
 
+    def run_once_until_stopped(self) -> None:
+        """One pass, as ``run --once`` makes it: SIGINT/SIGTERM end it as they end the
+        service, after the item in hand, so it exits 0 with nothing half-written."""
+        self.stop_on_signals()
+        self.run_once()
+        if self.app.stop.is_set():
+            log.info("service.stop_requested", signal=self._signal)
+
     def run_forever(self) -> None:
-        self._install_signal_handlers()
+        self.stop_on_signals()
         self.run_once()
         settings = self.app.settings
         scheduler = BackgroundScheduler(
@@ -209,7 +217,7 @@ class Service:
             except (SQLAlchemyError, OSError) as exc:
                 log.error("service.pass_failed", job=job, error=str(exc))
 
-    def _install_signal_handlers(self) -> None:
+    def stop_on_signals(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:
             # Only set the event: logging here could deadlock on the logger's lock if
             # the signal lands while the main thread is inside a log call.

@@ -27,6 +27,7 @@ class Outcome(enum.StrEnum):
     # Any of them.
     ERROR = "error"
     SKIPPED = "skipped"  # a seed file of a kind that is not read
+    STOPPED = "stopped"  # a stop cut the work short: nothing recorded, done on the next run
 
 
 FEED_OUTCOMES: tuple[Outcome, ...] = (

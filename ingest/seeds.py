@@ -7,7 +7,10 @@ edited file updates its items in place.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,27 +55,65 @@ class SeedDocument:
         return f"seed:{self.name}"
 
 
-def seed_name(path: Path, seeds_dir: Path) -> str:
-    path, seeds_dir = path.resolve(), seeds_dir.resolve()
-    if path.is_relative_to(seeds_dir):
-        return path.relative_to(seeds_dir).as_posix()
-    return path.as_posix()
+def seed_name(path: Path, seeds_dir: Path, *, resolve: bool = True) -> str:
+    """*path* relative to *seeds_dir* (or absolute, outside it): once symlinks are
+    resolved, as a seed's identity; as found (``resolve=False``), to report a file that
+    could not be read where the user will look for it. A name that is not UTF-8 is
+    spelled with backslash escapes (``caf\\xe9.txt``): it must go into logs, tables and
+    the database, which take only text."""
+    place = os.path.realpath if resolve else os.path.abspath
+    real, root = Path(place(path)), Path(place(seeds_dir))
+    name = real.relative_to(root).as_posix() if real.is_relative_to(root) else real.as_posix()
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def find_seeds(seeds_dir: Path) -> Iterator[Path]:
-    """Every file under *seeds_dir*, in a stable order, hidden files and folders left out."""
-    for path in sorted(seeds_dir.rglob("*")):
-        relative = path.relative_to(seeds_dir)
-        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+    """Every file under *seeds_dir*, in a stable order, hidden files and folders left out.
+
+    Symlinked folders are followed. What cannot be walked is yielded too, for
+    :func:`load_seed` to report rather than hide: a folder that cannot be listed, a
+    symlink back to a folder it is in (a loop), a symlink that leads nowhere.
+    """
+    yield from _walk(seeds_dir, frozenset())
+
+
+def _walk(directory: Path, ancestors: frozenset[tuple[int, int]]) -> Iterator[Path]:
+    try:
+        inside = ancestors | {_identity(directory)}
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda entry: os.fsencode(entry.name))
+    except OSError:
+        yield directory
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()  # follows a symlink
+            looped = is_dir and _identity(path) in inside
+        except OSError:
+            is_dir = looped = False
+        if is_dir and not looped:
+            yield from _walk(path, inside)
+        else:
             yield path
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
 
 
 def load_seed(path: Path, seeds_dir: Path) -> SeedDocument:
     """Read and clean one seed file.
 
-    Raises :class:`UnsupportedSeed` for a format feedbrief does not read and
-    :class:`SeedError` for a file that is unreadable, empty, binary or undecodable.
+    Raises :class:`UnsupportedSeed` for a format feedbrief does not read or a file that
+    is not a regular one (a FIFO, a device, a socket), and :class:`SeedError` for a file
+    that is unreadable, empty, binary, undecodable or over the size limit, a folder that
+    cannot be listed, and a symlink loop.
     """
+    _check_kind(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise UnsupportedSeed(f"unsupported file type {suffix or '(none)'!r}")
@@ -87,14 +128,59 @@ def load_seed(path: Path, seeds_dir: Path) -> SeedDocument:
     return SeedDocument(name=name, articles=tuple(articles))
 
 
-def _read_bytes(path: Path) -> bytes:
+def _check_kind(path: Path) -> None:
+    """Refuse what is not a file to read, saying what it is. Only a first look: the
+    file is checked again on the descriptor it is read through."""
     try:
-        size = path.stat().st_size
-        if size > MAX_SEED_BYTES:
-            raise SeedError(f"file is {size} bytes, over the {MAX_SEED_BYTES}-byte limit")
-        data = path.read_bytes()
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SeedError("symlink loop: the link never reaches a file") from exc
+        raise SeedError(f"cannot read file: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(mode):
+        if path.is_symlink() and Path(os.path.realpath(path.parent)).is_relative_to(
+            os.path.realpath(path)
+        ):
+            raise SeedError("symlink loop: the link leads back to a folder it is in")
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as exc:
+            raise SeedError(f"cannot read folder: {exc.strerror or exc}") from exc
+        raise UnsupportedSeed("a folder, not a file")
+    if not stat.S_ISREG(mode):
+        raise UnsupportedSeed(f"not a regular file but {_kind(mode)}")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, at most the size limit. The limit counts what is read, not what
+    ``stat`` says: a device or ``/proc`` file reports size 0 and never ends. The file is
+    opened without blocking (a FIFO swapped in would otherwise wait for a writer) and
+    refused unless the descriptor is a regular file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         raise SeedError(f"cannot read file: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise UnsupportedSeed(f"not a regular file but {_kind(mode)}")
+        try:
+            data = handle.read(MAX_SEED_BYTES + 1)
+        except OSError as exc:
+            raise SeedError(f"cannot read file: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SEED_BYTES:
+        raise SeedError(f"file is over the {MAX_SEED_BYTES}-byte limit")
     if not data.strip():
         raise SeedError("file is empty")
     if b"\x00" in data[:8192]:

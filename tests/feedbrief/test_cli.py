@@ -352,3 +352,41 @@ def test_clean_and_summarise_take_and_check_config(command: list[str], tmp_path:
     assert "digest.sentences" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def _replay_rows(*args: str) -> dict[str, str]:
+    result = runner.invoke(app, ["replay", *args], catch_exceptions=False, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
+
+
+@pytest.mark.timeout(120)
+def test_replay_by_name_reports_odd_files_and_processes_the_ones_after(
+    env: dict[str, str],
+) -> None:
+    seeds = Path(env["FEEDBRIEF_SEEDS_DIR"])
+    (seeds / "loop.txt").symlink_to(seeds / "loop.txt")
+    os.mkfifo(seeds / "pipe.txt")
+    (seeds / "zero.txt").symlink_to("/dev/zero")
+    odd_name = seeds / os.fsdecode(b"caf\xe9.txt")
+    shutil.copy(SEED, odd_name)
+    names = ["loop.txt", "pipe.txt", "zero.txt", odd_name.name, SEED.name]
+    rows = _replay_rows(*(str(seeds / name) for name in names))
+    assert "error" in rows["loop.txt"] and "symlink loop" in rows["loop.txt"]
+    assert "skipped" in rows["pipe.txt"] and "FIFO" in rows["pipe.txt"]
+    assert "skipped" in rows["zero.txt"] and "device" in rows["zero.txt"]
+    assert "new" in rows["caf\\xe9.txt"]
+    assert "new" in rows[SEED.name]
+    assert {row["source"] for row in export()} == {"seed:caf\\xe9.txt", f"seed:{SEED.name}"}
+
+
+def test_a_scan_reports_loops_and_reads_the_rest(env: dict[str, str]) -> None:
+    seeds = Path(env["FEEDBRIEF_SEEDS_DIR"])
+    (seeds / "sub").mkdir()
+    (seeds / "sub" / "up").symlink_to(seeds)
+    (seeds / "loop.txt").symlink_to(seeds / "loop.txt")
+    rows = _replay_rows()
+    assert "error" in rows["sub/up"] and "leads back" in rows["sub/up"]
+    assert "error" in rows["loop.txt"] and "symlink loop" in rows["loop.txt"]
+    assert "new" in rows[SEED.name]

@@ -12,9 +12,12 @@ import json
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -387,3 +390,105 @@ def _wait_for_url(process: subprocess.Popen[str]) -> str:
         if '"server.started"' in line:
             return str(json.loads(line)["url"])
     raise AssertionError("serve exited before listening:\n" + "".join(lines))
+
+
+CLIENTS = 200
+REQUEST = b"GET /2026-11-25.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+
+def test_two_hundred_clients_arriving_at_once_are_all_answered(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """Every client connects while the server is not yet accepting (as when a burst
+    outruns the accept loop): the listen backlog holds all of them, and each is then
+    answered. How long they wait is measured by ``bench.serve_bench``."""
+    digest_dir = tmp_path / "digests"
+    write_digests(digest_dir)
+    storage = Storage.open(sqlite_url)
+    server = server_for(digest_dir, storage, scrape_registry(tmp_path / "m", storage), port=0)
+    host, port = server.server_address[:2]
+    sockets = []
+    try:
+        for _ in range(CLIENTS):
+            # A backlog too short leaves the handshake unanswered: connect times out.
+            sockets.append(socket.create_connection((host, port), timeout=10))
+        for connection in sockets:
+            connection.sendall(REQUEST)
+        thread = start(server)
+        statuses = []
+        for connection in sockets:
+            with connection.makefile("rb") as reply:
+                statuses.append(reply.readline().split()[1])
+        stop(server, thread)
+    finally:
+        for connection in sockets:
+            connection.close()
+        server.server_close()
+        storage.close()
+    assert statuses == [b"200"] * CLIENTS
+
+
+def test_a_client_hanging_up_mid_response_is_one_json_log_line(tmp_path: Path) -> None:
+    digest_dir = tmp_path / "digests"
+    write_digests(digest_dir)
+    # Far more than the socket buffers hold, so the server is still writing at the hang-up.
+    (digest_dir / "2026-11-26.html").write_bytes(b"<p>news</p>\n" * 3_000_000)
+    process, lines, url = _start_serve(tmp_path, digest_dir)
+    try:
+        host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+        connection = socket.create_connection((host, int(port)), timeout=10)
+        connection.sendall(b"GET /2026-11-26.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert connection.recv(1024).startswith(b"HTTP/1.1 200")
+        # Close with a reset, as a browser tab or a killed client does.
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+        _wait_for_line(lines, "request.client_disconnected")
+        assert httpx.get(f"{url}2026-11-25.html", timeout=10).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    _wait_for_line(lines, "server.stopped")
+    assert all(line.startswith("{") for line in lines if line.strip()), "".join(lines)
+    events = [json.loads(line) for line in lines if line.strip()]
+    (hang_up,) = [e for e in events if e["event"] == "request.client_disconnected"]
+    assert hang_up["path"] == "/2026-11-26.html"
+    assert not [e for e in events if e["level"] == "error"]
+
+
+def _start_serve(tmp_path: Path, digest_dir: Path) -> tuple[subprocess.Popen[str], list[str], str]:
+    """``feedbrief serve`` on a free port; its stderr lines collected as they come."""
+    env = {
+        **os.environ,
+        "FEEDBRIEF_CONFIG": str(REPO / "config" / "feedbrief.toml"),
+        "FEEDBRIEF_DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'feedbrief.db'}",
+        "FEEDBRIEF_DIGEST_DIR": str(digest_dir),
+        "FEEDBRIEF_SEEDS_DIR": str(tmp_path / "seeds"),
+    }
+    command = [sys.executable, "-m", "feedbrief", "serve", "--port", "0"]
+    command += ["--metrics-dir", str(tmp_path / "metrics")]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stderr is not None
+        lines.extend(process.stderr)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    line = _wait_for_line(lines, "server.started")
+    return process, lines, str(json.loads(line)["url"])
+
+
+def _wait_for_line(lines: list[str], event: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for line in list(lines):
+            if f'"{event}"' in line:
+                return line
+        time.sleep(0.05)
+    raise AssertionError(f"no {event} within {seconds:g} s:\n" + "".join(lines))
