@@ -29,7 +29,9 @@ def _tally(name: str) -> Tally:
     result = Tally()
     for article in articles:
         noisy = noisy_article(article, articles, random.Random(article.id))
-        result.add(noisy, clean_paragraphs(noisy.paragraphs))
+        cleaned = clean_paragraphs(noisy.paragraphs)
+        assert clean_paragraphs(cleaned) == cleaned, f"{article.id}: cleaning again changes it"
+        result.add(noisy, cleaned)
     return result
 
 
