@@ -43,6 +43,7 @@ __all__ = [
     "format_table",
     "load_articles",
     "main",
+    "peer_summariser",
     "run_benchmark",
     "run_peer",
     "score",
@@ -127,6 +128,11 @@ def run_benchmark(
 
 def run_peer(articles: Sequence[BenchArticle], length: Length) -> BenchResult:
     """sumy's LexRank with pysbd sentence splitting, as the project used to run it."""
+    return _measure(PEER_NAME, articles, peer_summariser(length))
+
+
+def peer_summariser(length: Length) -> Callable[[BenchArticle], list[str]]:
+    """The speed peer as a function of one article: sumy's LexRank fed by pysbd."""
 
     class PysbdTokenizer:
         language = "english"
@@ -155,7 +161,7 @@ def run_peer(articles: Sequence[BenchArticle], length: Length) -> BenchResult:
         count = length.sentence_budget(total) or max(1, total // 3)
         return [str(s) for s in summariser(document, count)]
 
-    return _measure(PEER_NAME, articles, summarise)
+    return summarise
 
 
 def _measure(

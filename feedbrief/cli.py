@@ -18,6 +18,7 @@ from rich.table import Table
 
 from digest.atomicfile import write_atomic
 from feedbrief.app import App
+from feedbrief.batch import Document, summarise_documents
 from feedbrief.cli_common import (
     ConfigOption,
     LogLevel,
@@ -31,6 +32,7 @@ from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.delivery import DeliveryOutcome
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
+from feedbrief.processes import WorkerDied, default_processes
 from feedbrief.relink import relink_database
 from feedbrief.runlock import RunLocked, run_lock
 from feedbrief.service import Service
@@ -202,14 +204,15 @@ def summarise(
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Clean a document and print its summary, one sentence per line, in article order."""
-    # Summarising reads no setting; the configuration is checked as by every command.
-    check_config(config, log_level)
+    # Batch mode reads feeds.processes; the configuration is checked as by every command.
+    settings = check_config(config, log_level)
     length = _length(sentences, ratio, words)
     algorithm = _algorithm(algorithm)
     if jsonl is not None:
         if out_path is None or path is not None:
             raise typer.BadParameter("batch mode takes --jsonl IN --out OUT and no PATH")
-        _summarise_batch(jsonl, out_path, length, algorithm)
+        processes = settings.feeds.processes or default_processes()
+        _summarise_batch(jsonl, out_path, length, algorithm, processes)
         return
     if path is None:
         raise typer.BadParameter("give a PATH, - for standard input, or --jsonl IN --out OUT")
@@ -234,8 +237,10 @@ def _documents(path: str) -> Iterator[tuple[str, str, str | None]]:
         yield article.title, article.text, article.language
 
 
-def _summarise_batch(source: Path, target: Path, length: Length, algorithm: str) -> None:
-    lines = []
+def _summarise_batch(
+    source: Path, target: Path, length: Length, algorithm: str, processes: int
+) -> None:
+    idents, documents = [], []
     with source.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -246,11 +251,20 @@ def _summarise_batch(source: Path, target: Path, length: Length, algorithm: str)
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 err.print(f"{source}:{number}: not a {{id, text}} object: {exc}", markup=False)
                 raise typer.Exit(1) from exc
-            summary = summarise_text(
-                text, length=length, algorithm=algorithm, title=record.get("title")
-            )
-            lines.append(json.dumps({"id": ident, "summary": summary}, ensure_ascii=False))
-    write_atomic(target, "".join(line + "\n" for line in lines))
+            idents.append(ident)
+            documents.append(Document(text, record.get("title")))
+    try:
+        summaries = summarise_documents(
+            documents, length=length, algorithm=algorithm, processes=processes
+        )
+    except WorkerDied as exc:
+        err.print(f"{source}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from exc
+    lines = (
+        json.dumps({"id": ident, "summary": summary}, ensure_ascii=False) + "\n"
+        for ident, summary in zip(idents, summaries, strict=True)
+    )
+    write_atomic(target, "".join(lines))
 
 
 @app.command()

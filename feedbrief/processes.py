@@ -26,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.context import BaseContext
@@ -39,6 +39,7 @@ log = structlog.get_logger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+A = TypeVar("A")
 
 # How often a worker process checks that the process that forked it is still alive.
 ORPHAN_CHECK_SECONDS = 0.5
@@ -46,6 +47,9 @@ ORPHAN_CHECK_SECONDS = 0.5
 # until it has passed: input that kills every worker must not make the service spend its
 # time starting interpreters.
 REPLACE_AT_MOST_EVERY_SECONDS = 60.0
+# Offload.map: chunks of work per process, and the most items sent in one chunk.
+CHUNKS_PER_PROCESS = 4
+MAX_CHUNK = 64
 # What a replacement fork server imports once for all its workers.
 _PRELOAD = ["feedbrief.pipeline"]
 
@@ -90,6 +94,25 @@ class Offload:
             return function(*args, **kwargs)
         try:
             return pool.submit(function, *args, **kwargs).result()
+        except BrokenProcessPool as exc:
+            self._broken(pool)
+            raise WorkerDied(f"a worker process died while handling this input: {exc}") from exc
+
+    def map(self, function: Callable[[A], T], items: Sequence[A]) -> list[T]:
+        """``[function(item) for item in items]``, spread over the pool's processes in
+        chunks, results in input order; in place when there is no pool.
+
+        If a worker dies, the whole call fails with ``WorkerDied`` (the pool is replaced
+        as for :meth:`call`).
+        """
+        pool = self._pool
+        if pool is None:
+            return [function(item) for item in items]
+        # A few chunks per process: fewer round trips than one item at a time, and a
+        # process that finishes early still finds work while the others end theirs.
+        chunksize = max(1, min(MAX_CHUNK, len(items) // (CHUNKS_PER_PROCESS * self._processes)))
+        try:
+            return list(pool.map(function, items, chunksize=chunksize))
         except BrokenProcessPool as exc:
             self._broken(pool)
             raise WorkerDied(f"a worker process died while handling this input: {exc}") from exc

@@ -261,6 +261,8 @@ _TWIN_MIN_TOKENS = 4
 _NEAR_TWIN_MIN_TOKENS = 8
 _REPEAT_MIN_WORDS = 4  # short lines (section headings, "no-op") legitimately recur
 _COMMON_LETTERS = "etaoinsrhldcu"
+_CLOSERS = "'\"’”»)]"
+_ENDS_A_SENTENCE = re.compile(r"[.!?…。！？][" + re.escape(_CLOSERS) + r"]*$")
 
 
 def _is_subsequence(shorter: Sequence[str], longer: Sequence[str]) -> bool:
@@ -352,16 +354,24 @@ def _are_twins(first: _Compared, second: _Compared) -> bool:
     return _is_subsequence(shorter.tokens, longer.tokens)
 
 
+def _ends_a_sentence(paragraph: str) -> bool:
+    return _ENDS_A_SENTENCE.search(paragraph) is not None
+
+
 def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
-    """Drop both paragraphs of each adjacent near-identical pair, and later verbatim repeats.
+    """Drop both paragraphs of each adjacent near-identical caption pair, one of each
+    adjacent pair of body paragraphs, and later verbatim repeats.
 
     Captions come in twins (one per image rendition, often differing only in quote style),
-    so both go; a pull quote repeats an earlier body paragraph, so only the copy goes. The
-    output is kept as a stack: when a twin pair is removed, the paragraphs on either side
-    become neighbours and are compared in turn, so no twin pair survives into the output;
-    a paragraph met again right after such a pair is a repeat, though, not a twin (a pull
-    quote set below a picture), so the first copy stays. Repeats are found through a set
-    of folded forms, so the whole pass is linear.
+    so both go. A caption ends without a full stop; a twin that ends a sentence is body
+    text printed twice (a doubled block, a pull quote set right below its paragraph), so
+    the first copy that ends a sentence stays. A pull quote further on repeats an earlier
+    body paragraph, so only the copy goes. The output is kept as a stack: when a twin pair
+    is removed, the paragraphs on either side become neighbours and are compared in turn,
+    so no twin pair survives into the output; a paragraph met again right after such a
+    pair is a repeat, though, not a twin (a pull quote set below a picture), so the first
+    copy stays. Repeats are found through a set of folded forms, so the whole pass is
+    linear.
     """
     kept: list[_Compared] = []
     seen: set[str] = set()
@@ -372,8 +382,14 @@ def _drop_twins_and_repeats(paragraphs: Sequence[str]) -> list[str]:
         if kept and exposed and kept[-1].form == current.form:
             continue
         if kept and _are_twins(kept[-1], current):
-            kept.pop()
-            exposed = True
+            previous = kept.pop()
+            if _ends_a_sentence(previous.paragraph):
+                kept.append(previous)
+            elif _ends_a_sentence(current.paragraph):
+                kept.append(current)
+                exposed = False
+            else:
+                exposed = True
         elif repeatable and current.form in seen:
             continue
         else:
@@ -414,12 +430,13 @@ _RELATED_HEADING = re.compile(
 )
 _HEADING_MAX_WORDS = 8
 _MIN_UNNAMED_BLOCK = 3
+_MAX_UNCUT_TEASERS = 2  # in an unnamed block: a headline, and a standfirst not cut short
 _HEADING_MAX_CHARS = 60
 _HEADLINE_MAX_WORDS = 30
 _TEASER_MAX_WORDS = 60
 _TEASER_MAX_SENTENCES = 2
-_CLOSERS = "'\"’”»)]"
-_SENTENCE_END = re.compile(r"[.!?…。！？][" + re.escape(_CLOSERS) + r"]*(?:\s|$)")
+# A full stop after a space is a scraped ellipsis (". . ."), not the end of a sentence.
+_SENTENCE_END = re.compile(r"(?<!\s)[.!?…。！？][" + re.escape(_CLOSERS) + r"]*(?:\s|$)")
 _TERMINAL_PUNCTUATION = re.compile(r"[.!?…,;。！？，；][" + re.escape(_CLOSERS) + r"]*$")
 _TRUNCATED = re.compile(r"(?:…|\.\.\.)[" + re.escape(_CLOSERS) + r"]*$")
 
@@ -436,11 +453,12 @@ def _is_headline(paragraph: str) -> bool:
 
 
 def _is_teaser(paragraph: str) -> bool:
-    """Short enough to be a headline or a one- or two-sentence standfirst."""
-    return (
-        not _has_more_words(paragraph, _TEASER_MAX_WORDS)
-        and len(_SENTENCE_END.findall(paragraph)) <= _TEASER_MAX_SENTENCES
-    )
+    """Short enough to be a headline or a one- or two-sentence standfirst (the ellipsis
+    that cuts one short ends no sentence of its own)."""
+    if _has_more_words(paragraph, _TEASER_MAX_WORDS):
+        return False
+    sentences = _SENTENCE_END.findall(_TRUNCATED.sub("", paragraph))
+    return len(sentences) <= _TEASER_MAX_SENTENCES
 
 
 def _is_heading(paragraph: str) -> bool:
@@ -464,8 +482,10 @@ def _related_block_start(paragraphs: Sequence[str]) -> int | None:
     (headline or cut short). A heading from the usual vocabulary ("You May Also Like",
     "More from …") needs nothing more. Any other short heading-like line needs a headline
     right after it and three or more lines in all, at least one in three (and two) cut
-    short: without the ellipses a list of headlines cannot be told from a list that ends
-    the body (fixtures, award winners, release notes).
+    short, never three lines in a row that are not, and the first teaser (a headline and
+    its standfirst, or a headline alone) cut short: without the ellipses a list of
+    headlines cannot be told from a list that ends the body (fixtures, award winners,
+    release notes, a cast), and the last line of such a list is a heading-like line too.
     """
     n = len(paragraphs)
     # Walk back over teasers while no two standfirsts that are neither headline nor cut
@@ -483,6 +503,14 @@ def _related_block_start(paragraphs: Sequence[str]) -> int | None:
         start -= 1
         truncated[start] = truncated[start + 1] + cut_short
         clear[start] = clear[start + 1] + is_clear
+    # The longest run of lines not cut short from each line on: teasers under an unnamed
+    # heading show an ellipsis every line or two, while a list that ends the body (a cast,
+    # nominees, fixtures) shows none, so a heading above it does not open a block there.
+    uncut_run = [0] * (n + 1)
+    longest_uncut = [0] * (n + 1)
+    for i in range(n - 1, start - 1, -1):
+        uncut_run[i] = 0 if _is_truncated(paragraphs[i]) else uncut_run[i + 1] + 1
+        longest_uncut[i] = max(uncut_run[i], longest_uncut[i + 1])
     candidates = [
         i
         for i in range(start, n - 1)
@@ -497,6 +525,8 @@ def _related_block_start(paragraphs: Sequence[str]) -> int | None:
         and clear[i + 1] > clear[i + 2]  # the block opens with a headline, not body text
         and truncated[i + 1] >= 2
         and 3 * truncated[i + 1] >= n - i - 1
+        and longest_uncut[i + 1] <= _MAX_UNCUT_TEASERS
+        and uncut_run[i + 1] < _MAX_UNCUT_TEASERS  # its first teaser is cut short
     )
     # A named heading wins over an earlier unnamed one: "Advertisement" above the last
     # paragraph is a short line too, but what follows it is still the article.

@@ -207,6 +207,25 @@ def test_short_lines_next_to_their_double_are_kept() -> None:
     assert clean_paragraphs(paragraphs) == paragraphs
 
 
+# --- body paragraphs printed twice -----------------------------------------------------------
+
+
+def test_a_body_paragraph_printed_twice_in_a_row_is_kept_once() -> None:
+    assert clean_paragraphs([BODY_A, BODY_B, BODY_B, BODY_C]) == [BODY_A, BODY_B, BODY_C]
+
+
+def test_a_doubled_block_in_another_quote_style_keeps_the_first_copy() -> None:
+    quote = "“We will not let this city go bankrupt,” the mayor told the meeting."
+    straight = '"We will not let this city go bankrupt," the mayor told the meeting.'
+    assert clean_paragraphs([BODY_A, quote, straight, BODY_B]) == [BODY_A, quote, BODY_B]
+
+
+def test_a_caption_repeating_the_sentence_beside_it_leaves_the_sentence() -> None:
+    caption = BODY_B.rstrip(".")
+    assert clean_paragraphs([BODY_A, BODY_B, caption, BODY_C]) == [BODY_A, BODY_B, BODY_C]
+    assert clean_paragraphs([BODY_A, caption, BODY_B, BODY_C]) == [BODY_A, BODY_B, BODY_C]
+
+
 # --- repeats (pull quotes) -------------------------------------------------------------------
 
 
@@ -284,6 +303,50 @@ def test_a_closing_list_in_the_body_is_not_a_related_block() -> None:
     ]
     paragraphs = [*ARTICLE, *fixtures]
     assert clean_paragraphs(paragraphs) == paragraphs
+
+
+CAST = [
+    "Little Britain (BBC Three)",
+    "The Catherine Tate Show (BBC Two)",
+    "Nighty Night (BBC Three)",
+    "My Family (BBC One)",
+]
+UNNAMED_BLOCK = [
+    "Around the newsroom",
+    "Storm Ciarán batters the south coast",
+    "Thousands of homes were left without power as winds of up to…",
+    "Rail strike called off at the last minute",
+    "Unions and operators reached a deal late on Sunday, after…",
+]
+
+
+def test_a_list_of_short_lines_inside_the_body_is_kept() -> None:
+    paragraphs = [BODY_A, "The comedy nominees are:", *CAST, BODY_B, BODY_C]
+    assert clean_paragraphs(paragraphs) == paragraphs
+    paragraphs = [BODY_A, "Comedy", *CAST, BODY_B]
+    assert clean_paragraphs(paragraphs) == paragraphs
+
+
+def test_a_list_ending_the_body_is_kept_before_a_teaser_block() -> None:
+    body = [*ARTICLE, "Comedy", *CAST]
+    assert clean_paragraphs([*body, *UNNAMED_BLOCK]) == body
+    assert clean_paragraphs([*body, "Advertisement", *UNNAMED_BLOCK[1:]]) == body
+    assert clean_paragraphs([*body, "You May Also Like", *UNNAMED_BLOCK[1:]]) == body
+
+
+def test_short_lines_after_a_teaser_heading_at_the_end_are_dropped() -> None:
+    assert clean_paragraphs([*ARTICLE, "You May Also Like", *CAST]) == ARTICLE
+
+
+def test_a_standfirst_of_two_sentences_cut_short_is_a_teaser() -> None:
+    block = [
+        "You May Also Like",
+        "Dog owners dress their dogs as the Pope",
+        "PRAISE be! This gives a whole new meaning. To the term dog…",
+        "Hay fever warning",
+        "Sufferers were cautioned today. Do not buy. Injections from private…",
+    ]
+    assert clean_paragraphs([*ARTICLE, *block]) == ARTICLE
 
 
 def test_a_promo_box_inside_the_article_does_not_cut_the_rest() -> None:

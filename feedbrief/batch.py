@@ -1,0 +1,60 @@
+"""Summarising a batch of documents on every core: ``feedbrief summarise --jsonl``.
+
+Each document is cleaned as a seed's text is (paragraphs on blank lines, then
+:func:`ingest.clean.clean_paragraphs`) and summarised; the documents are spread over
+worker processes (``feeds.processes``) and the summaries come back in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from feedbrief.processes import Offload
+from ingest.clean import clean_paragraphs, clean_title, split_paragraphs
+from summarise.summarisers import Length, summarise_text
+
+__all__ = ["Document", "summarise_document", "summarise_documents"]
+
+# A pool is forked only when each process gets at least this many documents: forking
+# and starting a worker costs about as much as summarising a few dozen articles.
+MIN_DOCUMENTS_PER_PROCESS = 32
+
+_WARM_UP = (
+    "The city council approved the new bridge on Tuesday after a long debate. "
+    "Work will start in the spring, officials said, and should take two years.\n\n"
+    "Residents had asked for a crossing for cyclists and walkers for a decade. "
+    "The old bridge will stay open to traffic while the new one is built."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    text: str
+    title: str | None = None
+
+
+def summarise_document(document: Document, *, length: Length, algorithm: str) -> list[str]:
+    """The summary of one document's cleaned text."""
+    body = "\n\n".join(clean_paragraphs(split_paragraphs(document.text)))
+    title = clean_title(document.title) if document.title else None
+    return summarise_text(body, length=length, algorithm=algorithm, title=title)
+
+
+def summarise_documents(
+    documents: Sequence[Document], *, length: Length, algorithm: str, processes: int
+) -> list[list[str]]:
+    """Every document's summary, in order, over at most ``processes`` processes.
+
+    Raises :class:`feedbrief.processes.WorkerDied` if a worker process dies.
+    """
+    processes = max(1, min(processes, len(documents) // MIN_DOCUMENTS_PER_PROCESS))
+    work = partial(summarise_document, length=length, algorithm=algorithm)
+    # What the first summary loads (stemmer, stop words, weights) is loaded before the
+    # pool is forked, once for every worker.
+    offload = Offload(processes, before_fork=partial(work, Document(_WARM_UP)))
+    try:
+        return offload.map(work, documents)
+    finally:
+        offload.close()
