@@ -21,7 +21,9 @@ from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
 from feedbrief.runlock import RunLocked, run_lock
 from feedbrief.service import Service
+from feedbrief.settings import MAX_RETENTION_DAYS
 from ingest.clean import clean_paragraphs, format_article, split_paragraphs
+from ingest.dates import EARLIEST, LATEST
 from ingest.outcome import Outcome
 from ingest.seeds import SeedError, load_seed
 from storage import StoredItem
@@ -92,7 +94,15 @@ def run(
                 setup_metrics(application.settings.metrics.dir)
                 service = Service(application)
                 if once:
-                    service.run_once()
+                    failed = service.run_once()
+                    if failed:
+                        # A feed's or a seed's failure is its own; a job's is the run's.
+                        err.print(
+                            f"run --once: failed: {', '.join(failed)} (see the log)",
+                            markup=False,
+                            highlight=False,
+                        )
+                        raise typer.Exit(1)
                 else:
                     service.run_forever()
         except RunLocked as exc:
@@ -248,16 +258,24 @@ def digest(
 ) -> None:
     """Write the digest of one day as Markdown, HTML and JSON (and refresh feed.xml)."""
     with open_app(config, log_level) as application:
-        target = _parse_date(day) if day else application.today()
+        target = _parse_date(day, "'--date'") if day else application.today()
         for written in application.digests.write(target):
             out.print(str(written), markup=False, highlight=False)
 
 
-def _parse_date(value: str) -> date:
+def _parse_date(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-25") from exc
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2026-11-25", param_hint=option
+        ) from exc
+    # The dates ingest keeps (ingest.dates): no item is dated outside them.
+    if not EARLIEST.year <= day.year <= LATEST.year:
+        raise typer.BadParameter(
+            f"{value!r} is not between {EARLIEST.year} and {LATEST.year}", param_hint=option
+        )
+    return day
 
 
 @app.command()
@@ -276,7 +294,9 @@ def export(
     with open_app(config, log_level) as application:
         start = None
         if since:
-            start = datetime.combine(_parse_date(since), time(0), application.settings.digest.tz)
+            start = datetime.combine(
+                _parse_date(since, "'--since'"), time(0), application.settings.digest.tz
+            )
         lines = (export_line(item) + "\n" for item in application.storage.iter_items(start))
         if out_path is None:
             sys.stdout.writelines(lines)
@@ -310,7 +330,10 @@ def export_line(item: StoredItem) -> str:
 @app.command()
 def prune(
     days: Annotated[
-        int | None, typer.Option(min=1, help="Keep this many days (default: retention_days).")
+        int | None,
+        typer.Option(
+            min=1, max=MAX_RETENTION_DAYS, help="Keep this many days (default: retention_days)."
+        ),
     ] = None,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",

@@ -54,7 +54,7 @@ def _interval(value: str | None) -> int | None:
     try:
         return int(parse_duration(value))
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        raise typer.BadParameter(str(exc), param_hint="'--interval'") from exc
 
 
 @feeds_app.command("add")
