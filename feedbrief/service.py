@@ -18,7 +18,6 @@ from types import FrameType
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief.app import App
 from ingest.outcome import Outcome
@@ -94,14 +93,19 @@ class Service:
         if self.app.storage.dialect == "sqlite":
             self.app.storage.release_leases()
 
-    def run_once(self) -> None:
+    def run_once(self) -> list[str]:
+        """One pass of every job; the jobs that failed as a whole (a feed's or a seed's
+        failure is that feed's or seed's, not its job's)."""
         started = self.app.now()
-        self._guarded("leases", self.release_stale_leases)
-        self._guarded("heartbeat", self.heartbeat)
-        self._guarded("subscriptions", self.app.sync_subscriptions)
-        self._guarded("seeds", self.scan_seeds)
-        self._guarded("feeds", self.refresh_feeds)
-        self._guarded("digest", lambda: self.write_today(unless_written_since=started))
+        jobs: dict[str, Callable[[], None]] = {
+            "leases": self.release_stale_leases,
+            "heartbeat": self.heartbeat,
+            "subscriptions": self.app.sync_subscriptions,
+            "seeds": self.scan_seeds,
+            "feeds": self.refresh_feeds,
+            "digest": lambda: self.write_today(unless_written_since=started),
+        }
+        return [job for job, work in jobs.items() if not self._guarded(job, work)]
 
     def run_forever(self) -> None:
         self._install_signal_handlers()
@@ -142,17 +146,23 @@ class Service:
         scheduler.shutdown(wait=True)
         log.info("service.stopped")
 
-    def _guarded(self, job: str, work: Callable[[], None]) -> None:
-        """Run one pass; a database failure is logged and retried on the next tick
-        instead of killing a service that is meant to run unattended. Passes take turns;
-        the heartbeat does not wait for them, so a long ingest still looks alive."""
+    def _guarded(self, job: str, work: Callable[[], None]) -> bool:
+        """Run one pass; False if it failed. Whatever it raised (a database down, a full
+        disk, a surprise) is logged and the job retried on the next tick, instead of
+        killing a service that is meant to run unattended: one line, the traceback at
+        debug level. Passes take turns; the heartbeat does not wait for them, so a long
+        ingest still looks alive."""
         if self.app.stop.is_set():
-            return
+            return True
         with contextlib.nullcontext() if job == "heartbeat" else self._lock:
             try:
                 work()
-            except (SQLAlchemyError, OSError) as exc:
-                log.error("service.pass_failed", job=job, error=str(exc))
+            except Exception as exc:  # a pass must never end the service
+                error = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                log.error("service.pass_failed", job=job, error=f"{type(exc).__name__}: {error}")
+                log.debug("service.pass_failed", job=job, exc_info=True)
+                return False
+        return True
 
     def _install_signal_handlers(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:
