@@ -92,16 +92,16 @@ def run(
         try:
             with run_lock(application.settings.database.url):
                 setup_metrics(application.settings.metrics.dir)
+                # What no pass could work without stops the start, in one line.
+                application.check_directories()
+                application.storage.ping()
                 service = Service(application)
                 if once:
                     failed = service.run_once()
                     if failed:
                         # A feed's or a seed's failure is its own; a job's is the run's.
-                        err.print(
-                            f"run --once: failed: {', '.join(failed)} (see the log)",
-                            markup=False,
-                            highlight=False,
-                        )
+                        why = "; ".join(f"{job}: {reason}" for job, reason in failed.items())
+                        err.print(f"run --once failed: {why}", markup=False, highlight=False)
                         raise typer.Exit(1)
                 else:
                     service.run_forever()

@@ -180,7 +180,8 @@ def refresh(
 
 
 def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
-    """One row per feed, and a summary line. Always exits 0: it is a report."""
+    """One row per feed, and a summary line. Exits 0 whatever the feeds' state: it is a
+    report; 1, with one line saying why, only when the database cannot be read."""
     with open_app(config, log_level) as application:
         feeds = application.storage.sources("feed")
         now = application.now()

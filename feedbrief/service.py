@@ -20,6 +20,7 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from feedbrief.app import App
+from feedbrief.operator_errors import describe
 from ingest.outcome import Outcome
 
 log = structlog.get_logger(__name__)
@@ -33,6 +34,7 @@ class Service:
         self.app = app
         self._lock = threading.Lock()  # one pass at a time, whatever the scheduler does
         self._signal: str | None = None
+        self._seeds_missing_reported = False
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def heartbeat(self) -> None:
@@ -40,6 +42,13 @@ class Service:
         self.app.storage.record_tick(self.worker, self.app.now())
 
     def scan_seeds(self) -> None:
+        if not self.app.seeds_dir.is_dir():
+            # Reported, not failed: a service may read feeds only. Once, not every scan.
+            if not self._seeds_missing_reported:
+                log.warning("seeds.dir_missing", dir=str(self.app.seeds_dir))
+                self._seeds_missing_reported = True
+            return
+        self._seeds_missing_reported = False
         rows = self.app.replay(unchanged=False)
         changed = [row for row in rows if row.status in (Outcome.NEW, Outcome.UPDATED)]
         if changed:
@@ -93,9 +102,9 @@ class Service:
         if self.app.storage.dialect == "sqlite":
             self.app.storage.release_leases()
 
-    def run_once(self) -> list[str]:
-        """One pass of every job; the jobs that failed as a whole (a feed's or a seed's
-        failure is that feed's or seed's, not its job's)."""
+    def run_once(self) -> dict[str, str]:
+        """One pass of every job; the jobs that failed as a whole, with why (a feed's or
+        a seed's failure is that feed's or seed's, not its job's)."""
         started = self.app.now()
         jobs: dict[str, Callable[[], None]] = {
             "leases": self.release_stale_leases,
@@ -105,7 +114,12 @@ class Service:
             "feeds": self.refresh_feeds,
             "digest": lambda: self.write_today(unless_written_since=started),
         }
-        return [job for job, work in jobs.items() if not self._guarded(job, work)]
+        failed: dict[str, str] = {}
+        for job, work in jobs.items():
+            reason = self._guarded(job, work)
+            if reason is not None:
+                failed[job] = reason
+        return failed
 
     def run_forever(self) -> None:
         self._install_signal_handlers()
@@ -146,23 +160,23 @@ class Service:
         scheduler.shutdown(wait=True)
         log.info("service.stopped")
 
-    def _guarded(self, job: str, work: Callable[[], None]) -> bool:
-        """Run one pass; False if it failed. Whatever it raised (a database down, a full
-        disk, a surprise) is logged and the job retried on the next tick, instead of
-        killing a service that is meant to run unattended: one line, the traceback at
-        debug level. Passes take turns; the heartbeat does not wait for them, so a long
-        ingest still looks alive."""
+    def _guarded(self, job: str, work: Callable[[], None]) -> str | None:
+        """Run one pass; None if it went through, else why it failed. Whatever it raised
+        (a database down, a full disk, a surprise) is logged and the job retried on the
+        next tick, instead of killing a service that is meant to run unattended: one
+        line, the traceback at debug level. Passes take turns; the heartbeat does not
+        wait for them, so a long ingest still looks alive."""
         if self.app.stop.is_set():
-            return True
+            return None
         with contextlib.nullcontext() if job == "heartbeat" else self._lock:
             try:
                 work()
             except Exception as exc:  # a pass must never end the service
-                error = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                log.error("service.pass_failed", job=job, error=f"{type(exc).__name__}: {error}")
+                error = describe(exc, self.app.settings.database.url)
+                log.error("service.pass_failed", job=job, error=error)
                 log.debug("service.pass_failed", job=job, exc_info=True)
-                return False
-        return True
+                return error
+        return None
 
     def _install_signal_handlers(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:
