@@ -4,6 +4,7 @@ the thing, exits non-zero, and shows no traceback."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -198,3 +199,18 @@ def test_run_once_exits_1_when_a_job_fails_for_a_reason_not_one_feeds(
     last = done.stderr.splitlines()[-1]
     assert last.startswith("run --once failed: ")
     assert "feed.xml" in last
+
+
+def test_the_traceback_goes_to_the_log_as_json_at_debug_level(
+    place: dict[str, str], tmp_path: Path
+) -> None:
+    url = corrupted(tmp_path)
+    done = feedbrief(place, "status", "--log-level", "DEBUG", FEEDBRIEF_DATABASE_URL=url)
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[-1] == f"database {url}: file is not a database"
+    logged = [json.loads(line) for line in lines[:-1] if line.startswith("{")]
+    assert len(logged) == len(lines) - 1, "every other line is a JSON log line"
+    [failed] = [event for event in logged if event["event"] == "command.failed"]
+    assert failed["level"] == "debug"
+    assert "Traceback" in failed["exception"] and "file is not a database" in failed["exception"]
