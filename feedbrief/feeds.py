@@ -140,9 +140,11 @@ class FeedUpdater:
             return list(pool.map(self.refresh, feeds))
 
     def refresh(self, feed: SourceState) -> RefreshResult:
-        """Refresh one feed; whatever goes wrong is recorded on this feed alone."""
+        """Refresh one feed; whatever goes wrong is recorded on this feed alone. Every
+        line logged meanwhile names the feed (a date dropped from a header as well)."""
         try:
-            return self._refresh(feed)
+            with structlog.contextvars.bound_contextvars(feed=feed.url):
+                return self._refresh(feed)
         except Exception as exc:  # one feed's surprise must not end the pass: logged, recorded
             error = f"internal error: {type(exc).__name__}: {exc}"[:500]
             log.error("feed.refresh_crashed", feed=feed.url, error=error)
