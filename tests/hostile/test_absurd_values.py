@@ -177,7 +177,12 @@ def test_year_9999_items_east_of_utc_then_run_once_writes_the_digest(
 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
-    assert "date.dropped_out_of_range" in done.stderr
+    dropped = [
+        json.loads(line) for line in done.stderr.splitlines() if "date.dropped_out_of_range" in line
+    ]
+    assert len(dropped) == 3 and all(
+        event["feed"] == server.url(VICTIM) and event["level"] == "warning" for event in dropped
+    ), done.stderr[-3000:]
     pages = list((tmp_path / "digests").glob("????-??-??.html"))
     assert pages, "no digest written"
     assert "Story future-0" in pages[0].read_text(encoding="utf-8")
