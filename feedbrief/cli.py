@@ -15,7 +15,15 @@ from rich.progress import track
 from rich.table import Table
 
 from digest.atomicfile import write_atomic
-from feedbrief.cli_common import ConfigOption, LogLevel, check_config, err, open_app, out
+from feedbrief.cli_common import (
+    ConfigOption,
+    LogLevel,
+    check_config,
+    err,
+    fail,
+    open_app,
+    out,
+)
 from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
@@ -363,4 +371,12 @@ _mount_serve()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - what no command reported: still one line
+        # Commands that open the app report their own failures (open_app); this is for
+        # the others, e.g. `clean --out` into a directory that cannot be written.
+        try:
+            fail(exc, "")
+        except typer.Exit as done:
+            sys.exit(done.exit_code)

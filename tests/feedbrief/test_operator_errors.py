@@ -214,3 +214,12 @@ def test_the_traceback_goes_to_the_log_as_json_at_debug_level(
     [failed] = [event for event in logged if event["event"] == "command.failed"]
     assert failed["level"] == "debug"
     assert "Traceback" in failed["exception"] and "file is not a database" in failed["exception"]
+
+
+def test_a_command_without_the_app_reports_an_unwritable_path_in_one_line(
+    place: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("")
+    target = tmp_path / "file" / "out"
+    done = feedbrief(place, "clean", str(SEED), "--out", str(target))
+    assert_one_line(done, f"{target}: Not a directory")
