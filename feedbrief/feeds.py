@@ -42,6 +42,7 @@ from ingest.refresh import (
     with_page_text,
 )
 from ingest.schedule import MAX_BACKOFF, RATE_WINDOW
+from ingest.text import strip_control_characters
 from storage import SourceState, SourceUpdate, Storage
 
 log = structlog.get_logger(__name__)
@@ -146,7 +147,7 @@ class FeedUpdater:
             with structlog.contextvars.bound_contextvars(feed=feed.url):
                 return self._refresh(feed)
         except Exception as exc:  # one feed's surprise must not end the pass: logged, recorded
-            error = f"internal error: {type(exc).__name__}: {exc}"[:500]
+            error = _crash_text(exc)
             log.error("feed.refresh_crashed", feed=feed.url, error=error)
             log.debug("feed.refresh_crashed", feed=feed.url, exc_info=True)
             self.storage.update_source(feed.id, self._crashed(feed, error))
@@ -301,6 +302,14 @@ class FeedUpdater:
             return entry
         extracted = extract_page(page.content, page.url)
         return with_page_text(entry, clean_paragraphs(extracted.paragraphs), extracted.language)
+
+
+def _crash_text(exc: Exception) -> str:
+    """What a crash is recorded as. The message may quote the input, and a database that
+    refuses its characters (PostgreSQL: NUL, lone surrogates) would fail the handler on
+    the very input that made it run; so control characters go and surrogates become "?"."""
+    text = strip_control_characters(f"internal error: {type(exc).__name__}: {exc}")
+    return text.encode("utf-8", "replace").decode("utf-8")[:500]
 
 
 def _state(feed: SourceState) -> FeedState:

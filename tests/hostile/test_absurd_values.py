@@ -12,9 +12,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from feedbrief.feeds import RefreshResult
 from ingest.refresh import Intervals
 from ingest.schedule import JITTER, MAX_BACKOFF, MAX_HINT
+from storage import SourceState
 from tests.hostile.conftest import (
+    BYSTANDER,
     TIGHT_FEEDS,
     VICTIM,
     Arena,
@@ -217,3 +222,39 @@ def test_year_9999_seed_east_of_utc_is_stored_undated_and_the_digest_written(
     exported = _feedbrief(_config(tmp_path), "export")
     [item] = [json.loads(line) for line in exported.stdout.splitlines()]
     assert item["title"] == "From the far future" and item["published"] is None
+
+
+def test_a_crash_quoting_characters_the_database_refuses_is_still_recorded(
+    arena_any_database: Arena, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error handler stores the crash's message; on PostgreSQL a NUL or a lone
+    surrogate in it (quoted from the input) made the handler fail too, ending the pass."""
+    arena = arena_any_database
+    arena.server.routes[VICTIM] = document(news_feed("victim", 1))
+    arena.server.routes[BYSTANDER] = document(news_feed("bystander", 2))
+    for url in (arena.victim, arena.bystander):
+        arena.app.storage.add_feed(url, arena.app.now())
+    updater = arena.app.feeds
+    real = updater._refresh
+
+    def crashing_on_the_victim(feed: SourceState) -> RefreshResult:
+        if feed.url == arena.victim:
+            raise ValueError("unexpected \x00 byte and a lone \ud800 surrogate in the input")
+        return real(feed)
+
+    monkeypatch.setattr(updater, "_refresh", crashing_on_the_victim)
+    results = {
+        r.url: r
+        for r in arena.app.refresh_feeds(
+            [arena.source(arena.victim), arena.source(arena.bystander)]
+        )
+    }
+
+    assert results[arena.bystander].status == "ok"
+    assert results[arena.victim].status == "error"
+    recorded = arena.source(arena.victim)
+    assert recorded.error_count == 1
+    assert (
+        recorded.last_error
+        == "internal error: ValueError: unexpected  byte and a lone ? surrogate in the input"
+    )
