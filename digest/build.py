@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from digest.atomicfile import remove_abandoned
 from digest.display import language_tag
@@ -261,7 +262,19 @@ class DigestWriter:
         return paths
 
     def write_days(self, days: Iterable[date]) -> list[Path]:
-        return [path for day in sorted(set(days)) for path in self.write(day)]
+        """Write each day's digest; one day that cannot be built (what its stories hold)
+        is logged and the others are written. A failure of the disk or the database is
+        every day's, and is raised."""
+        paths: list[Path] = []
+        for day in sorted(set(days)):
+            try:
+                paths.extend(self.write(day))
+            except (OSError, SQLAlchemyError):
+                raise
+            except Exception as exc:  # one day's surprise must not cost the other days
+                log.error("digest.write_failed", day=day.isoformat(), error=repr(exc)[:500])
+                log.debug("digest.write_failed", day=day.isoformat(), exc_info=True)
+        return paths
 
     def today(self) -> date:
         return local_day(self.clock(), self.tz)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 from pydantic import TypeAdapter, ValidationError
 
-from ingest.dates import as_utc
+from ingest.dates import as_utc, in_range
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +60,13 @@ class DigestStory:
     front_page: bool = True
     headline_only: bool = False
     shown_sentences: int | None = None
+
+    def __post_init__(self) -> None:
+        # Ingest drops such dates; a story built from an older database or digest file
+        # may still carry one, and a clock time near year 9999 cannot be shown east of
+        # UTC. Undated is what the story then is.
+        if self.published is not None and not _showable(self.published):
+            object.__setattr__(self, "published", None)
 
     @property
     def shown_summary(self) -> tuple[str, ...]:
@@ -112,8 +119,20 @@ class Digest:
         return self.published_url(full_list_name(self.date))
 
     def local_time(self, moment: dt.datetime) -> dt.datetime:
-        """``moment`` on the digest's clock; naive times are UTC, as storage keeps them."""
-        return as_utc(moment).astimezone(ZoneInfo(self.timezone))
+        """``moment`` on the digest's clock; naive times are UTC, as storage keeps them.
+        A moment the clock cannot show (the edge of datetime's range) is shown as it is,
+        so that rendering never fails on one date."""
+        try:
+            return as_utc(moment).astimezone(ZoneInfo(self.timezone))
+        except OverflowError:
+            return moment
+
+
+def _showable(moment: dt.datetime) -> bool:
+    try:
+        return in_range(as_utc(moment))
+    except OverflowError:
+        return False
 
 
 def page_name(day: dt.date) -> str:

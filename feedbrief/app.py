@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from dedup.fingerprint import match_encoded
 from dedup.linking import StoryLinker
 from digest.build import DigestWriter, local_day
@@ -18,6 +20,7 @@ from digest.select import Rules
 from feedbrief import USER_AGENT
 from feedbrief.delivery import Mailer
 from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
+from feedbrief.operator_errors import OperatorError, database_error
 from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
 from feedbrief.processes import Offload, default_processes
 from feedbrief.settings import Settings
@@ -37,7 +40,13 @@ class App:
 
     @cached_property
     def storage(self) -> Storage:
-        return Storage.open(self.settings.database.url, linker=StoryLinker(match_encoded))
+        """The database, opened and migrated; :class:`OperatorError` naming it if it
+        cannot be (corrupted, unreachable, no such database, driver not installed)."""
+        url = self.settings.database.url
+        try:
+            return Storage.open(url, linker=StoryLinker(match_encoded))
+        except (SQLAlchemyError, OSError, ImportError) as exc:
+            raise database_error(url, exc) from exc
 
     @property
     def summary_policy(self) -> SummaryPolicy:
@@ -170,7 +179,9 @@ class App:
         scan, which finds the same files again and again) only the days with an item
         added or changed are rewritten."""
         if paths is None:
-            paths = list(find_seeds(self.seeds_dir)) if self.seeds_dir.is_dir() else []
+            if not self.seeds_dir.is_dir():
+                raise OperatorError(f"seeds directory {self.seeds_dir} does not exist")
+            paths = list(find_seeds(self.seeds_dir))
         rows = self.pipeline.replay_seeds(paths, self.seeds_dir)
         self.digests.write_days(self.touched_days(rows, unchanged=unchanged))
         return rows
@@ -188,6 +199,17 @@ class App:
         """Delete what is older than the retention period (tombstones stay)."""
         keep = self.settings.retention_days if days is None else days
         return self.storage.prune(self.now() - timedelta(days=keep), self.now())
+
+    def check_directories(self) -> None:
+        """Create the digest directory and check that it can be written, so that a
+        service that could never publish says so at start rather than at every pass."""
+        directory = self.settings.digest.dir
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OperatorError(f"digest directory {directory}: {exc.strerror}") from exc
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise OperatorError(f"digest directory {directory}: not writable")
 
     def today(self) -> date:
         return self.digests.today()

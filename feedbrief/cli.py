@@ -24,6 +24,7 @@ from feedbrief.cli_common import (
     LogLevel,
     check_config,
     err,
+    fail,
     open_app,
     out,
     print_table,
@@ -36,7 +37,9 @@ from feedbrief.processes import WorkerDied, default_processes
 from feedbrief.relink import relink_database
 from feedbrief.runlock import RunLocked, run_lock
 from feedbrief.service import Service
+from feedbrief.settings import MAX_RETENTION_DAYS
 from ingest.clean import clean_paragraphs, format_article, split_paragraphs
+from ingest.dates import EARLIEST, LATEST
 from ingest.outcome import Outcome
 from ingest.seeds import SeedError, load_seed
 from storage import StoredItem
@@ -105,9 +108,17 @@ def run(
         try:
             with run_lock(application.settings.database.url):
                 setup_metrics(application.settings.metrics.dir)
+                # What no pass could work without stops the start, in one line.
+                application.check_directories()
+                application.storage.ping()
                 service = Service(application)
                 if once:
-                    service.run_once_until_stopped()
+                    failed = service.run_once_until_stopped()
+                    if failed:
+                        # A feed's or a seed's failure is its own; a job's is the run's.
+                        why = "; ".join(f"{job}: {reason}" for job, reason in failed.items())
+                        err.print(f"run --once failed: {why}", markup=False, highlight=False)
+                        raise typer.Exit(1)
                 else:
                     service.run_forever()
         except RunLocked as exc:
@@ -292,7 +303,7 @@ def digest(
                 highlight=False,
             )
             raise typer.Exit(2)
-        target = _parse_date(day) if day else application.today()
+        target = _parse_date(day, "'--date'") if day else application.today()
         for written in application.digests.write(target):
             out.print(str(written), markup=False, highlight=False)
         if send:
@@ -324,11 +335,19 @@ def _send_digest(application: App, day: date, *, resend: bool) -> None:
         err.print(f"{day}: the server refused {refused}", markup=False, highlight=False)
 
 
-def _parse_date(value: str) -> date:
+def _parse_date(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-25") from exc
+        raise typer.BadParameter(
+            f"{value!r} is not a date like 2026-11-25", param_hint=option
+        ) from exc
+    # The dates ingest keeps (ingest.dates): no item is dated outside them.
+    if not EARLIEST.year <= day.year <= LATEST.year:
+        raise typer.BadParameter(
+            f"{value!r} is not between {EARLIEST.year} and {LATEST.year}", param_hint=option
+        )
+    return day
 
 
 @app.command()
@@ -347,7 +366,9 @@ def export(
     with open_app(config, log_level) as application:
         start = None
         if since:
-            start = datetime.combine(_parse_date(since), time(0), application.settings.digest.tz)
+            start = datetime.combine(
+                _parse_date(since, "'--since'"), time(0), application.settings.digest.tz
+            )
         lines = (export_line(item) + "\n" for item in application.storage.iter_items(start))
         if out_path is None:
             sys.stdout.writelines(lines)
@@ -381,7 +402,10 @@ def export_line(item: StoredItem) -> str:
 @app.command()
 def prune(
     days: Annotated[
-        int | None, typer.Option(min=1, help="Keep this many days (default: retention_days).")
+        int | None,
+        typer.Option(
+            min=1, max=MAX_RETENTION_DAYS, help="Keep this many days (default: retention_days)."
+        ),
     ] = None,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",
@@ -429,4 +453,12 @@ _mount_serve()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - what no command reported: still one line
+        # Commands that open the app report their own failures (open_app); this is for
+        # the others, e.g. `clean --out` into a directory that cannot be written.
+        try:
+            fail(exc, "")
+        except typer.Exit as done:
+            sys.exit(done.exit_code)

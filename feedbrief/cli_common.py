@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
+import structlog
 import typer
 from rich.console import Console
 from rich.measure import Measurement
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from feedbrief.app import App
 from feedbrief.logs import configure_logging
+from feedbrief.operator_errors import describe
 from feedbrief.settings import ConfigError, Settings, load_settings
 
 out = Console()
@@ -77,9 +79,22 @@ def check_config(config: Path | None, log_level: str = "INFO") -> Settings:
 @contextmanager
 def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
     """Load and validate the settings (exit 2 naming the key if they are wrong), then
-    hand out a wired App that is closed afterwards."""
+    hand out a wired App that is closed afterwards. Whatever the command raises (a
+    database that cannot be used, a directory that cannot be written) is one line on
+    stderr and exit 1; the traceback goes to the log at debug level."""
     application = App(check_config(config, log_level))
     try:
         yield application
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as exc:  # noqa: BLE001 - each becomes one line and exit 1
+        fail(exc, application.settings.database.url)
     finally:
         application.close()
+
+
+def fail(exc: BaseException, database_url: str) -> NoReturn:
+    """Tell the operator what *exc* means, in one line, and exit 1."""
+    structlog.get_logger(__name__).debug("command.failed", exc_info=True)
+    err.print(describe(exc, database_url), markup=False, highlight=False)
+    raise typer.Exit(1) from None

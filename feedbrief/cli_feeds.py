@@ -65,7 +65,7 @@ def _interval(value: str | None) -> int | None:
     try:
         return int(parse_duration(value))
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        raise typer.BadParameter(str(exc), param_hint="'--interval'") from exc
 
 
 @feeds_app.command("add")
@@ -201,8 +201,9 @@ def refresh(
 def status(
     config: ConfigOption = None, log_level: LogLevel = "WARNING", as_json: JsonOption = False
 ) -> None:
-    """One row per feed, and a summary line (--json: one JSON object). Always exits 0:
-    it is a report."""
+    """One row per feed, and a summary line (--json: one JSON object). Exits 0 whatever
+    the feeds' state: it is a report; 1, with one line saying why, only when the database
+    cannot be read."""
     with open_app(config, log_level) as application:
         feeds = application.storage.sources("feed")
         if as_json:

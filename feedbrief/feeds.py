@@ -49,7 +49,8 @@ from ingest.refresh import (
     has_document,
     with_page_text,
 )
-from ingest.schedule import RATE_WINDOW
+from ingest.schedule import MAX_BACKOFF, RATE_WINDOW
+from ingest.text import strip_control_characters
 from storage import SourceState, SourceUpdate, Storage
 
 log = structlog.get_logger(__name__)
@@ -148,17 +149,30 @@ class FeedUpdater:
             return list(pool.map(self.refresh, feeds))
 
     def refresh(self, feed: SourceState) -> RefreshResult:
-        """Refresh one feed; whatever goes wrong is recorded on this feed alone."""
+        """Refresh one feed; whatever goes wrong is recorded on this feed alone. Every
+        line logged meanwhile names the feed (a date dropped from a header as well)."""
         try:
-            return self._refresh(feed)
+            with structlog.contextvars.bound_contextvars(feed=feed.url):
+                return self._refresh(feed)
         except Exception as exc:  # one feed's surprise must not end the pass: logged, recorded
-            log.exception("feed.refresh_crashed", feed=feed.url)
-            error = f"internal error: {type(exc).__name__}: {exc}"[:500]
-            decision = failure(
-                _state(feed), error, now=self.clock(), intervals=self.intervals, rng=self.rng
-            )
-            self.storage.update_source(feed.id, _source_update(decision.update))
+            error = _crash_text(exc)
+            log.error("feed.refresh_crashed", feed=feed.url, error=error)
+            log.debug("feed.refresh_crashed", feed=feed.url, exc_info=True)
+            self.storage.update_source(feed.id, self._crashed(feed, error))
             return RefreshResult(feed.url, Outcome.ERROR, error=error)
+
+    def _crashed(self, feed: SourceState, error: str) -> SourceUpdate:
+        """The feed's next state after *error*. The usual backoff, unless the feed's own
+        state is what makes the schedule fail: then a plain day's wait, computed from
+        nothing the feed holds, so that recording the error cannot fail on the input
+        that caused it."""
+        now = self.clock()
+        try:
+            decision = failure(_state(feed), error, now=now, intervals=self.intervals, rng=self.rng)
+            return _source_update(decision.update)
+        except Exception:  # the fallback is the point
+            log.debug("feed.backoff_failed", feed=feed.url, exc_info=True)
+            return SourceUpdate(checked_at=now, error=error, next_check_at=now + MAX_BACKOFF)
 
     def _refresh(self, feed: SourceState) -> RefreshResult:
         """Fetch, parse, read what is stored, decide, then act on the decision."""
@@ -319,6 +333,14 @@ class FeedUpdater:
             return entry
         extracted = extract_page(page.content, page.url)
         return with_page_text(entry, clean_paragraphs(extracted.paragraphs), extracted.language)
+
+
+def _crash_text(exc: Exception) -> str:
+    """What a crash is recorded as. The message may quote the input, and a database that
+    refuses its characters (PostgreSQL: NUL, lone surrogates) would fail the handler on
+    the very input that made it run; so control characters go and surrogates become "?"."""
+    text = strip_control_characters(f"internal error: {type(exc).__name__}: {exc}")
+    return text.encode("utf-8", "replace").decode("utf-8")[:500]
 
 
 def _state(feed: SourceState) -> FeedState:

@@ -18,11 +18,11 @@ from types import FrameType
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief.app import App
 from feedbrief.delivery import DeliveryOutcome, DeliveryResult
 from feedbrief.metrics import record_email
+from feedbrief.operator_errors import describe
 from ingest.outcome import Outcome
 
 log = structlog.get_logger(__name__)
@@ -69,6 +69,7 @@ class Service:
         self.app = app
         self._lock = threading.Lock()  # one pass at a time, whatever the scheduler does
         self._signal: str | None = None
+        self._seeds_missing_reported = False
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def heartbeat(self) -> None:
@@ -76,6 +77,13 @@ class Service:
         self.app.storage.record_tick(self.worker, self.app.now())
 
     def scan_seeds(self) -> None:
+        if not self.app.seeds_dir.is_dir():
+            # Reported, not failed: a service may read feeds only. Once, not every scan.
+            if not self._seeds_missing_reported:
+                log.warning("seeds.dir_missing", dir=str(self.app.seeds_dir))
+                self._seeds_missing_reported = True
+            return
+        self._seeds_missing_reported = False
         rows = self.app.replay(unchanged=False)
         changed = [row for row in rows if row.status in (Outcome.NEW, Outcome.UPDATED)]
         if changed:
@@ -147,23 +155,34 @@ class Service:
         if self.app.storage.dialect == "sqlite":
             self.app.storage.release_leases()
 
-    def run_once(self) -> None:
+    def run_once(self) -> dict[str, str]:
+        """One pass of every job; the jobs that failed as a whole, with why (a feed's or
+        a seed's failure is that feed's or seed's, not its job's)."""
         started = self.app.now()
-        self._guarded("leases", self.release_stale_leases)
-        self._guarded("heartbeat", self.heartbeat)
-        self._guarded("subscriptions", self.app.sync_subscriptions)
-        self._guarded("seeds", self.scan_seeds)
-        self._guarded("feeds", self.refresh_feeds)
-        self._guarded("digest", lambda: self.write_today(unless_written_since=started))
-        self._guarded("email", self.retry_email)
+        jobs: dict[str, Callable[[], None]] = {
+            "leases": self.release_stale_leases,
+            "heartbeat": self.heartbeat,
+            "subscriptions": self.app.sync_subscriptions,
+            "seeds": self.scan_seeds,
+            "feeds": self.refresh_feeds,
+            "digest": lambda: self.write_today(unless_written_since=started),
+            "email": self.retry_email,
+        }
+        failed: dict[str, str] = {}
+        for job, work in jobs.items():
+            reason = self._guarded(job, work)
+            if reason is not None:
+                failed[job] = reason
+        return failed
 
-    def run_once_until_stopped(self) -> None:
+    def run_once_until_stopped(self) -> dict[str, str]:
         """One pass, as ``run --once`` makes it: SIGINT/SIGTERM end it as they end the
         service, after the item in hand, so it exits 0 with nothing half-written."""
         self.stop_on_signals()
-        self.run_once()
+        failed = self.run_once()
         if self.app.stop.is_set():
             log.info("service.stop_requested", signal=self._signal)
+        return failed
 
     def run_forever(self) -> None:
         self.stop_on_signals()
@@ -205,17 +224,23 @@ class Service:
         scheduler.shutdown(wait=True)
         log.info("service.stopped")
 
-    def _guarded(self, job: str, work: Callable[[], None]) -> None:
-        """Run one pass; a database failure is logged and retried on the next tick
-        instead of killing a service that is meant to run unattended. Passes take turns;
-        the heartbeat does not wait for them, so a long ingest still looks alive."""
+    def _guarded(self, job: str, work: Callable[[], None]) -> str | None:
+        """Run one pass; None if it went through, else why it failed. Whatever it raised
+        (a database down, a full disk, a surprise) is logged and the job retried on the
+        next tick, instead of killing a service that is meant to run unattended: one
+        line, the traceback at debug level. Passes take turns; the heartbeat does not
+        wait for them, so a long ingest still looks alive."""
         if self.app.stop.is_set():
-            return
+            return None
         with contextlib.nullcontext() if job == "heartbeat" else self._lock:
             try:
                 work()
-            except (SQLAlchemyError, OSError) as exc:
-                log.error("service.pass_failed", job=job, error=str(exc))
+            except Exception as exc:  # a pass must never end the service
+                error = describe(exc, self.app.settings.database.url)
+                log.error("service.pass_failed", job=job, error=error)
+                log.debug("service.pass_failed", job=job, exc_info=True)
+                return error
+        return None
 
     def stop_on_signals(self) -> None:
         def handle(signum: int, _frame: FrameType | None) -> None:

@@ -7,6 +7,7 @@ names the key; so every section forbids unknown keys and every value is typed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import tomllib
@@ -31,11 +32,19 @@ from sqlalchemy.exc import ArgumentError
 
 from digest.select import compile_rule
 from ingest.proxy import check_proxy_url
+from ingest.schedule import MAX_INTERVAL
+from summarise.algorithms import ALGORITHMS
 
 DEFAULT_CONFIG = Path("config/feedbrief.toml")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+# Every duration setting (intervals, timeouts, max_age) is at most what a feed's interval
+# may be: longer ones are typos, and would leave the range of Python's dates.
+MAX_DURATION = MAX_INTERVAL.total_seconds()
+MAX_DURATION_TEXT = f"{MAX_INTERVAL.days}d"
+# Items older than this many days are pruned; a century keeps the cut-off after 1900.
+MAX_RETENTION_DAYS = 36500
 
 
 class ConfigError(Exception):
@@ -43,7 +52,8 @@ class ConfigError(Exception):
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"`` or ``"1d"``."""
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"`` or ``"1d"``: positive, finite
+    and at most :data:`MAX_DURATION`."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '30m'")
     if isinstance(value, int | float):
@@ -53,8 +63,12 @@ def parse_duration(value: Any) -> float:
         if not match:
             raise ValueError(f"{value!r} is not a duration such as '90s', '30m', '2h' or '1d'")
         seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
+    if not math.isfinite(seconds):
+        raise ValueError(f"{value!r} is not a finite duration")
     if seconds <= 0:
         raise ValueError("a duration must be positive")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"{value!r} is longer than the longest allowed, {MAX_DURATION_TEXT}")
     return seconds
 
 
@@ -92,8 +106,17 @@ def check_weight(value: Any) -> float:
 Weight = Annotated[float, BeforeValidator(check_weight)]
 
 
+def check_base_url(value: Any) -> str:
+    """Where the digests are published: an absolute http(s) URL, ending with "/" (the
+    pages' names are appended to it)."""
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^/\s?#]+(/\S*)?", value):
+        raise ValueError(f"not an absolute http(s) URL: {value!r}")
+    return value if value.endswith("/") else value + "/"
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity in any number: each would pass a range check and fail later.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DatabaseSettings(_Section):
@@ -139,6 +162,18 @@ class DigestSettings(_Section):
     # given, only items matching one of them do (titles and text, any case).
     block: list[Pattern] = []
     keep: list[Pattern] = []
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        if value not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {value!r}; choose from {', '.join(ALGORITHMS)}")
+        return value
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _absolute_url(cls, value: Any) -> str:
+        return check_base_url(value)
 
     @field_validator("time", mode="before")
     @classmethod
@@ -199,7 +234,7 @@ class FeedSettings(_Section):
     connect_timeout: Duration = 10.0
     read_timeout: Duration = 20.0
     total_timeout: Duration = 60.0
-    max_body_mib: float = Field(default=15.0, gt=0)
+    max_body_mib: float = Field(default=15.0, gt=0, le=1024)
     # Entries taken from one fetch, in feed order; a feed with more is cut, with a log
     # line, so that one giant feed cannot hold a worker for an hour.
     max_entries: int = Field(default=1000, ge=1)
@@ -299,7 +334,7 @@ class EmailSettings(_Section):
 class Settings(_Section):
     # Items (and their summaries) older than this are pruned; their tombstones and the
     # digests already written stay.
-    retention_days: int = Field(default=90, ge=1)
+    retention_days: int = Field(default=90, ge=1, le=MAX_RETENTION_DAYS)
     database: DatabaseSettings = DatabaseSettings()
     seeds: SeedSettings = SeedSettings()
     digest: DigestSettings = DigestSettings()

@@ -1,10 +1,15 @@
-"""Dates as the whole pipeline keeps them: timezone-aware, in UTC.
+"""Dates as the whole pipeline keeps them: timezone-aware, in UTC, within a sane range.
 
 Feeds, pages, seeds and HTTP headers write dates their own ways (RFC 822, ISO 8601,
 feedparser's ``struct_time``, times without an offset); whatever reads one turns it into
 an aware UTC datetime here, so that any two compare and storage never meets a naive one.
 A time without an offset is taken as UTC: feedparser's already are, storage keeps UTC,
 and guessing the publisher's zone would be no better than being a few hours out.
+
+A date from outside is kept only between :data:`EARLIEST` and :data:`LATEST`; any other
+is dropped (None) with a warning. Python's datetime stops at year 9999, so a feed's
+"31 Dec 9999" would overflow as soon as anything adds a day to it or shows it east of
+UTC; no news item was written before 1970 or will be after 2200.
 """
 
 from __future__ import annotations
@@ -13,7 +18,23 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-__all__ = ["as_utc", "parse_date", "to_utc"]
+import structlog
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "DateOutOfRange",
+    "as_utc",
+    "in_range",
+    "parse_date",
+    "read_date",
+    "to_utc",
+]
+
+log = structlog.get_logger(__name__)
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -27,26 +48,43 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def in_range(moment: datetime) -> bool:
+    """Whether an aware ``moment`` lies between :data:`EARLIEST` and :data:`LATEST`."""
+    return EARLIEST <= moment <= LATEST
+
+
+class DateOutOfRange(ValueError):
+    """A date that no datetime holds, or one outside :data:`EARLIEST`..:data:`LATEST`."""
+
+
 def to_utc(moment: datetime | time.struct_time | None) -> datetime | None:
     """:func:`as_utc` for dates from outside, feedparser's ``struct_time`` (UTC) included;
-    None for no date, or one that no datetime can hold."""
+    None for no date, or one out of range (with a warning; the caller's bound log context
+    names the feed or seed)."""
     if moment is None:
         return None
-    if isinstance(moment, time.struct_time):
-        try:
-            return datetime(*moment[:6], tzinfo=UTC)
-        except (ValueError, OverflowError):
-            return None
     try:
-        return as_utc(moment)
-    except OverflowError:
+        return _checked(moment)
+    except DateOutOfRange as exc:
+        log.warning("date.dropped_out_of_range", value=str(exc))
         return None
 
 
 def parse_date(value: str | None, *, rfc822: bool = True) -> datetime | None:
+    """:func:`read_date`, with a date out of range dropped (None) with a warning."""
+    try:
+        return read_date(value, rfc822=rfc822)
+    except DateOutOfRange as exc:
+        log.warning("date.dropped_out_of_range", value=str(exc))
+        return None
+
+
+def read_date(value: str | None, *, rfc822: bool = True) -> datetime | None:
     """An ISO 8601 / RFC 3339 date (what JSON Feed and seeds use, and web pages declare)
     or, unless ``rfc822`` is False, an RFC 822 date (what publishers paste from their RSS
-    templates, and HTTP headers carry), as aware UTC; None for anything else.
+    templates, and HTTP headers carry), as aware UTC; None for anything else. Raises
+    :class:`DateOutOfRange` for a date outside :data:`EARLIEST`..:data:`LATEST`, for a
+    caller that reports it in its own words.
 
     A "Z" is read as "+00:00" wherever it stands, so that a date-only "2026-01-02Z" is a
     date as well (``datetime.fromisoformat`` refuses it).
@@ -55,12 +93,25 @@ def parse_date(value: str | None, *, rfc822: bool = True) -> datetime | None:
         return None
     value = value.strip()
     try:
-        return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        pass
-    if not rfc822:
-        return None
+        if not rfc822:
+            return None
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return _checked(moment)
+
+
+def _checked(moment: datetime | time.struct_time) -> datetime:
     try:
-        return to_utc(parsedate_to_datetime(value))
-    except (TypeError, ValueError, IndexError):
-        return None
+        if isinstance(moment, time.struct_time):
+            converted = datetime(*moment[:6], tzinfo=UTC)
+        else:
+            converted = as_utc(moment)
+    except (ValueError, OverflowError) as exc:
+        raise DateOutOfRange(str(moment)[:100]) from exc
+    if not in_range(converted):
+        raise DateOutOfRange(converted.isoformat())
+    return converted

@@ -30,6 +30,7 @@ from ingest.addresses import AddressPolicy
 from ingest.dates import parse_date
 from ingest.deadline import AddressRefused, DeadlineBackend, DeadlineTransport
 from ingest.proxy import ProxyRules
+from ingest.schedule import hint_seconds
 
 logger = structlog.get_logger(__name__)
 
@@ -392,12 +393,12 @@ def _response_time(headers: Mapping[str, str]) -> datetime:
 def parse_retry_after(value: str, now: datetime) -> float | None:
     """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110)."""
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isdecimal():
+        return hint_seconds(float(value)) or 0.0
     when = parse_date(value)
     if when is None:
         return None
-    return max(0.0, (when - now).total_seconds())
+    return hint_seconds(max(0.0, (when - now).total_seconds())) or 0.0
 
 
 def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
@@ -413,13 +414,14 @@ def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
     if "no-store" in directives or "no-cache" in directives:
         return None
     max_age = directives.get("max-age", "")
-    if max_age.isdigit():
+    if max_age.isdecimal():
         age = headers.get("age", "").strip()
-        return max(0.0, float(max_age) - (float(age) if age.isdigit() else 0.0))
+        fresh = float(max_age) - (float(age) if age.isdecimal() else 0.0)
+        return hint_seconds(fresh) or 0.0
     if "expires" in headers:
         expires = parse_date(headers["expires"])
         # RFC 9111 §5.3: an invalid Expires (often "0" or "-1") means already expired.
-        return 0.0 if expires is None else max(0.0, (expires - now).total_seconds())
+        return 0.0 if expires is None else hint_seconds((expires - now).total_seconds()) or 0.0
     return None
 
 

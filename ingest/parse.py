@@ -33,6 +33,7 @@ from ingest.identity import item_guid, resolve_url
 from ingest.jsonfeed import MEDIA_TYPES as JSON_MEDIA_TYPES
 from ingest.jsonfeed import JsonFeedError, JsonFeedItem, parse_json_feed
 from ingest.records import Article, cap_content
+from ingest.schedule import MAX_HINT
 
 logger = structlog.get_logger(__name__)
 
@@ -83,12 +84,14 @@ def parse_feed(
     ``max_entries`` entries are read: a feed of 100,000 items costs what 1,000 do."""
     headers = {name.lower(): value for name, value in headers.items()}
     log = logger.bind(feed=url)
-    if not content.strip():
-        parsed = _not_a_feed("empty body")
-    elif _is_json(content, headers.get("content-type", "")):
-        parsed = _parse_json(content, url, max_entries)
-    else:
-        parsed = _parse_xml(content, url, headers, max_entries)
+    # Bound for the lines of the modules it calls (a date dropped by ingest.dates).
+    with structlog.contextvars.bound_contextvars(feed=url):
+        if not content.strip():
+            parsed = _not_a_feed("empty body")
+        elif _is_json(content, headers.get("content-type", "")):
+            parsed = _parse_json(content, url, max_entries)
+        else:
+            parsed = _parse_xml(content, url, headers, max_entries)
     log.debug(
         "feed.parsed",
         is_feed=parsed.is_feed,
@@ -309,12 +312,13 @@ def _text_field(element: Any, key: str) -> str | None:
 
 
 def _ttl_seconds(value: object) -> int | None:
-    """RSS <ttl> is minutes; nonsense (negative, zero, words) means no hint."""
+    """RSS <ttl> is minutes; nonsense (negative, zero, words) means no hint, and a longer
+    one than the scheduler would honour is cut to :data:`ingest.schedule.MAX_HINT`."""
     try:
         minutes = int(str(value).strip())
     except ValueError:
         return None
-    return minutes * 60 if minutes > 0 else None
+    return min(minutes * 60, int(MAX_HINT.total_seconds())) if minutes > 0 else None
 
 
 # --- JSON Feed --------------------------------------------------------------------------

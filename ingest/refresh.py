@@ -37,6 +37,7 @@ from ingest.schedule import (
     DEFAULT_MAX_INTERVAL,
     DEFAULT_MIN_INTERVAL,
     Random,
+    as_interval,
     next_check,
 )
 
@@ -243,7 +244,7 @@ def next_check_at(
 ) -> datetime:
     """When to check the feed next. A feed with its own interval keeps it (the bounds
     widen to admit it); the others adapt to their posting rate, from *entry_times*."""
-    own = timedelta(seconds=state.interval_seconds) if state.interval_seconds else None
+    own = as_interval(state.interval_seconds) if state.interval_seconds else None
     return next_check(
         now,
         rng=rng,

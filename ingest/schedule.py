@@ -30,6 +30,10 @@ DEFAULT_MAX_INTERVAL = timedelta(hours=6)
 MAX_BACKOFF = timedelta(hours=24)
 # Server hints beyond a day are misconfiguration far more often than intent.
 MAX_HINT = timedelta(hours=24)
+# The longest interval anyone may configure (settings and `feeds add --interval` refuse
+# more); a longer one read from a database is cut to it. Checking a feed once a year is
+# already unsubscribing from it.
+MAX_INTERVAL = timedelta(days=365)
 # Up to 10% later: enough to spread feeds added together (e.g. by an OPML import) apart
 # within a few checks, small enough not to matter to the reader.
 JITTER = 0.10
@@ -67,11 +71,30 @@ def next_check(
     base = interval if entry_times is None else posting_interval(now, entry_times, max_interval)
     delay = _clamp(base, min_interval, max_interval)
     if consecutive_errors > 0:
-        delay = min(delay * 2 ** min(consecutive_errors, 32), MAX_BACKOFF)
+        # Compared in seconds first: a long interval times 2**32 leaves timedelta's range.
+        factor = 2 ** min(consecutive_errors, 32)
+        too_long = delay.total_seconds() * factor >= MAX_BACKOFF.total_seconds()
+        delay = MAX_BACKOFF if too_long else delay * factor
     for hint in (retry_after, cache_lifetime, ttl):
-        if hint is not None and hint > 0:
-            delay = max(delay, min(timedelta(seconds=hint), MAX_HINT))
+        seconds = hint_seconds(hint)
+        if seconds is not None:
+            delay = max(delay, timedelta(seconds=seconds))
     return now + delay * (1 + JITTER * rng.random())
+
+
+def hint_seconds(value: float | None) -> float | None:
+    """A server's hint in seconds as the scheduler honours it: None for none, zero,
+    negative or not a number; at most :data:`MAX_HINT`. Any number a header or feed
+    carries is safe to pass, however large."""
+    if value is None or not value > 0:  # `not >` also turns NaN away
+        return None
+    return min(float(value), MAX_HINT.total_seconds())
+
+
+def as_interval(seconds: float) -> timedelta:
+    """A configured interval as a timedelta, cut to :data:`MAX_INTERVAL` (a value
+    stored before that cap existed could leave timedelta's range)."""
+    return timedelta(seconds=min(float(seconds), MAX_INTERVAL.total_seconds()))
 
 
 def posting_interval(now: datetime, entry_times: Iterable[datetime], quiet: timedelta) -> timedelta:

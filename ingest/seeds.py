@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from ingest.clean import (
     article_title,
     clean_paragraphs,
@@ -24,8 +26,10 @@ from ingest.clean import (
     html_to_paragraphs,
     split_paragraphs,
 )
-from ingest.dates import parse_date
+from ingest.dates import DateOutOfRange, read_date
 from ingest.records import Article, cap_content
+
+log = structlog.get_logger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -119,12 +123,14 @@ def load_seed(path: Path, seeds_dir: Path) -> SeedDocument:
         raise UnsupportedSeed(f"unsupported file type {suffix or '(none)'!r}")
     data = _read_bytes(path)
     name = seed_name(path, seeds_dir)
-    if suffix in HTML_SUFFIXES:
-        articles = [_html_article(data, name)]
-    elif suffix in TEXT_SUFFIXES:
-        articles = [_text_article(_decode(data), name, markdown=suffix == ".md")]
-    else:
-        articles = _json_articles(_decode(data), name, lines=suffix == ".jsonl")
+    # Bound so that every line logged while reading it (a date dropped) names the seed.
+    with structlog.contextvars.bound_contextvars(seed=name):
+        if suffix in HTML_SUFFIXES:
+            articles = [_html_article(data, name)]
+        elif suffix in TEXT_SUFFIXES:
+            articles = [_text_article(_decode(data), name, markdown=suffix == ".md")]
+        else:
+            articles = _json_articles(_decode(data), name, lines=suffix == ".jsonl")
     return SeedDocument(name=name, articles=tuple(articles))
 
 
@@ -319,7 +325,12 @@ def _parse_published(value: Any, where: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise SeedError(f"{where}: 'published' must be an ISO 8601 string")
-    parsed = parse_date(value, rfc822=False)
+    try:
+        parsed = read_date(value, rfc822=False)
+    except DateOutOfRange:
+        # The article is still worth having; only its date is nonsense.
+        log.warning("seed.date_dropped", item=where, value=value[:100])
+        return None
     if parsed is None:
         raise SeedError(f"{where}: 'published' is not a usable date: {value!r}")
     return parsed

@@ -25,6 +25,7 @@ from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 
+from summarise.algorithms import ALGORITHMS
 from summarise.default import DefaultSummarizer, Weights
 from summarise.language import (
     LanguageProfile,
@@ -176,18 +177,6 @@ SENTENCE_LIMITS: dict[str, int] = {
     "luhn": 500,
     "sumbasic": 500,
 }
-
-ALGORITHMS: tuple[str, ...] = (
-    "default",
-    "lead",
-    "lexrank",
-    "textrank",
-    "lsa",
-    "luhn",
-    "kl",
-    "sumbasic",
-    "edmundson",
-)
 
 
 def get_summariser(name: str, language: str | None) -> Summariser:

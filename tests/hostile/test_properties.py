@@ -298,8 +298,12 @@ def test_hostile_json_seed_is_a_seed_error(seeds_dir: Path, name: str, content: 
         load_seed(path, seeds_dir)
 
 
-def test_seed_date_past_the_representable_range_is_a_seed_error(seeds_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "published", ["9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59Z", "1066-10-14T09:00:00Z"]
+)
+def test_seed_date_past_the_representable_range_is_dropped(seeds_dir: Path, published: str) -> None:
+    """Outside 1970-2200 (or datetime's range): the article is kept, undated (issue 16)."""
     path = seeds_dir / "late.json"
-    path.write_text('{"text": "Hello there.", "published": "9999-12-31T23:59:59-23:59"}')
-    with pytest.raises(SeedError):
-        load_seed(path, seeds_dir)
+    path.write_text(f'{{"text": "Hello there.", "published": "{published}"}}')
+    [article] = load_seed(path, seeds_dir).articles
+    assert article.published is None
