@@ -430,7 +430,9 @@ def relink(
     with open_app(config, log_level) as application:
         start = None
         if since:
-            start = datetime.combine(_parse_date(since), time(0), application.settings.digest.tz)
+            start = datetime.combine(
+                _parse_date(since, "'--since'"), time(0), application.settings.digest.tz
+            )
         report = relink_database(application.storage, start)
         out.print(report.line(), highlight=False, soft_wrap=True)
 
