@@ -3,7 +3,8 @@
 This package imports nothing from ``ingest`` or ``summarise``: it stores plain data.
 ``Storage`` (``store.py``) is composed of one mixin per domain: ``sources.py`` (sources
 and leases), ``items.py`` (saving, export, pruning), ``stories.py`` (story reads),
-``digests.py`` and ``workers.py`` (ticks and cluster-wide locks); ``group_commit.py``
+``digests.py``, ``workers.py`` (ticks and cluster-wide locks) and ``search.py``
+(full-text search, whose query language is ``fulltext.py``); ``group_commit.py``
 shares one transaction among threads saving at once, ``batch.py`` holds the set-based
 writes of a save, and ``records.py`` the plain data that goes in and out.
 """
@@ -13,6 +14,7 @@ from storage.records import (
     ItemData,
     SaveOutcome,
     SaveResult,
+    SearchHit,
     SourceState,
     SourceUpdate,
     StoredItem,
@@ -27,6 +29,7 @@ __all__ = [
     "ItemData",
     "SaveOutcome",
     "SaveResult",
+    "SearchHit",
     "SourceState",
     "SourceUpdate",
     "Storage",

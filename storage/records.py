@@ -161,3 +161,20 @@ class StoryRow:
     id: int
     lead: StoryItem
     items: tuple[StoryItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One stored item that matched a search, with its score (higher is better; scores
+    compare within one search on one database, not across them)."""
+
+    id: int
+    title: str
+    url: str | None
+    source: str
+    source_title: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    language: str | None
+    summary: tuple[str, ...]
+    score: float

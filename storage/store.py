@@ -1,7 +1,7 @@
 """The one class through which the rest of feedbrief reads and writes the database.
 
 ``Storage`` is composed of one mixin per domain (sources and leases, items, stories,
-digests, workers and locks); this module sets up what they share: the engine, the
+digests, workers and locks, search); this module sets up what they share: the engine, the
 read and write sessions, the write turn and the group commit.
 """
 
@@ -19,12 +19,15 @@ from storage.digests import DigestsMixin
 from storage.group_commit import GroupCommit
 from storage.items import ItemsMixin
 from storage.linker import StoryLinker, Unlinked
+from storage.search import SearchMixin
 from storage.sources import SourcesMixin
 from storage.stories import StoriesMixin
 from storage.workers import WorkersMixin
 
 
-class Storage(SourcesMixin, ItemsMixin, StoriesMixin, DigestsMixin, WorkersMixin):
+class Storage(
+    SourcesMixin, ItemsMixin, StoriesMixin, DigestsMixin, WorkersMixin, SearchMixin
+):
     """Typed access to sources, items, summaries and digests.
 
     Every write method is one transaction: an item and its summary are stored together
