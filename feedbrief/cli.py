@@ -17,6 +17,7 @@ from rich.table import Table
 from digest.atomicfile import write_atomic
 from feedbrief.cli_common import ConfigOption, LogLevel, check_config, err, open_app, out
 from feedbrief.cli_feeds import feeds_app, status
+from feedbrief.cli_search import SEARCH_CONTEXT, search
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
 from feedbrief.runlock import RunLocked, run_lock
@@ -328,6 +329,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 app.add_typer(feeds_app, name="feeds")
 app.command()(status)
+app.command(context_settings=SEARCH_CONTEXT)(search)
 
 
 def _mount_serve() -> None:

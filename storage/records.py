@@ -169,6 +169,7 @@ class SearchHit:
     compare within one search on one database, not across them)."""
 
     id: int
+    guid: str
     title: str
     url: str | None
     source: str

@@ -57,9 +57,11 @@ _PG_READINGS = text(
     "SELECT cfgname, websearch_to_tsquery(oid::regconfig, :query)::text "
     "FROM pg_ts_config WHERE cfgname = ANY(:names)"
 )
+# SearchHit's fields in order, up to its summary.
 _DETAILS = (
     select(
         Item.id,
+        Item.guid,
         Item.title,
         Item.url,
         Source.url,
@@ -167,16 +169,6 @@ def _configs_by_reading(rows: Sequence[tuple[str, str]]) -> dict[str, list[str]]
 
 
 def _hit(row: Row[Any], score: float) -> SearchHit:
-    item_id, title, url, source, source_title, published, first_seen, language, sentences = row
-    return SearchHit(
-        id=item_id,
-        title=title,
-        url=url,
-        source=source,
-        source_title=source_title,
-        published_at=published,
-        first_seen_at=first_seen,
-        language=language,
-        summary=tuple(sentences or ()),
-        score=score,
-    )
+    # _DETAILS lists SearchHit's fields in order, then the summary's sentences.
+    *fields, sentences = row
+    return SearchHit(*fields, summary=tuple(sentences or ()), score=score)

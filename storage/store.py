@@ -25,9 +25,7 @@ from storage.stories import StoriesMixin
 from storage.workers import WorkersMixin
 
 
-class Storage(
-    SourcesMixin, ItemsMixin, StoriesMixin, DigestsMixin, WorkersMixin, SearchMixin
-):
+class Storage(SourcesMixin, ItemsMixin, StoriesMixin, DigestsMixin, WorkersMixin, SearchMixin):
     """Typed access to sources, items, summaries and digests.
 
     Every write method is one transaction: an item and its summary are stored together
