@@ -9,25 +9,23 @@ so every write path, pruning and deleting included, updates it.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Row,
-    Select,
-    Text,
+    Subquery,
+    any_,
     bindparam,
     cast,
+    column,
     func,
     literal_column,
     select,
     table,
-    text,
-    union_all,
+    true,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fulltext import (
@@ -51,29 +49,9 @@ PG_WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
 # short one by repeating a word.
 PG_NORMALISATION = 1
 # Configurations a query may be read in: an item's language picks one (the database
-# function of migration 0007), and a query is stemmed as the items it is matched against.
+# function of migration 0007), and the query is stemmed as the items it is matched with.
 _PG_CONFIGS = sorted({*PG_TEXT_CONFIGS.values(), PG_FALLBACK_CONFIG})
-_PG_READINGS = text(
-    "SELECT cfgname, websearch_to_tsquery(oid::regconfig, :query)::text "
-    "FROM pg_ts_config WHERE cfgname = ANY(:names)"
-)
-# SearchHit's fields in order, up to its summary.
-_DETAILS = (
-    select(
-        Item.id,
-        Item.guid,
-        Item.title,
-        Item.url,
-        Source.url,
-        Source.title,
-        Item.published_at,
-        Item.first_seen_at,
-        Item.language,
-        Summary.sentences,
-    )
-    .join(Source, Item.source_id == Source.id)
-    .outerjoin(Summary, Summary.item_id == Item.id)
-)
+_PG_TS_CONFIG = table("pg_ts_config", column("oid"), column("cfgname"))
 
 
 class SearchMixin:
@@ -91,84 +69,95 @@ class SearchMixin:
         returns no items without asking the database."""
         if limit < 1:
             return []
+        if self.dialect == "postgresql":
+            hits = _postgres_hits(query, limit, since)
+        else:
+            hits = _sqlite_hits(query, limit, since)
+        if hits is None:
+            return []
+        # One statement: the best ids and their scores, joined to what a hit shows.
+        statement = (
+            select(
+                Item.id,
+                Item.guid,
+                Item.title,
+                Item.url,
+                Source.url,
+                Source.title,
+                Item.published_at,
+                Item.first_seen_at,
+                Item.language,
+                Summary.sentences,
+                hits.c.score,
+            )
+            .join(hits, hits.c.id == Item.id)
+            .join(Source, Item.source_id == Source.id)
+            .outerjoin(Summary, Summary.item_id == Item.id)
+            .order_by(hits.c.score.desc(), Item.id.desc())
+        )
         with self._reader() as session:
-            if self.dialect == "postgresql":
-                ranked = _postgres_ranking(session, query, limit, since)
-            else:
-                ranked = _sqlite_ranking(session, query, limit, since)
-            if not ranked:
-                return []
-            rows = session.execute(_DETAILS.where(Item.id.in_([i for i, _ in ranked])))
-            details = {row[0]: row for row in rows}
-        return [_hit(details[item_id], score) for item_id, score in ranked if item_id in details]
+            return [_hit(row) for row in session.execute(statement)]
 
 
-def _sqlite_ranking(
-    session: Session, query: str, limit: int, since: datetime | None
-) -> list[tuple[int, float]]:
+def _sqlite_hits(query: str, limit: int, since: datetime | None) -> Subquery | None:
     expression = fts5_query(query)
     if expression is None:
-        return []
+        return None
     fts = literal_column(FTS5_TABLE)
     rowid = literal_column(f"{FTS5_TABLE}.rowid")
     # bm25 is lower for better matches.
     score = (-func.bm25(fts, *FTS5_WEIGHTS)).label("score")
     source = table(FTS5_TABLE)
-    ranking: Select[tuple[int, float]] = select(rowid, score)
+    hits = select(rowid.label("id"), score)
     if since is not None:
-        ranking = ranking.select_from(source.join(Item, Item.id == rowid)).where(
+        hits = hits.select_from(source.join(Item, Item.id == rowid)).where(
             Item.first_seen_at >= since
         )
     else:
-        ranking = ranking.select_from(source)
-    ranking = (
-        ranking.where(fts.op("MATCH")(bindparam("match", expression)))
-        .order_by(score.desc(), rowid.desc())
-        .limit(limit)
-    )
-    return [(int(item_id), float(value)) for item_id, value in session.execute(ranking)]
+        hits = hits.select_from(source)
+    hits = hits.where(fts.op("MATCH")(bindparam("match", expression)))
+    return hits.order_by(score.desc(), rowid.desc()).limit(limit).subquery()
 
 
-def _postgres_ranking(
-    session: Session, query: str, limit: int, since: datetime | None
-) -> list[tuple[int, float]]:
+def _postgres_hits(query: str, limit: int, since: datetime | None) -> Subquery | None:
+    """Each configuration reads the query (stems, stop words) its own way, and an item
+    matches the reading of its own language's configuration. Configurations that read
+    it alike share one index scan; a reading left empty (only stop words) is skipped."""
     rewritten = websearch_query(query)
     if rewritten is None:
-        return []
-    groups = _configs_by_reading(
-        session.execute(_PG_READINGS, {"query": rewritten, "names": _PG_CONFIGS}).all()
+        return None
+    config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
+    reading = func.websearch_to_tsquery(config, bindparam("query", rewritten))
+    readings = (
+        select(reading.label("tsquery"), func.array_agg(config).label("configs"))
+        .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS))
+        .group_by(reading)
+        .cte("readings")
     )
-    if not groups:  # only stop words, in every language
-        return []
     vector = literal_column(f"items.{PG_VECTOR_COLUMN}")
-    config = cast(getattr(func, PG_CONFIG_FUNCTION)(Item.language), Text)
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
-    parts = []
-    for n, (reading, configs) in enumerate(sorted(groups.items())):
-        tsquery = cast(bindparam(f"q{n}", reading), TSQUERY)
-        part = select(
-            Item.id.label("id"),
-            func.ts_rank(weights, vector, tsquery, PG_NORMALISATION).label("score"),
-        ).where(vector.op("@@")(tsquery), config.in_(configs))
-        if since is not None:
-            part = part.where(Item.first_seen_at >= since)
-        parts.append(part)
-    hits = union_all(*parts).subquery()
-    ranking = select(hits.c.id, hits.c.score).order_by(hits.c.score.desc(), hits.c.id.desc())
-    return [(int(i), float(s)) for i, s in session.execute(ranking.limit(limit))]
+    item_config = getattr(func, PG_CONFIG_FUNCTION)(Item.language)
+    matches = select(
+        Item.id.label("id"),
+        func.ts_rank(weights, vector, readings.c.tsquery, PG_NORMALISATION).label("score"),
+    ).where(
+        vector.op("@@")(readings.c.tsquery),
+        item_config == any_(readings.c.configs),
+    )
+    if since is not None:
+        matches = matches.where(Item.first_seen_at >= since)
+    lateral = matches.lateral("matches")
+    return (
+        select(lateral.c.id, lateral.c.score)
+        .select_from(readings.join(lateral, true()))
+        .where(func.numnode(readings.c.tsquery) > 0)
+        .order_by(lateral.c.score.desc(), lateral.c.id.desc())
+        .limit(limit)
+        .subquery("hits")
+    )
 
 
-def _configs_by_reading(rows: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
-    """Configurations grouped by how they read the query: one index scan per reading
-    rather than per language. An empty reading (stop words only) finds nothing."""
-    groups: dict[str, list[str]] = defaultdict(list)
-    for name, reading in rows:
-        if reading:
-            groups[reading].append(name)
-    return groups
-
-
-def _hit(row: Row[Any], score: float) -> SearchHit:
-    # _DETAILS lists SearchHit's fields in order, then the summary's sentences.
-    *fields, sentences = row
-    return SearchHit(*fields, summary=tuple(sentences or ()), score=score)
+def _hit(row: Row[Any]) -> SearchHit:
+    # The statement lists SearchHit's fields in order, the summary's sentences and score.
+    *fields, sentences, score = row
+    return SearchHit(*fields, summary=tuple(sentences or ()), score=float(score))
