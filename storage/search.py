@@ -43,6 +43,11 @@ from storage.records import SearchHit
 # BM25 weights of the FTS5 columns (title, text): a word in the title counts as much as
 # it would ten times over in the text.
 FTS5_WEIGHTS = (10.0, 1.0)
+# A query matching more items than this ranks the newest this many of them: ranking
+# reads every candidate's statistics, and a common word matches a fifth of a million
+# items. The newest are what a reader of news most likely wants; a word or two more
+# narrows the matches to fewer than this, and then every match is ranked.
+RANKED_MATCHES = 10_000
 # ts_rank's weights of the vector's D, C, B and A labels; the title is A, the text B.
 PG_WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
 # ts_rank normalisation 1: divide by 1 + log(length), so a long text does not outrank a
@@ -115,7 +120,19 @@ def _sqlite_hits(query: str, limit: int, since: datetime | None) -> Subquery | N
         )
     else:
         hits = hits.select_from(source)
-    hits = hits.where(fts.op("MATCH")(bindparam("match", expression)))
+    match = fts.op("MATCH")(bindparam("match", expression))
+    # FTS5 walks matches newest first (by rowid) without ranking them, and takes a rowid
+    # bound as part of the match: finding the bound is cheap, ranking above it bounded.
+    bound = (
+        select(rowid)
+        .select_from(source)
+        .where(match)
+        .order_by(rowid.desc())
+        .offset(RANKED_MATCHES - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    hits = hits.where(match, rowid >= func.coalesce(bound, 0))
     return hits.order_by(score.desc(), rowid.desc()).limit(limit).subquery()
 
 
@@ -137,21 +154,22 @@ def _postgres_hits(query: str, limit: int, since: datetime | None) -> Subquery |
     vector = literal_column(f"items.{PG_VECTOR_COLUMN}")
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     item_config = getattr(func, PG_CONFIG_FUNCTION)(Item.language)
-    matches = select(
-        Item.id.label("id"),
-        func.ts_rank(weights, vector, readings.c.tsquery, PG_NORMALISATION).label("score"),
-    ).where(
+    matches = select(Item.id.label("id"), vector.label("vector")).where(
         vector.op("@@")(readings.c.tsquery),
         item_config == any_(readings.c.configs),
     )
     if since is not None:
         matches = matches.where(Item.first_seen_at >= since)
-    lateral = matches.lateral("matches")
+    # The newest RANKED_MATCHES of the matches are ranked. "+ 0" keeps the planner from
+    # walking the primary key backwards in search of them, which for a rare word would
+    # read the whole table: the index on the vector finds the matches, always.
+    newest = matches.order_by((Item.id + 0).desc()).limit(RANKED_MATCHES).lateral("matches")
+    score = func.ts_rank(weights, newest.c.vector, readings.c.tsquery, PG_NORMALISATION)
     return (
-        select(lateral.c.id, lateral.c.score)
-        .select_from(readings.join(lateral, true()))
+        select(newest.c.id, score.label("score"))
+        .select_from(readings.join(newest, true()))
         .where(func.numnode(readings.c.tsquery) > 0)
-        .order_by(lateral.c.score.desc(), lateral.c.id.desc())
+        .order_by(score.desc(), newest.c.id.desc())
         .limit(limit)
         .subquery("hits")
     )

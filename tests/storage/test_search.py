@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+import storage.search
 from storage import ItemData, Storage, SummaryData
 from storage.database import alembic_config, create_database_engine
 from storage.fulltext import fts5_query, parse_query, websearch_query
@@ -131,6 +132,17 @@ def test_limit_keeps_the_best(store: Storage) -> None:
     add(store, *(item(f"g{n}", f"Harbour {n}", "harbour " * n) for n in range(1, 8)))
     assert len(store.search("harbour", limit=3)) == 3
     assert store.search("harbour", limit=0) == []
+
+
+def test_past_the_ranking_cap_the_newest_matches_are_ranked(
+    store: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage.search, "RANKED_MATCHES", 2)
+    add(store, item("old", "Harbour", "The best match, and the oldest."))
+    add(store, *(item(f"g{n}", f"Item {n}", f"harbour news {n}") for n in range(3)))
+    assert titles(store, "harbour") == ["Item 2", "Item 1"]
+    monkeypatch.setattr(storage.search, "RANKED_MATCHES", 10)
+    assert titles(store, "harbour")[0] == "Harbour"
 
 
 def test_an_updated_item_is_found_by_its_new_words_only(store: Storage) -> None:
