@@ -121,6 +121,31 @@ def test_syntax_characters_are_only_text(store: Storage) -> None:
     assert titles(store, "C++ NEAR(z)") == []  # z is a word like any other, and absent
 
 
+HOSTILE_QUERIES = [
+    "a & b | !c",
+    "harbour:*",
+    "'harbour'",
+    "harbour <-> news",
+    "(harbour | news)",
+    "\\",
+    "a'b",
+    'NEAR("a" "b", 2)',
+    "harbour*",
+    "{harbour}",
+    "🙂 harbour",
+    "lone \ud800 surrogate harbour",
+    "harbour " * 2000,
+    '-"" OR -',
+    'x" OR "y',
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_nothing_typed_is_an_error_on_either_database(store: Storage, query: str) -> None:
+    add(store, item("a", "Harbour news", "The harbour reopened."))
+    store.search(query)
+
+
 def test_since_keeps_items_first_seen_on_or_after_it(store: Storage) -> None:
     add(store, item("old", "Old harbour news", "x"), when=T0 - timedelta(days=3))
     add(store, item("new", "New harbour news", "x"), when=T0)
