@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
+    Select,
     Subquery,
     any_,
     bindparam,
@@ -72,55 +73,24 @@ class SearchMixin:
         """Items matching *query* (first seen at or after *since*), best first, at most
         *limit*. A query that can find nothing (only punctuation, only exclusions)
         returns no items without asking the database."""
-        if limit < 1:
+        postgres = self.dialect == "postgresql"
+        rewritten = websearch_query(query) if postgres else fts5_query(query)
+        if rewritten is None or limit < 1:
             return []
-        if self.dialect == "postgresql":
-            hits = _postgres_hits(query, limit, since)
-        else:
-            hits = _sqlite_hits(query, limit, since)
-        if hits is None:
-            return []
-        # One statement: the best ids and their scores, joined to what a hit shows.
-        statement = (
-            select(
-                Item.id,
-                Item.guid,
-                Item.title,
-                Item.url,
-                Source.url,
-                Source.title,
-                Item.published_at,
-                Item.first_seen_at,
-                Item.language,
-                Summary.sentences,
-                hits.c.score,
-            )
-            .join(hits, hits.c.id == Item.id)
-            .join(Source, Item.source_id == Source.id)
-            .outerjoin(Summary, Summary.item_id == Item.id)
-            .order_by(hits.c.score.desc(), Item.id.desc())
-        )
+        statement = (_POSTGRES if postgres else _SQLITE)[since is not None]
+        values = {"query": rewritten, "limit": limit, "ranked": RANKED_MATCHES, "since": since}
         with self._reader() as session:
-            return [_hit(row) for row in session.execute(statement)]
+            rows = session.connection().execute(statement, values)
+            return [_hit(row) for row in rows]
 
 
-def _sqlite_hits(query: str, limit: int, since: datetime | None) -> Subquery | None:
-    expression = fts5_query(query)
-    if expression is None:
-        return None
+def _sqlite_hits(since: bool) -> Subquery:
     fts = literal_column(FTS5_TABLE)
     rowid = literal_column(f"{FTS5_TABLE}.rowid")
     # bm25 is lower for better matches.
     score = (-func.bm25(fts, *FTS5_WEIGHTS)).label("score")
     source = table(FTS5_TABLE)
-    hits = select(rowid.label("id"), score)
-    if since is not None:
-        hits = hits.select_from(source.join(Item, Item.id == rowid)).where(
-            Item.first_seen_at >= since
-        )
-    else:
-        hits = hits.select_from(source)
-    match = fts.op("MATCH")(bindparam("match", expression))
+    match = fts.op("MATCH")(bindparam("query"))
     # FTS5 walks matches newest first (by rowid) without ranking them, and takes a rowid
     # bound as part of the match: finding the bound is cheap, ranking above it bounded.
     bound = (
@@ -128,23 +98,25 @@ def _sqlite_hits(query: str, limit: int, since: datetime | None) -> Subquery | N
         .select_from(source)
         .where(match)
         .order_by(rowid.desc())
-        .offset(RANKED_MATCHES - 1)
+        .offset(bindparam("ranked") - 1)
         .limit(1)
         .scalar_subquery()
     )
-    hits = hits.where(match, rowid >= func.coalesce(bound, 0))
-    return hits.order_by(score.desc(), rowid.desc()).limit(limit).subquery()
+    hits = select(rowid.label("id"), score).where(match, rowid >= func.coalesce(bound, 0))
+    if since:
+        hits = hits.select_from(source.join(Item, Item.id == rowid))
+        hits = hits.where(Item.first_seen_at >= bindparam("since"))
+    else:
+        hits = hits.select_from(source)
+    return hits.order_by(score.desc(), rowid.desc()).limit(bindparam("limit")).subquery("hits")
 
 
-def _postgres_hits(query: str, limit: int, since: datetime | None) -> Subquery | None:
+def _postgres_hits(since: bool) -> Subquery:
     """Each configuration reads the query (stems, stop words) its own way, and an item
     matches the reading of its own language's configuration. Configurations that read
     it alike share one index scan; a reading left empty (only stop words) is skipped."""
-    rewritten = websearch_query(query)
-    if rewritten is None:
-        return None
     config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
-    reading = func.websearch_to_tsquery(config, bindparam("query", rewritten))
+    reading = func.websearch_to_tsquery(config, bindparam("query"))
     readings = (
         select(reading.label("tsquery"), func.array_agg(config).label("configs"))
         .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS))
@@ -158,21 +130,50 @@ def _postgres_hits(query: str, limit: int, since: datetime | None) -> Subquery |
         vector.op("@@")(readings.c.tsquery),
         item_config == any_(readings.c.configs),
     )
-    if since is not None:
-        matches = matches.where(Item.first_seen_at >= since)
+    if since:
+        matches = matches.where(Item.first_seen_at >= bindparam("since"))
     # The newest RANKED_MATCHES of the matches are ranked. "+ 0" keeps the planner from
     # walking the primary key backwards in search of them, which for a rare word would
     # read the whole table: the index on the vector finds the matches, always.
-    newest = matches.order_by((Item.id + 0).desc()).limit(RANKED_MATCHES).lateral("matches")
-    score = func.ts_rank(weights, newest.c.vector, readings.c.tsquery, PG_NORMALISATION)
+    newest = matches.order_by((Item.id + 0).desc()).limit(bindparam("ranked"))
+    lateral = newest.lateral("matches")
+    score = func.ts_rank(weights, lateral.c.vector, readings.c.tsquery, PG_NORMALISATION)
     return (
-        select(newest.c.id, score.label("score"))
-        .select_from(readings.join(newest, true()))
+        select(lateral.c.id, score.label("score"))
+        .select_from(readings.join(lateral, true()))
         .where(func.numnode(readings.c.tsquery) > 0)
-        .order_by(score.desc(), newest.c.id.desc())
-        .limit(limit)
+        .order_by(score.desc(), lateral.c.id.desc())
+        .limit(bindparam("limit"))
         .subquery("hits")
     )
+
+
+def _statement(hits: Subquery) -> Select[Any]:
+    """The best ids and their scores joined to what a hit shows: one round trip."""
+    return (
+        select(
+            Item.id,
+            Item.guid,
+            Item.title,
+            Item.url,
+            Source.url,
+            Source.title,
+            Item.published_at,
+            Item.first_seen_at,
+            Item.language,
+            Summary.sentences,
+            hits.c.score,
+        )
+        .join(hits, hits.c.id == Item.id)
+        .join(Source, Item.source_id == Source.id)
+        .outerjoin(Summary, Summary.item_id == Item.id)
+        .order_by(hits.c.score.desc(), Item.id.desc())
+    )
+
+
+# Built once: by whether a date bounds the search.
+_SQLITE = {since: _statement(_sqlite_hits(since)) for since in (False, True)}
+_POSTGRES = {since: _statement(_postgres_hits(since)) for since in (False, True)}
 
 
 def _hit(row: Row[Any]) -> SearchHit:
