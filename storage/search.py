@@ -48,7 +48,7 @@ FTS5_WEIGHTS = (10.0, 1.0)
 # reads every candidate's statistics, and a common word matches a fifth of a million
 # items. The newest are what a reader of news most likely wants; a word or two more
 # narrows the matches to fewer than this, and then every match is ranked.
-RANKED_MATCHES = 10_000
+RANKED_MATCHES = 1_000
 # ts_rank's weights of the vector's D, C, B and A labels; the title is A, the text B.
 PG_WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
 # ts_rank normalisation 1: divide by 1 + log(length), so a long text does not outrank a
