@@ -45,9 +45,9 @@ from storage.records import SearchHit
 # it would ten times over in the text.
 FTS5_WEIGHTS = (10.0, 1.0)
 # A query matching more items than this ranks the newest this many of them: ranking
-# reads every candidate's statistics, and a common word matches a fifth of a million
-# items. The newest are what a reader of news most likely wants; a word or two more
-# narrows the matches to fewer than this, and then every match is ranked.
+# reads every candidate's statistics (PostgreSQL its whole vector), and a common word
+# matches a fifth of all items. The newest are what a reader of news most likely wants;
+# a word or two more narrows the matches to fewer than this, and then all are ranked.
 RANKED_MATCHES = 1_000
 # ts_rank's weights of the vector's D, C, B and A labels; the title is A, the text B.
 PG_WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
