@@ -30,6 +30,7 @@ from feedbrief.cli_common import (
     print_table,
 )
 from feedbrief.cli_feeds import feeds_app, status
+from feedbrief.cli_search import SEARCH_CONTEXT, search
 from feedbrief.delivery import DeliveryOutcome
 from feedbrief.metrics import setup_metrics
 from feedbrief.pipeline import ReplayRow
@@ -443,6 +444,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 app.add_typer(feeds_app, name="feeds")
 app.command()(status)
+app.command(context_settings=SEARCH_CONTEXT)(search)
 
 
 def _mount_serve() -> None:

@@ -1,6 +1,7 @@
 """``feedbrief serve``: the digest directory, the feed, a health check and metrics over HTTP.
 
-The digest files are written by the service; this server only reads them. It serves a
+The digest files are written by the service; this server only reads them, and answers
+``/search?q=`` from the database. It serves a
 fixed set of names (``YYYY-MM-DD.{html,md,json}`` and ``feed.xml``) matched against the
 raw request path, so no decoding trick (``..``, ``%2e%2e``, absolute paths) can name
 another file, and a file is served only if it really lies inside the digest directory
@@ -22,7 +23,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -32,6 +33,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from digest.publish import FEED_FILE_NAME
 from digest.render_html import CONTENT_SECURITY_POLICY, STYLESHEET
 from feedbrief.pipeline import Clock, utc_now
+from feedbrief.search_page import (
+    MAX_QUERY_CHARS,
+    RESULTS_PER_PAGE,
+    SEARCH_PATH,
+    render_search,
+    search_box,
+)
 from feedbrief.service import HEARTBEAT_SECONDS
 from ingest.dates import parse_date
 from storage import Storage
@@ -146,7 +154,7 @@ def render_index(days: list[date]) -> str:
 <header>
 <h1>feedbrief</h1>
 <p class="meta">Daily digests, newest first · <a href="{FEED_FILE_NAME}">Atom feed</a></p>
-</header>
+{search_box()}</header>
 <main>
 {listing}</main>
 </body>
@@ -243,6 +251,8 @@ class DigestRequestHandler(BaseHTTPRequestHandler):
             return Response(
                 HTTPStatus.OK, content_type, encoder(site.registry), {"Cache-Control": "no-store"}
             )
+        if path == SEARCH_PATH:
+            return _search(site, urlsplit(self.path).query)
         name = path.removeprefix("/")
         match = DIGEST_FILE.match(name)
         if name == FEED_FILE_NAME or match:
@@ -309,6 +319,19 @@ class DigestRequestHandler(BaseHTTPRequestHandler):
     @property
     def client(self) -> str:
         return str(self.client_address[0])
+
+
+def _search(site: Site, query_string: str) -> Response:
+    query = parse_qs(query_string).get("q", [""])[0][:MAX_QUERY_CHARS]
+    try:
+        hits = site.storage.search(query, limit=RESULTS_PER_PAGE) if query.strip() else []
+    except SQLAlchemyError as exc:
+        log.warning("search.database_failed", error=str(exc))
+        return text_response(HTTPStatus.SERVICE_UNAVAILABLE, "database unavailable")
+    headers = {"Cache-Control": "no-store"}
+    return Response(
+        HTTPStatus.OK, CONTENT_TYPES["html"], render_search(query, hits).encode(), headers
+    )
 
 
 def _index_bytes(site: Site) -> bytes:

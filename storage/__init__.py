@@ -4,10 +4,10 @@ This package imports nothing from ``ingest`` or ``summarise``: it stores plain d
 ``Storage`` (``store.py``) is composed of one mixin per domain: ``sources.py`` (sources
 and leases), ``items.py`` (saving, export, pruning), ``stories.py`` (story reads),
 ``digests.py``, ``deliveries.py`` (email deliveries and their claims), ``workers.py``
-(ticks and cluster-wide locks) and ``relink.py`` (stories decided again);
-``group_commit.py`` shares one transaction among threads saving at once, ``batch.py``
-holds the set-based writes of a save, and ``records.py`` the plain data that goes in and
-out.
+(ticks and cluster-wide locks), ``relink.py`` (stories decided again) and ``search.py``
+(full-text search, whose query language is ``fulltext.py``); ``group_commit.py`` shares
+one transaction among threads saving at once, ``batch.py`` holds the set-based writes of
+a save, and ``records.py`` the plain data that goes in and out.
 """
 
 from storage.records import (
@@ -17,6 +17,7 @@ from storage.records import (
     ItemData,
     SaveOutcome,
     SaveResult,
+    SearchHit,
     SourceState,
     SourceUpdate,
     StoredItem,
@@ -33,6 +34,7 @@ __all__ = [
     "ItemData",
     "SaveOutcome",
     "SaveResult",
+    "SearchHit",
     "SourceState",
     "SourceUpdate",
     "Storage",

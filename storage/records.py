@@ -190,3 +190,21 @@ class Claim(NamedTuple):
 
     claimed: bool
     delivery: Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One stored item that matched a search, with its score (higher is better; scores
+    compare within one search on one database, not across them)."""
+
+    id: int
+    guid: str
+    title: str
+    url: str | None
+    source: str
+    source_title: str | None
+    published_at: datetime | None
+    first_seen_at: datetime
+    language: str | None
+    summary: tuple[str, ...]
+    score: float

@@ -1,8 +1,8 @@
 """The one class through which the rest of feedbrief reads and writes the database.
 
 ``Storage`` is composed of one mixin per domain (sources and leases, items, stories,
-digests, email deliveries, workers and locks); this module sets up what they share: the
-engine, the read and write sessions, the write turn and the group commit.
+digests, email deliveries, workers and locks, search); this module sets up what they
+share: the engine, the read and write sessions, the write turn and the group commit.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from storage.group_commit import GroupCommit
 from storage.items import ItemsMixin
 from storage.linker import StoryLinker, Unlinked
 from storage.relink import RelinkMixin
+from storage.search import SearchMixin
 from storage.sources import SourcesMixin
 from storage.stories import StoriesMixin
 from storage.workers import WorkersMixin
@@ -34,6 +35,7 @@ class Storage(
     DeliveriesMixin,
     WorkersMixin,
     RelinkMixin,
+    SearchMixin,
 ):
     """Typed access to sources, items, summaries and digests.
 

@@ -8,6 +8,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
+from storage.fulltext import include_in_models
 from storage.models import Base
 
 config = context.config
@@ -20,6 +21,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         # SQLite cannot ALTER most things in place; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
+        # The search index is made by its migration alone; the models do not describe it.
+        include_name=include_in_models,
     )
     with context.begin_transaction():
         context.run_migrations()
