@@ -7,21 +7,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dedup.fingerprint import match_encoded
-from dedup.linking import StoryLinker
-from digest.build import DigestWriter, local_day
-from digest.sections import Layout
-from digest.select import Rules
-from feedbrief import USER_AGENT
-from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
-from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
-from feedbrief.processes import Offload, default_processes
+from feedbrief.clock import Clock, utc_now
 from feedbrief.settings import Settings
-from ingest.fetch import Fetcher
-from ingest.seeds import find_seeds
-from storage import SourceState, Storage
-from summarise.summarisers import Length
+
+if TYPE_CHECKING:
+    from digest.build import DigestWriter
+    from feedbrief.feeds import FeedUpdater, RefreshResult
+    from feedbrief.pipeline import Pipeline, ReplayRow, SummaryPolicy
+    from feedbrief.processes import Offload
+    from ingest.fetch import Fetcher
+    from storage import SourceState, Storage
+
+# Each part is imported when it is first built, so a command that reads the database
+# (``status``, ``feeds list``) never loads the parsers, the fetcher or the summarisers.
 
 
 @dataclass
@@ -32,10 +32,17 @@ class App:
 
     @cached_property
     def storage(self) -> Storage:
+        from dedup.fingerprint import match_encoded
+        from dedup.linking import StoryLinker
+        from storage import Storage
+
         return Storage.open(self.settings.database.url, linker=StoryLinker(match_encoded))
 
     @property
     def summary_policy(self) -> SummaryPolicy:
+        from feedbrief.pipeline import SummaryPolicy
+        from summarise.summarisers import Length
+
         return SummaryPolicy(
             algorithm=self.settings.digest.algorithm,
             length=Length(sentences=self.settings.digest.sentences),
@@ -43,6 +50,8 @@ class App:
 
     @cached_property
     def pipeline(self) -> Pipeline:
+        from feedbrief.pipeline import Pipeline
+
         return Pipeline(
             self.storage,
             summary=self.summary_policy,
@@ -54,6 +63,8 @@ class App:
     @cached_property
     def offload(self) -> Offload:
         """In place unless ``start_processes`` forked a pool first."""
+        from feedbrief.processes import Offload
+
         return Offload()
 
     def start_processes(self) -> None:
@@ -61,11 +72,18 @@ class App:
         in bulk. Call it first: before the database is opened or any thread started."""
         if "offload" in self.__dict__:
             raise RuntimeError("start_processes() must come before anything uses the pipeline")
+        from feedbrief.pipeline import warm_up
+        from feedbrief.processes import Offload, default_processes
+
         processes = self.settings.feeds.processes or default_processes()
         self.offload = Offload(processes, before_fork=partial(warm_up, self.summary_policy))
 
     @cached_property
     def digests(self) -> DigestWriter:
+        from digest.build import DigestWriter
+        from digest.sections import Layout
+        from digest.select import Rules
+
         digest = self.settings.digest
         return DigestWriter(
             self.storage,
@@ -86,10 +104,16 @@ class App:
 
     @cached_property
     def fetcher(self) -> Fetcher:
+        from feedbrief import USER_AGENT
+        from feedbrief.feeds import fetch_limits
+        from ingest.fetch import Fetcher
+
         return Fetcher(fetch_limits(self.settings.feeds), user_agent=USER_AGENT, stop=self.stop)
 
     @cached_property
     def feeds(self) -> FeedUpdater:
+        from feedbrief.feeds import FeedUpdater
+
         return FeedUpdater(
             self.storage, self.pipeline, self.fetcher, self.settings.feeds, self.clock
         )
@@ -114,6 +138,8 @@ class App:
     ) -> list[RefreshResult]:
         """Refresh the given feeds (default: claim the due ones as *worker*) and rewrite
         the digests of the days they touched."""
+        from digest.build import local_day
+
         if feeds is None:
             results = self.feeds.refresh_due(worker)
         else:
@@ -136,6 +162,8 @@ class App:
         folder reproduces its files. With ``unchanged=False`` (the service's periodic
         scan, which finds the same files again and again) only the days with an item
         added or changed are rewritten."""
+        from ingest.seeds import find_seeds
+
         if paths is None:
             paths = list(find_seeds(self.seeds_dir)) if self.seeds_dir.is_dir() else []
         rows = self.pipeline.replay_seeds(paths, self.seeds_dir)
@@ -145,6 +173,8 @@ class App:
     def touched_days(self, rows: list[ReplayRow], *, unchanged: bool = True) -> set[date]:
         """The local days of the rows' stored items, or (``unchanged=False``) of those
         the replay added or changed."""
+        from digest.build import local_day
+
         return {
             local_day(moment, self.settings.digest.tz)
             for row in rows

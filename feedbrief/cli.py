@@ -6,26 +6,21 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
-from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import track
-from rich.table import Table
 
-from digest.atomicfile import write_atomic
 from feedbrief.cli_common import ConfigOption, LogLevel, check_config, err, open_app, out
 from feedbrief.cli_feeds import feeds_app, status
-from feedbrief.metrics import setup_metrics
-from feedbrief.pipeline import ReplayRow
-from feedbrief.runlock import RunLocked, run_lock
-from feedbrief.service import Service
-from ingest.clean import clean_paragraphs, format_article, split_paragraphs
-from ingest.outcome import Outcome
-from ingest.seeds import SeedError, load_seed
-from storage import StoredItem
-from summarise.summarisers import ALGORITHMS, Length, summarise_text
+from summarise.algorithms import ALGORITHMS
+
+if TYPE_CHECKING:
+    from feedbrief.pipeline import ReplayRow
+    from storage import StoredItem
+    from summarise.summarisers import Length
+
+# Every command imports what it uses in its body: see feedbrief.cli_common.
 
 app = typer.Typer(
     help="feedbrief: news feeds and seed documents in, a daily digest out.",
@@ -39,6 +34,8 @@ PROGRESS_THRESHOLD = 20
 
 def _print_version(value: bool) -> None:
     if value:
+        from importlib import metadata
+
         print(f"feedbrief {metadata.version('feedbrief')}")
         raise typer.Exit()
 
@@ -60,6 +57,8 @@ def _options(
 
 
 def _length(sentences: int | None, ratio: float | None, words: int | None) -> Length:
+    from summarise.summarisers import Length
+
     given = [v for v in (sentences, ratio, words) if v is not None]
     if len(given) > 1:
         raise typer.BadParameter("give only one of --sentences, --ratio and --words")
@@ -85,6 +84,10 @@ def run(
     log_level: LogLevel = "INFO",
 ) -> None:
     """Run the service: ingest seeds (and feeds), summarise, write daily digests."""
+    from feedbrief.metrics import setup_metrics
+    from feedbrief.runlock import RunLocked, run_lock
+    from feedbrief.service import Service
+
     with open_app(config, log_level) as application:
         application.start_processes()
         try:
@@ -109,6 +112,8 @@ def replay(
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Run seed documents through the whole pipeline and print what happened to each."""
+    from rich.progress import track
+
     with open_app(config, log_level) as application:
         files = _expand(paths) if paths else None
         if files is not None and len(files) > PROGRESS_THRESHOLD:
@@ -131,6 +136,10 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def _print_replay(rows: list[ReplayRow]) -> None:
+    from rich.table import Table
+
+    from ingest.outcome import Outcome
+
     table = Table("file", "status", "title")
     for row in rows:
         failed = row.status in (Outcome.ERROR, Outcome.SKIPPED)
@@ -151,6 +160,10 @@ def clean(
     """Print the cleaned article: title, blank line, paragraphs separated by blank lines."""
     # No setting changes the cleaning, but a bad configuration file is reported here
     # as by every other command rather than noticed by the next one.
+    from digest.atomicfile import write_atomic
+    from ingest.clean import format_article
+    from ingest.seeds import SeedError, load_seed
+
     check_config(config, log_level)
     failed = False
     for path in paths:
@@ -200,6 +213,8 @@ def summarise(
         return
     if path is None:
         raise typer.BadParameter("give a PATH, - for standard input, or --jsonl IN --out OUT")
+    from summarise.summarisers import summarise_text
+
     for title, body, language in _documents(path):
         for sentence in summarise_text(
             body, length=length, algorithm=algorithm, language=language, title=title
@@ -208,6 +223,9 @@ def summarise(
 
 
 def _documents(path: str) -> Iterator[tuple[str, str, str | None]]:
+    from ingest.clean import clean_paragraphs, split_paragraphs
+    from ingest.seeds import SeedError, load_seed
+
     if path == "-":
         first, _, rest = sys.stdin.read().strip().partition("\n")
         yield first.strip(), "\n\n".join(clean_paragraphs(split_paragraphs(rest))), None
@@ -222,6 +240,9 @@ def _documents(path: str) -> Iterator[tuple[str, str, str | None]]:
 
 
 def _summarise_batch(source: Path, target: Path, length: Length, algorithm: str) -> None:
+    from digest.atomicfile import write_atomic
+    from summarise.summarisers import summarise_text
+
     lines = []
     with source.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -273,6 +294,8 @@ def export(
     """Export every stored item, one JSON object per line."""
     if fmt != "jsonl":
         raise typer.BadParameter("only --format jsonl is supported")
+    from digest.atomicfile import write_atomic
+
     with open_app(config, log_level) as application:
         start = None
         if since:

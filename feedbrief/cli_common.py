@@ -1,18 +1,23 @@
-"""What every command shares: consoles, the --config option, and opening the app."""
+"""What every command shares: consoles, the --config option, and opening the app.
+
+The CLI modules import only typer and rich at the top: every command imports what it
+needs when it runs, so ``--help``, ``--version`` and ``status`` do not load the
+summarisers, the fetcher or the parsers (docs/startup.md has the figures).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from feedbrief.app import App
-from feedbrief.logs import configure_logging
-from feedbrief.settings import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from feedbrief.app import App
+    from feedbrief.settings import Settings
 
 out = Console()
 # soft_wrap: messages are never folded (a service's stderr has no width, and a wrapped
@@ -45,6 +50,9 @@ LogLevel = Annotated[
 def check_config(config: Path | None, log_level: str = "INFO") -> Settings:
     """Set up logging, then load and validate the settings: exit 2 naming the key if
     they are wrong."""
+    from feedbrief.logs import configure_logging
+    from feedbrief.settings import ConfigError, load_settings
+
     configure_logging(log_level)
     try:
         return load_settings(config)
@@ -57,6 +65,8 @@ def check_config(config: Path | None, log_level: str = "INFO") -> Settings:
 def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
     """Load and validate the settings (exit 2 naming the key if they are wrong), then
     hand out a wired App that is closed afterwards."""
+    from feedbrief.app import App
+
     application = App(check_config(config, log_level))
     try:
         yield application

@@ -7,17 +7,15 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
-from feedbrief.feeds import discover
-from feedbrief.metrics import feed_state
-from feedbrief.settings import check_pattern, check_weight, parse_duration
-from ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
-from storage import FeedOptions, SourceState
+
+if TYPE_CHECKING:
+    from ingest.opml import OpmlFeed
+    from storage import FeedOptions, SourceState
 
 feeds_app = typer.Typer(help="Manage feed subscriptions.", no_args_is_help=True)
 
@@ -36,6 +34,8 @@ def _digest_options(
     category: str | None, weight: float | None, block: str | None, keep: str | None
 ) -> FeedOptions:
     """The digest options given on the command line, checked as the config file's are."""
+    from feedbrief.settings import check_pattern, check_weight
+
     options: FeedOptions = {}
     if category is not None:
         options["category"] = category.strip() or None
@@ -51,6 +51,8 @@ def _digest_options(
 def _interval(value: str | None) -> int | None:
     if value is None:
         return None
+    from feedbrief.settings import parse_duration
+
     try:
         return int(parse_duration(value))
     except ValueError as exc:
@@ -81,6 +83,8 @@ def add(
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Subscribe to a feed (a web page's announced feed is found for you)."""
+    from feedbrief.feeds import discover
+
     seconds = _interval(interval)
     options = _digest_options(category, weight, block, keep)
     with open_app(config, log_level) as application:
@@ -119,6 +123,8 @@ def list_feeds(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> 
 def import_opml(path: Path, config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
     """Subscribe to every feed of an OPML file (fetching is the workers' job); its
     top-level folders become the feeds' categories."""
+    from ingest.opml import OpmlError, read_opml
+
     try:
         feeds = read_opml(path.read_bytes())
     except (OSError, OpmlError) as exc:
@@ -146,6 +152,8 @@ def _from_opml(feed: OpmlFeed) -> FeedOptions:
 @feeds_app.command("export")
 def export_opml(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
     """Print the subscriptions as OPML 2.0."""
+    from ingest.opml import OpmlFeed, write_opml
+
     with open_app(config, log_level) as application:
         feeds = [
             OpmlFeed(f.url, f.title, category=f.category, weight=f.weight)
@@ -161,6 +169,8 @@ def refresh(
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Fetch feeds now, whatever their schedule."""
+    from rich.table import Table
+
     with open_app(config, log_level) as application:
         application.start_processes()
         feeds = [f for f in application.storage.sources("feed") if f.retired_at is None]
@@ -181,6 +191,8 @@ def refresh(
 
 def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
     """One row per feed, and a summary line. Always exits 0: it is a report."""
+    from rich.table import Table
+
     with open_app(config, log_level) as application:
         feeds = application.storage.sources("feed")
         now = application.now()
@@ -210,6 +222,8 @@ def status(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None
 
 
 def _summary(feeds: list[SourceState], items: int) -> str:
+    from feedbrief.metrics import feed_state
+
     states = Counter(feed_state(feed) for feed in feeds)
     return (
         f"{len(feeds)} feeds: {states['healthy']} healthy, {states['failing']} failing "
