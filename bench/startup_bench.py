@@ -11,6 +11,10 @@ and for ``run --once`` the difference instead.
 each ``run --once`` starts in an empty folder of its own with the built-in defaults
 (creating ``./data`` and ``./digests``).
 
+With ``--against DIR`` (another checkout, such as a worktree of an earlier commit) each
+``feedbrief`` command also runs with DIR's code (``PYTHONPATH=DIR``) in the same rounds,
+for a before/after comparison under the same load.
+
 The targets (issue 15): ``--help``, ``--version``, ``status`` and ``feeds list`` within
 4x the import of SQLAlchemy, ``run --once`` at most 0.5 s more. docs/startup.md has the
 figures.
@@ -27,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 RATIO_TARGET = 4.0
@@ -58,8 +63,10 @@ def _spread(times: list[float]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="timed runs of each command")
+    parser.add_argument("--against", type=Path, help="also time this checkout's commands")
     args = parser.parse_args(argv)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBRIEF_")}
+    other = {**env, "PYTHONPATH": str(args.against.resolve())} if args.against else None
     feedbrief = _feedbrief()
     with tempfile.TemporaryDirectory(prefix="feedbrief-startup-") as temp:
         root = Path(temp)
@@ -69,21 +76,23 @@ def main(argv: list[str] | None = None) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         fresh = root / "fresh"
 
-        def run_once() -> float:
+        def run_once(variables: dict[str, str]) -> float:
             shutil.rmtree(fresh, ignore_errors=True)
             fresh.mkdir()
-            return _timed([*feedbrief, "run", "--once"], fresh, env)
+            return _timed([*feedbrief, "run", "--once"], fresh, variables)
 
         commands: dict[str, Callable[[], float]] = {
             'python -c "import sqlalchemy"': lambda: _timed(
                 [sys.executable, "-c", "import sqlalchemy"], installed, env
-            ),
-            "feedbrief --help": lambda: _timed([*feedbrief, "--help"], installed, env),
-            "feedbrief --version": lambda: _timed([*feedbrief, "--version"], installed, env),
-            "feedbrief status": lambda: _timed([*feedbrief, "status"], installed, env),
-            "feedbrief feeds list": lambda: _timed([*feedbrief, "feeds", "list"], installed, env),
-            "feedbrief run --once": run_once,
+            )
         }
+        variants = {"": env} if other is None else {"": env, " (against)": other}
+        for suffix, variables in variants.items():
+            for words in (["--help"], ["--version"], ["status"], ["feeds", "list"]):
+                commands[" ".join(["feedbrief", *words]) + suffix] = partial(
+                    _timed, [*feedbrief, *words], installed, variables
+                )
+            commands["feedbrief run --once" + suffix] = partial(run_once, variables)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for round_number in range(args.runs + 1):
             for name, command in commands.items():
@@ -95,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     failed = []
     for name, measured in times.items():
         median = statistics.median(measured)
-        if name.endswith("run --once"):
+        if "run --once" in name:
             verdict = f"+{median - baseline:5.2f} s (target +{RUN_ONCE_EXTRA})"
             ok = median - baseline <= RUN_ONCE_EXTRA
         elif name.startswith("feedbrief"):
