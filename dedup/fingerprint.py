@@ -21,7 +21,6 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
 
 SHINGLE_SIZE = 5
 """Words per shingle. A cut or an appended note costs a copy the same share of shingles at
@@ -65,10 +64,27 @@ FORMAT_VERSION = 2
 keys made under other parameters can neither be decoded nor collide with new ones."""
 
 _PERMUTATION_SEED = 20250301
-# datasketch's "affine32" scheme: its fixed-seed permutations, applied to a whole text
-# at once in ``_minima`` (datasketch's own update path costs more than the arithmetic).
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_PERMUTATION_SEED, scheme="affine32").permutations
-_PERMUTATION_A, _PERMUTATION_B = (column.reshape(-1, 1) for column in _PERMUTATIONS)
+
+
+def _permutations(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The multipliers and offsets of ``count`` affine permutations ``a * h + b`` of
+    32-bit values, ``a`` odd (so each is a bijection), drawn from ``seed``.
+
+    These are datasketch's (2.0) "affine32" permutations for that seed, drawn in the same
+    order from the same generator, which the stored fingerprints were made with.
+    ``RandomState`` is numpy's frozen legacy generator: its stream for a seed does not
+    change between numpy releases.
+    """
+    generator = np.random.RandomState(seed)
+    a = generator.randint(0, 1 << 31, count, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = generator.randint(0, 1 << 32, count, dtype=np.uint32)
+    return a, b
+
+
+# One row per permutation, so that ``_minima`` permutes a whole text at once.
+_PERMUTATION_A, _PERMUTATION_B = (
+    column.reshape(-1, 1) for column in _permutations(NUM_PERM, _PERMUTATION_SEED)
+)
 _WORD = re.compile(r"\w+")
 _NON_ASCII_NON_WORD = re.compile(r"[^\x00-\x7f\w]")
 _ASCII_WORDS = bytes(
@@ -210,8 +226,8 @@ def _distinct_count(values: np.ndarray) -> int:
 def _minima(hashes: np.ndarray) -> np.ndarray:
     """The MinHash signature: per permutation, the least permuted hash.
 
-    Exactly datasketch's "affine32" update: the MurmurHash3 finalizer first (so plain or
-    structured inputs are safe), then ``a * h + b`` modulo 2**32. Repeated hashes do not
+    As datasketch's "affine32" MinHash computes it: the MurmurHash3 finalizer first (so
+    plain or structured inputs are safe), then ``a * h + b`` modulo 2**32. Repeated hashes do not
     change a minimum, so they need no removing.
     """
     # One row per permutation, so each minimum is taken along a contiguous row.

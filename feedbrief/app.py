@@ -8,28 +8,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from dedup.fingerprint import match_encoded
-from dedup.linking import StoryLinker
-from digest.build import DigestWriter, local_day
-from digest.model import Digest, DigestFileError, load_digest_json, record_name
-from digest.sections import Layout
-from digest.select import Rules
-from feedbrief import USER_AGENT
-from feedbrief.delivery import Mailer
-from feedbrief.feeds import FeedUpdater, RefreshResult, fetch_limits
+from feedbrief.clock import Clock, utc_now
 from feedbrief.operator_errors import OperatorError, database_error
-from feedbrief.pipeline import Clock, Pipeline, ReplayRow, SummaryPolicy, utc_now, warm_up
-from feedbrief.processes import Offload, default_processes
 from feedbrief.settings import Settings
-from ingest.addresses import AddressPolicy
-from ingest.fetch import Fetcher
-from ingest.proxy import ProxyRules
-from ingest.seeds import find_seeds
-from storage import SourceState, Storage
-from summarise.summarisers import Length
+
+if TYPE_CHECKING:
+    from digest.build import DigestWriter
+    from digest.model import Digest
+    from feedbrief.delivery import Mailer
+    from feedbrief.feeds import FeedUpdater, RefreshResult
+    from feedbrief.pipeline import Pipeline, ReplayRow, SummaryPolicy
+    from feedbrief.processes import Offload
+    from ingest.fetch import Fetcher
+    from storage import SourceState, Storage
+
+# Each part is imported when it is first built, so a command that reads the database
+# (``status``, ``feeds list``) never loads the parsers, the fetcher or the summarisers.
 
 
 @dataclass
@@ -42,6 +38,12 @@ class App:
     def storage(self) -> Storage:
         """The database, opened and migrated; :class:`OperatorError` naming it if it
         cannot be (corrupted, unreachable, no such database, driver not installed)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from dedup.fingerprint import match_encoded
+        from dedup.linking import StoryLinker
+        from storage import Storage
+
         url = self.settings.database.url
         try:
             return Storage.open(url, linker=StoryLinker(match_encoded))
@@ -50,6 +52,9 @@ class App:
 
     @property
     def summary_policy(self) -> SummaryPolicy:
+        from feedbrief.pipeline import SummaryPolicy
+        from summarise.summarisers import Length
+
         return SummaryPolicy(
             algorithm=self.settings.digest.algorithm,
             length=Length(sentences=self.settings.digest.sentences),
@@ -57,6 +62,8 @@ class App:
 
     @cached_property
     def pipeline(self) -> Pipeline:
+        from feedbrief.pipeline import Pipeline
+
         return Pipeline(
             self.storage,
             summary=self.summary_policy,
@@ -68,6 +75,8 @@ class App:
     @cached_property
     def offload(self) -> Offload:
         """In place unless ``start_processes`` forked a pool first."""
+        from feedbrief.processes import Offload
+
         return Offload()
 
     def start_processes(self) -> None:
@@ -75,11 +84,18 @@ class App:
         in bulk. Call it first: before the database is opened or any thread started."""
         if "offload" in self.__dict__:
             raise RuntimeError("start_processes() must come before anything uses the pipeline")
+        from feedbrief.pipeline import warm_up
+        from feedbrief.processes import Offload, default_processes
+
         processes = self.settings.feeds.processes or default_processes()
         self.offload = Offload(processes, before_fork=partial(warm_up, self.summary_policy))
 
     @cached_property
     def digests(self) -> DigestWriter:
+        from digest.build import DigestWriter
+        from digest.sections import Layout
+        from digest.select import Rules
+
         digest = self.settings.digest
         return DigestWriter(
             self.storage,
@@ -101,6 +117,8 @@ class App:
     @cached_property
     def mailer(self) -> Mailer:
         """Mails the digests to ``[email] to``; check ``settings.email.enabled`` first."""
+        from feedbrief.delivery import Mailer
+
         return Mailer(
             self.settings.email,
             self.storage,
@@ -112,6 +130,8 @@ class App:
     def published_digest(self, day: date) -> Digest:
         """*day*'s digest as written to the digest directory (written now if it is not):
         the email carries the very page that is published."""
+        from digest.model import DigestFileError, load_digest_json, record_name
+
         path = self.settings.digest.dir / record_name(day)
         try:
             return load_digest_json(path)
@@ -121,6 +141,12 @@ class App:
 
     @cached_property
     def fetcher(self) -> Fetcher:
+        from feedbrief import USER_AGENT
+        from feedbrief.feeds import fetch_limits
+        from ingest.addresses import AddressPolicy
+        from ingest.fetch import Fetcher
+        from ingest.proxy import ProxyRules
+
         feeds = self.settings.feeds
         return Fetcher(
             fetch_limits(feeds),
@@ -132,6 +158,8 @@ class App:
 
     @cached_property
     def feeds(self) -> FeedUpdater:
+        from feedbrief.feeds import FeedUpdater
+
         return FeedUpdater(
             self.storage, self.pipeline, self.fetcher, self.settings.feeds, self.clock
         )
@@ -156,6 +184,8 @@ class App:
     ) -> list[RefreshResult]:
         """Refresh the given feeds (default: claim the due ones as *worker*) and rewrite
         the digests of the days they touched."""
+        from digest.build import local_day
+
         if feeds is None:
             results = self.feeds.refresh_due(worker)
         else:
@@ -178,6 +208,8 @@ class App:
         folder reproduces its files. With ``unchanged=False`` (the service's periodic
         scan, which finds the same files again and again) only the days with an item
         added or changed are rewritten."""
+        from ingest.seeds import find_seeds
+
         if paths is None:
             if not self.seeds_dir.is_dir():
                 raise OperatorError(f"seeds directory {self.seeds_dir} does not exist")
@@ -189,6 +221,8 @@ class App:
     def touched_days(self, rows: list[ReplayRow], *, unchanged: bool = True) -> set[date]:
         """The local days of the rows' stored items, or (``unchanged=False``) of those
         the replay added or changed."""
+        from digest.build import local_day
+
         return {
             local_day(moment, self.settings.digest.tz)
             for row in rows

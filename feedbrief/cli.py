@@ -8,17 +8,11 @@ import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
-from importlib import metadata
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import track
-from rich.table import Table
 
-from digest.atomicfile import write_atomic
-from feedbrief.app import App
-from feedbrief.batch import Document, summarise_documents
 from feedbrief.cli_common import (
     ConfigOption,
     LogLevel,
@@ -31,20 +25,15 @@ from feedbrief.cli_common import (
 )
 from feedbrief.cli_feeds import feeds_app, status
 from feedbrief.cli_search import SEARCH_CONTEXT, search
-from feedbrief.delivery import DeliveryOutcome
-from feedbrief.metrics import setup_metrics
-from feedbrief.pipeline import ReplayRow
-from feedbrief.processes import WorkerDied, default_processes
-from feedbrief.relink import relink_database
-from feedbrief.runlock import RunLocked, run_lock
-from feedbrief.service import Service
-from feedbrief.settings import MAX_RETENTION_DAYS
-from ingest.clean import clean_paragraphs, format_article, split_paragraphs
-from ingest.dates import EARLIEST, LATEST
-from ingest.outcome import Outcome
-from ingest.seeds import SeedError, load_seed
-from storage import StoredItem
-from summarise.summarisers import ALGORITHMS, Length, summarise_text
+from summarise.algorithms import ALGORITHMS
+
+if TYPE_CHECKING:
+    from feedbrief.app import App
+    from feedbrief.pipeline import ReplayRow
+    from storage import StoredItem
+    from summarise.summarisers import Length
+
+# Every command imports what it uses in its body: see feedbrief.cli_common.
 
 app = typer.Typer(
     help="feedbrief: news feeds and seed documents in, a daily digest out.",
@@ -58,6 +47,8 @@ PROGRESS_THRESHOLD = 20
 
 def _print_version(value: bool) -> None:
     if value:
+        from importlib import metadata
+
         print(f"feedbrief {metadata.version('feedbrief')}")
         raise typer.Exit()
 
@@ -79,6 +70,8 @@ def _options(
 
 
 def _length(sentences: int | None, ratio: float | None, words: int | None) -> Length:
+    from summarise.summarisers import Length
+
     given = [v for v in (sentences, ratio, words) if v is not None]
     if len(given) > 1:
         raise typer.BadParameter("give only one of --sentences, --ratio and --words")
@@ -104,6 +97,10 @@ def run(
     log_level: LogLevel = "INFO",
 ) -> None:
     """Run the service: ingest seeds (and feeds), summarise, write daily digests."""
+    from feedbrief.metrics import setup_metrics
+    from feedbrief.runlock import RunLocked, run_lock
+    from feedbrief.service import Service
+
     with open_app(config, log_level) as application:
         application.start_processes()
         try:
@@ -136,6 +133,8 @@ def replay(
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Run seed documents through the whole pipeline and print what happened to each."""
+    from rich.progress import track
+
     with open_app(config, log_level) as application:
         files = _expand(paths) if paths else None
         if files is not None and len(files) > PROGRESS_THRESHOLD:
@@ -158,6 +157,10 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def _print_replay(rows: list[ReplayRow]) -> None:
+    from rich.table import Table
+
+    from ingest.outcome import Outcome
+
     table = Table("file", "status", "title")
     for row in rows:
         failed = row.status in (Outcome.ERROR, Outcome.SKIPPED)
@@ -178,6 +181,10 @@ def clean(
     """Print the cleaned article: title, blank line, paragraphs separated by blank lines."""
     # No setting changes the cleaning, but a bad configuration file is reported here
     # as by every other command rather than noticed by the next one.
+    from digest.atomicfile import write_atomic
+    from ingest.clean import format_article
+    from ingest.seeds import SeedError, load_seed
+
     check_config(config, log_level)
     failed = False
     for path in paths:
@@ -223,11 +230,15 @@ def summarise(
     if jsonl is not None:
         if out_path is None or path is not None:
             raise typer.BadParameter("batch mode takes --jsonl IN --out OUT and no PATH")
+        from feedbrief.processes import default_processes
+
         processes = settings.feeds.processes or default_processes()
         _summarise_batch(jsonl, out_path, length, algorithm, processes)
         return
     if path is None:
         raise typer.BadParameter("give a PATH, - for standard input, or --jsonl IN --out OUT")
+    from summarise.summarisers import summarise_text
+
     for title, body, language in _documents(path):
         for sentence in summarise_text(
             body, length=length, algorithm=algorithm, language=language, title=title
@@ -236,6 +247,9 @@ def summarise(
 
 
 def _documents(path: str) -> Iterator[tuple[str, str, str | None]]:
+    from ingest.clean import clean_paragraphs, split_paragraphs
+    from ingest.seeds import SeedError, load_seed
+
     if path == "-":
         first, _, rest = sys.stdin.read().strip().partition("\n")
         yield first.strip(), "\n\n".join(clean_paragraphs(split_paragraphs(rest))), None
@@ -252,6 +266,10 @@ def _documents(path: str) -> Iterator[tuple[str, str, str | None]]:
 def _summarise_batch(
     source: Path, target: Path, length: Length, algorithm: str, processes: int
 ) -> None:
+    from digest.atomicfile import write_atomic
+    from feedbrief.batch import Document, summarise_documents
+    from feedbrief.processes import WorkerDied
+
     idents, documents = [], []
     with source.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -314,6 +332,8 @@ def digest(
 def _send_digest(application: App, day: date, *, resend: bool) -> None:
     """Mail the day's front page and say how it went in one line; exit 1 if it was not
     sent (the day stays unsent, and the service does not retry what a command tried)."""
+    from feedbrief.delivery import DeliveryOutcome
+
     worker = f"digest --send {socket.gethostname()}:{os.getpid()}"
     result = application.mailer.deliver(day, worker=worker, resend=resend, retry=False)
     delivery = result.delivery
@@ -337,6 +357,8 @@ def _send_digest(application: App, day: date, *, resend: bool) -> None:
 
 
 def _parse_date(value: str, option: str) -> date:
+    from ingest.dates import EARLIEST, LATEST
+
     try:
         day = date.fromisoformat(value)
     except ValueError as exc:
@@ -364,6 +386,8 @@ def export(
     """Export every stored item, one JSON object per line."""
     if fmt != "jsonl":
         raise typer.BadParameter("only --format jsonl is supported")
+    from digest.atomicfile import write_atomic
+
     with open_app(config, log_level) as application:
         start = None
         if since:
@@ -404,15 +428,21 @@ def export_line(item: StoredItem) -> str:
 def prune(
     days: Annotated[
         int | None,
-        typer.Option(
-            min=1, max=MAX_RETENTION_DAYS, help="Keep this many days (default: retention_days)."
-        ),
+        typer.Option(min=1, help="Keep this many days (default: retention_days)."),
     ] = None,
     config: ConfigOption = None,
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Delete items older than the retention period, leaving tombstones (the service
     does this daily)."""
+    # Checked here rather than by typer's max=: the limit lives in settings, which --help
+    # must not import.
+    from feedbrief.settings import MAX_RETENTION_DAYS
+
+    if days is not None and days > MAX_RETENTION_DAYS:
+        raise typer.BadParameter(
+            f"{days} is more than {MAX_RETENTION_DAYS} days", param_hint="'--days'"
+        )
     with open_app(config, log_level) as application:
         removed = application.prune(days)
         out.print(f"{removed} items pruned", highlight=False)
@@ -434,6 +464,8 @@ def relink(
             start = datetime.combine(
                 _parse_date(since, "'--since'"), time(0), application.settings.digest.tz
             )
+        from feedbrief.relink import relink_database
+
         report = relink_database(application.storage, start)
         out.print(report.line(), highlight=False, soft_wrap=True)
 

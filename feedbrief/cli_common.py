@@ -1,22 +1,25 @@
-"""What every command shares: consoles, the --config option, and opening the app."""
+"""What every command shares: consoles, the --config option, and opening the app.
+
+The CLI modules import only typer and rich at the top: every command imports what it
+needs when it runs, so ``--help``, ``--version`` and ``status`` do not load the
+summarisers, the fetcher or the parsers (docs/startup.md has the figures).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import structlog
 import typer
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from feedbrief.app import App
-from feedbrief.logs import configure_logging
-from feedbrief.operator_errors import describe
-from feedbrief.settings import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from feedbrief.app import App
+    from feedbrief.settings import Settings
 
 out = Console()
 # soft_wrap: messages are never folded (a service's stderr has no width, and a wrapped
@@ -68,6 +71,9 @@ def print_table(table: Table) -> None:
 def check_config(config: Path | None, log_level: str = "INFO") -> Settings:
     """Set up logging, then load and validate the settings: exit 2 naming the key if
     they are wrong."""
+    from feedbrief.logs import configure_logging
+    from feedbrief.settings import ConfigError, load_settings
+
     configure_logging(log_level)
     try:
         return load_settings(config)
@@ -82,6 +88,8 @@ def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
     hand out a wired App that is closed afterwards. Whatever the command raises (a
     database that cannot be used, a directory that cannot be written) is one line on
     stderr and exit 1; the traceback goes to the log at debug level."""
+    from feedbrief.app import App
+
     application = App(check_config(config, log_level))
     try:
         yield application
@@ -95,6 +103,10 @@ def open_app(config: Path | None, log_level: str = "INFO") -> Iterator[App]:
 
 def fail(exc: BaseException, database_url: str) -> NoReturn:
     """Tell the operator what *exc* means, in one line, and exit 1."""
+    import structlog
+
+    from feedbrief.operator_errors import describe
+
     structlog.get_logger(__name__).debug("command.failed", exc_info=True)
     err.print(describe(exc, database_url), markup=False, highlight=False)
     raise typer.Exit(1) from None

@@ -8,10 +8,9 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from feedbrief.cli_common import (
     ConfigOption,
@@ -22,11 +21,10 @@ from feedbrief.cli_common import (
     out,
     print_table,
 )
-from feedbrief.feeds import discover
-from feedbrief.metrics import feed_state
-from feedbrief.settings import check_pattern, check_weight, parse_duration
-from ingest.opml import OpmlError, OpmlFeed, read_opml, write_opml
-from storage import Delivery, FeedOptions, SourceState
+
+if TYPE_CHECKING:
+    from ingest.opml import OpmlFeed
+    from storage import Delivery, FeedOptions, SourceState
 
 feeds_app = typer.Typer(help="Manage feed subscriptions.", no_args_is_help=True)
 
@@ -47,6 +45,8 @@ def _digest_options(
     category: str | None, weight: float | None, block: str | None, keep: str | None
 ) -> FeedOptions:
     """The digest options given on the command line, checked as the config file's are."""
+    from feedbrief.settings import check_pattern, check_weight
+
     options: FeedOptions = {}
     if category is not None:
         options["category"] = category.strip() or None
@@ -62,6 +62,8 @@ def _digest_options(
 def _interval(value: str | None) -> int | None:
     if value is None:
         return None
+    from feedbrief.settings import parse_duration
+
     try:
         return int(parse_duration(value))
     except ValueError as exc:
@@ -92,6 +94,8 @@ def add(
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Subscribe to a feed (a web page's announced feed is found for you)."""
+    from feedbrief.feeds import discover
+
     seconds = _interval(interval)
     options = _digest_options(category, weight, block, keep)
     with open_app(config, log_level) as application:
@@ -138,6 +142,8 @@ def list_feeds(
 def import_opml(path: Path, config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
     """Subscribe to every feed of an OPML file (fetching is the workers' job); its
     top-level folders become the feeds' categories."""
+    from ingest.opml import OpmlError, read_opml
+
     try:
         feeds = read_opml(path.read_bytes())
     except (OSError, OpmlError) as exc:
@@ -165,6 +171,8 @@ def _from_opml(feed: OpmlFeed) -> FeedOptions:
 @feeds_app.command("export")
 def export_opml(config: ConfigOption = None, log_level: LogLevel = "WARNING") -> None:
     """Print the subscriptions as OPML 2.0."""
+    from ingest.opml import OpmlFeed, write_opml
+
     with open_app(config, log_level) as application:
         feeds = [
             OpmlFeed(f.url, f.title, category=f.category, weight=f.weight)
@@ -180,6 +188,8 @@ def refresh(
     log_level: LogLevel = "WARNING",
 ) -> None:
     """Fetch feeds now, whatever their schedule."""
+    from rich.table import Table
+
     with open_app(config, log_level) as application:
         application.start_processes()
         feeds = [f for f in application.storage.sources("feed") if f.retired_at is None]
@@ -204,6 +214,8 @@ def status(
     """One row per feed, and a summary line (--json: one JSON object). Exits 0 whatever
     the feeds' state: it is a report; 1, with one line saying why, only when the database
     cannot be read."""
+    from rich.table import Table
+
     with open_app(config, log_level) as application:
         feeds = application.storage.sources("feed")
         if as_json:
@@ -251,6 +263,8 @@ def status(
 
 
 def _summary(feeds: list[SourceState], items: int) -> str:
+    from feedbrief.metrics import feed_state
+
     states = Counter(feed_state(feed) for feed in feeds)
     return (
         f"{len(feeds)} feeds: {states['healthy']} healthy, {states['failing']} failing "

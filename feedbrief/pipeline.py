@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import structlog
@@ -20,6 +20,7 @@ from dedup import boilerplate
 from dedup.canonical import canonical_url
 from dedup.fingerprint import encode, fingerprint
 from feedbrief import metrics
+from feedbrief.clock import Clock, utc_now
 from feedbrief.processes import Offload
 from ingest.outcome import Outcome
 from ingest.parse import ParsedFeed, parse_feed
@@ -30,12 +31,6 @@ from storage import ItemData, SaveResult, SourceUpdate, Storage, SummaryData
 from summarise.summarisers import Length, summarise_text
 
 log = structlog.get_logger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Stopped(Exception):

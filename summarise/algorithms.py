@@ -1,5 +1,8 @@
-"""The names of the summarisers, apart from their code: settings check a configured name
-at start without importing sumy and its numpy (seconds of start-up for every command)."""
+"""The names of the summarisers, importable without loading any of them.
+
+The CLI lists them in its help, which must not pay for sumy, numpy and the language
+data; :mod:`summarise.summarisers` maps each name to its summariser.
+"""
 
 from __future__ import annotations
 

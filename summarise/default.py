@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any
 
 import numpy as np
 
@@ -135,34 +134,44 @@ class Weights:
 class _Vectors:
     """Unit-length tf-idf vectors of the sentences, for cosine similarities.
 
-    The matrix is built on the first request (MMR may need none), dense while it is
-    small (every news article), sparse beyond; only the rows of the sentences MMR picks
-    are ever multiplied out, so a long document needs no matrix of its square.
+    ``rows``, ``columns`` and ``weights`` are the matrix's non-zero cells in row-major
+    order, each cell once (as :func:`_term_counts` gives them). A dense matrix is built on
+    the first request (MMR may need none) while it is small (every news article); beyond
+    that the cells are kept as they are and only the rows of the sentences MMR picks are
+    multiplied out, so a long document needs no matrix of its square.
     """
 
     def __init__(
         self, rows: np.ndarray, columns: np.ndarray, weights: np.ndarray, shape: tuple[int, int]
     ) -> None:
-        self._triples = (weights, (rows, columns))
+        self._rows, self._columns, self._weights = rows, columns, weights
         self._shape = shape
 
     @cached_property
-    def _matrix(self) -> Any:  # a dense ndarray or a scipy CSR matrix
-        weights, (rows, columns) = self._triples
+    def _dense(self) -> np.ndarray | None:
         if self._shape[0] * self._shape[1] > _DENSE_CELLS:
-            from scipy.sparse import csr_matrix
-
-            return csr_matrix(self._triples, shape=self._shape)
+            return None
         dense = np.zeros(self._shape)
-        dense[rows, columns] = weights
+        dense[self._rows, self._columns] = self._weights
         return dense
+
+    @cached_property
+    def _row_starts(self) -> np.ndarray:
+        """Where each row's cells start, and the end of the last."""
+        return np.searchsorted(self._rows, np.arange(self._shape[0] + 1))
 
     def similarities(self, index: int) -> np.ndarray:
         """Cosine similarity of sentence ``index`` with every sentence."""
-        matrix = self._matrix
-        if isinstance(matrix, np.ndarray):
-            return (matrix * matrix[index]).sum(axis=1)  # no BLAS threads, as above
-        return (matrix @ matrix[index].T).toarray().ravel()
+        dense = self._dense
+        if dense is not None:
+            return (dense * dense[index]).sum(axis=1)  # no BLAS threads, as above
+        # A sparse product: each row's products summed one by one in column order (what
+        # ``bincount`` does), as a CSR matrix product sums them.
+        start, end = self._row_starts[index], self._row_starts[index + 1]
+        query = np.zeros(self._shape[1])
+        query[self._columns[start:end]] = self._weights[start:end]
+        products = self._weights * query[self._columns]
+        return np.bincount(self._rows, products, minlength=self._shape[0]).astype(float)
 
 
 def model_inputs(features: np.ndarray, summary_sentences: int) -> np.ndarray:

@@ -15,17 +15,14 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache, partial
+from functools import cache, lru_cache
 from typing import Any
 
-import structlog
-from nltk.stem.snowball import SnowballStemmer
-from sumy.nlp.stemmers import Stemmer
-from sumy.utils import get_stop_words
+from sumy.utils import get_stop_words, normalize_language
+
+from summarise.stemmers import stemmer_for
 
 __all__ = ["LanguageProfile", "detect_language", "language_profile", "normalise_language"]
-
-log = structlog.get_logger(__name__)
 
 # ISO 639-1 codes of the languages sumy has a stemmer or a stop-word list for.
 _SUMY_NAMES = {
@@ -89,9 +86,6 @@ _ASCII_WORDS = bytes(
 )
 _MIN_WORDS = 8
 _MIN_SHARE = 0.1
-_STEM_CACHE = 1 << 17  # distinct words remembered per language: a few MB
-# Languages for which sumy's stemmer is NLTK's Snowball stemmer.
-_NLTK_SNOWBALL = frozenset(SnowballStemmer.languages) - {"porter"}
 
 
 # Each language a stop word is on, with the share of the word that language gets.
@@ -102,8 +96,8 @@ _Weights = tuple[tuple[str, float], ...]
 class LanguageProfile:
     """What the summarisers need to know about a language.
 
-    ``sumy_name`` is what sumy's own APIs take; ``stem`` is sumy's stemmer for it, taking
-    a lower-cased word (plain lower-casing where sumy has none); ``stop_words`` is empty
+    ``sumy_name`` is what sumy's own APIs take; ``stem`` is its stemmer
+    (:mod:`summarise.stemmers`), taking a lower-cased word; ``stop_words`` is empty
     where sumy has no list.
     """
 
@@ -230,59 +224,6 @@ def language_profile(code: str | None) -> LanguageProfile:
         stop_words = frozenset(get_stop_words(name))
     except LookupError:
         stop_words = frozenset()
-    return LanguageProfile(code=code, sumy_name=name, stem=_stemmer(name), stop_words=stop_words)
-
-
-def _stemmer(name: str) -> Callable[[str], str]:
-    """sumy's stemmer for language ``name``; lower-casing where it has none.
-
-    Where sumy would use NLTK's Snowball stemmer, PyStemmer runs the same Snowball
-    algorithm (identical stems) in C rather than Python: with NLTK's, stemming would
-    cost more than all the rest of summarising an article. Where sumy's stemmer needs a
-    package we do not have (Greek, Polish), PyStemmer's Snowball one stands in.
-    """
-    if name in _NLTK_SNOWBALL:
-        fast = _pystemmer(name)
-        if fast is not None:
-            return fast
-    try:
-        stem = Stemmer(name)
-        stem("probe")  # sumy imports some stemmers' packages only on first use
-    except LookupError:
-        return str.lower
-    except ValueError as error:
-        fallback = _pystemmer(name)
-        log.warning(
-            "stemmer.fallback_used",
-            language=name,
-            reason=str(error),
-            fallback="pystemmer" if fallback else "lower-casing",
-        )
-        return fallback or str.lower
-    if name in _CZECH_STEMMED:
-        stem = partial(_czech, stem)
-    return lru_cache(maxsize=_STEM_CACHE)(stem)
-
-
-# sumy stems Slovak with its Czech stemmer.
-_CZECH_STEMMED = frozenset({"czech", "slovak"})
-
-
-def _czech(stem: Callable[[str], str], word: str) -> str:
-    """sumy's Czech stemmer, without its warning for a word that is neither lower, title
-    nor upper case (a number, to us: words arrive lower-cased): it returns such a word
-    as it is, after a ``UserWarning`` per word that filled a service's error output."""
-    if word.islower() or word.istitle() or word.isupper():
-        return stem(word)
-    return word
-
-
-def _pystemmer(name: str) -> Callable[[str], str] | None:
-    try:
-        import Stemmer as pystemmer
-    except ImportError:
-        return None
-    if name not in pystemmer.algorithms():
-        return None
-    # PyStemmer's own cache thrashes once news vocabulary outgrows it; functools' does not.
-    return lru_cache(maxsize=_STEM_CACHE)(pystemmer.Stemmer(name, 0).stemWord)
+    # sumy's name for the stemmer, as sumy's own Stemmer looks it up ("eng" -> "english").
+    stem = stemmer_for(normalize_language(name))
+    return LanguageProfile(code=code, sumy_name=name, stem=stem, stop_words=stop_words)

@@ -14,16 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any, Protocol
-
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.summarizers.edmundson import EdmundsonSummarizer
-from sumy.summarizers.kl import KLSummarizer
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.summarizers.lsa import LsaSummarizer
-from sumy.summarizers.luhn import LuhnSummarizer
-from sumy.summarizers.sum_basic import SumBasicSummarizer
-from sumy.summarizers.text_rank import TextRankSummarizer
+from typing import TYPE_CHECKING, Any, Protocol
 
 from summarise.algorithms import ALGORITHMS
 from summarise.default import DefaultSummarizer, Weights
@@ -116,8 +107,12 @@ class LeadSummarizer:
         return best_sentences(sentences, range(len(sentences)), sentences_count)
 
 
-# What sumy's summarisers are: sumy documents in, sumy sentences out.
-_SumyCall = Callable[[ObjectDocumentModel, SentencesCount], Sequence[Sentence]]
+if TYPE_CHECKING:
+    from sumy.models.dom import ObjectDocumentModel, Sentence
+    from sumy.summarizers.edmundson import EdmundsonSummarizer
+
+    # What sumy's summarisers are: sumy documents in, sumy sentences out.
+    _SumyCall = Callable[[ObjectDocumentModel, SentencesCount], Sequence[Sentence]]
 
 
 class SumyAdapter:
@@ -148,6 +143,8 @@ def sumy_document(
     ``document.sentences`` but Edmundson's title and location methods read. Words come
     from our tokenizer, which gives each ``Sentence`` the words near-duplicate removal saw.
     """
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
     tokenizer = document.tokenizer
     headings = [Sentence(document.title, tokenizer, is_heading=True)] if document.title else []
     left = len(document.sentences) if sentence_limit is None else sentence_limit
@@ -264,16 +261,52 @@ def _leading_sentences_within(sentences: Sequence[str], words: int) -> int:
 _Factory = Callable[[LanguageProfile], Summariser]
 
 
-def _sumy(cls: Callable[[Callable[[str], str]], Any], name: str) -> _Factory:
-    """A factory of sumy's summariser ``cls``, given the language's stemmer and stop words
-    and seeing at most ``SENTENCE_LIMITS[name]`` sentences."""
+def _sumy(
+    cls: Callable[[Callable[[str], str]], Any], name: str, profile: LanguageProfile
+) -> SumyAdapter:
+    """sumy's summariser ``cls``, given the language's stemmer and stop words and seeing
+    at most ``SENTENCE_LIMITS[name]`` sentences."""
+    summarizer = cls(profile.stem)
+    summarizer.stop_words = profile.stop_words
+    return SumyAdapter(summarizer, SENTENCE_LIMITS.get(name))
 
-    def build(profile: LanguageProfile) -> SumyAdapter:
-        summarizer = cls(profile.stem)
-        summarizer.stop_words = profile.stop_words
-        return SumyAdapter(summarizer, SENTENCE_LIMITS.get(name))
 
-    return build
+# sumy is imported by the factories of its summarisers only: its summarisers import NLTK,
+# which the default summariser, and every command that does not summarise, can do without.
+def _lexrank(profile: LanguageProfile) -> SumyAdapter:
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+
+    return _sumy(LexRankSummarizer, "lexrank", profile)
+
+
+def _textrank(profile: LanguageProfile) -> SumyAdapter:
+    from sumy.summarizers.text_rank import TextRankSummarizer
+
+    return _sumy(TextRankSummarizer, "textrank", profile)
+
+
+def _lsa(profile: LanguageProfile) -> SumyAdapter:
+    from sumy.summarizers.lsa import LsaSummarizer
+
+    return _sumy(LsaSummarizer, "lsa", profile)
+
+
+def _luhn(profile: LanguageProfile) -> SumyAdapter:
+    from sumy.summarizers.luhn import LuhnSummarizer
+
+    return _sumy(LuhnSummarizer, "luhn", profile)
+
+
+def _kl(profile: LanguageProfile) -> SumyAdapter:
+    from sumy.summarizers.kl import KLSummarizer
+
+    return _sumy(KLSummarizer, "kl", profile)
+
+
+def _sumbasic(profile: LanguageProfile) -> SumyAdapter:
+    from sumy.summarizers.sum_basic import SumBasicSummarizer
+
+    return _sumy(SumBasicSummarizer, "sumbasic", profile)
 
 
 def _default(profile: LanguageProfile) -> DefaultSummarizer:
@@ -302,6 +335,8 @@ class _TitledEdmundson:
 
 
 def _edmundson(profile: LanguageProfile, bonus_words: frozenset[str]) -> EdmundsonSummarizer:
+    from sumy.summarizers.edmundson import EdmundsonSummarizer
+
     summarizer = EdmundsonSummarizer(profile.stem)
     summarizer.bonus_words = bonus_words
     summarizer.stigma_words = _STIGMA_WORDS
@@ -317,11 +352,11 @@ def _shipped_weights() -> Weights:
 _FACTORIES: dict[str, _Factory] = {
     "default": _default,
     "lead": _lead,
-    "lexrank": _sumy(LexRankSummarizer, "lexrank"),
-    "textrank": _sumy(TextRankSummarizer, "textrank"),
-    "lsa": _sumy(LsaSummarizer, "lsa"),
-    "luhn": _sumy(LuhnSummarizer, "luhn"),
-    "kl": _sumy(KLSummarizer, "kl"),
-    "sumbasic": _sumy(SumBasicSummarizer, "sumbasic"),
+    "lexrank": _lexrank,
+    "textrank": _textrank,
+    "lsa": _lsa,
+    "luhn": _luhn,
+    "kl": _kl,
+    "sumbasic": _sumbasic,
     "edmundson": _TitledEdmundson,
 }

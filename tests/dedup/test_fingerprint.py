@@ -11,7 +11,8 @@ from datasketch import MinHash
 
 from bench.fingerprint_reference import is_same_story, similarity, words
 from dedup.fingerprint import (
-    _PERMUTATIONS,
+    _PERMUTATION_A,
+    _PERMUTATION_B,
     BANDS,
     MIN_WORDS,
     NUM_PERM,
@@ -85,9 +86,17 @@ def test_fingerprint_matches_values_already_stored() -> None:
     assert pinned.band_keys[0] == PINNED_FIRST_BAND_KEY
 
 
+def test_permutations_are_datasketchs_affine32_permutations_for_the_seed() -> None:
+    # Format 2 fingerprints were made with datasketch's; ours are drawn without it.
+    a, b = MinHash(num_perm=NUM_PERM, seed=20250301, scheme="affine32").permutations
+    assert _PERMUTATION_A.dtype == _PERMUTATION_B.dtype == a.dtype
+    assert _PERMUTATION_A.ravel().tobytes() == a.tobytes()
+    assert _PERMUTATION_B.ravel().tobytes() == b.tobytes()
+
+
 def test_signature_is_datasketchs_minhash_of_the_shingle_hashes() -> None:
     hashes = _shingle_hashes(_word_hashes("\n\n".join(seed_paragraphs())), SHINGLE_SIZE)
-    reference = MinHash(permutations=_PERMUTATIONS, scheme="affine32", hashfunc=int)
+    reference = MinHash(num_perm=NUM_PERM, seed=20250301, scheme="affine32", hashfunc=int)
     reference.update_batch(hashes.tolist())
     assert (
         fp("\n\n".join(seed_paragraphs())).minhash == reference.hashvalues.astype("<u4").tobytes()

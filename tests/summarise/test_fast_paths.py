@@ -18,7 +18,7 @@ import re
 import numpy as np
 import pytest
 
-from summarise import tokenizer
+from summarise import default, tokenizer
 from summarise.language import detect_language, language_profile
 from summarise.sentences import split_paragraphs, split_sentences
 from summarise.tokenizer import NEAR_DUPLICATE, Tokenizer, Words, build_document
@@ -216,3 +216,29 @@ def test_items_are_numbered_in_order_of_first_appearance(seed: int) -> None:
     expected = list(dict.fromkeys(["\x00", None, *items]))
     assert distinct == expected
     assert index.tolist() == [expected.index(item) for item in items]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sparse_similarities_are_the_row_products_summed_in_column_order(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a CSR matrix product computes, so long documents rank as they did with SciPy.
+    monkeypatch.setattr(default, "_DENSE_CELLS", 0)
+    rng = random.Random(seed)
+    text = "\n\n".join(_random_text(rng) for _ in range(30))
+    english = language_profile("en")
+    document = build_document(text, Tokenizer("en"))
+    _, vectors = default.sentence_features(document, english.stem, english.stop_words)
+    rows, columns, weights = vectors._rows, vectors._columns, vectors._weights
+    cells: list[dict[int, float]] = [{} for _ in document.sentences]
+    for row, column, weight in zip(rows.tolist(), columns.tolist(), weights.tolist(), strict=True):
+        cells[row][column] = weight
+    for index in range(len(document.sentences)):
+        expected = []
+        for row in cells:
+            total = 0.0
+            for column in sorted(row):
+                if column in cells[index]:
+                    total += row[column] * cells[index][column]
+            expected.append(total)
+        assert vectors.similarities(index).tolist() == expected
