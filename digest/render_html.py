@@ -94,16 +94,18 @@ def render_html(digest: Digest, body: str | None = None) -> str:
     """The page; ``body`` is ``render_html_body(digest)`` if the caller has it already."""
     if body is None:
         body = render_html_body(digest)
-    return _page(
+    return page(
         title=page_title(digest),
-        heading=f"{plain(digest.title)} — {digest.date.isoformat()}",
+        heading=escape(f"{plain(digest.title)} — {digest.date.isoformat()}"),
         meta=escape(generated_text(digest)),
         body=body,
     )
 
 
-def _page(*, title: str, heading: str, meta: str, body: str) -> str:
-    """A whole page: ``title`` and ``heading`` are text, ``meta`` and ``body`` markup."""
+def page(*, title: str, heading: str, meta: str, body: str, header: str = "") -> str:
+    """A whole page under the digest's stylesheet and Content-Security-Policy: ``title``
+    is text; ``heading``, ``header`` (more of the page's header, before ``meta``),
+    ``meta`` and ``body`` are markup."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -116,8 +118,8 @@ def _page(*, title: str, heading: str, meta: str, body: str) -> str:
 </head>
 <body>
 <header>
-<h1>{escape(heading)}</h1>
-<p class="meta">{meta}</p>
+<h1>{heading}</h1>
+{header}<p class="meta">{meta}</p>
 </header>
 <main>
 {body}</main>
@@ -146,9 +148,9 @@ def render_full_list(digest: Digest) -> str:
     front = link("front page", digest.published_url(page_name(digest.date)))
     items = "".join(_full_list_item(digest, story) for story in digest.stories)
     listing = f'<ol class="all">\n{items}</ol>\n' if items else '<p class="empty">No stories.</p>\n'
-    return _page(
+    return page(
         title=f"{page_title(digest)}: all stories",
-        heading=f"{plain(digest.title)} — {digest.date.isoformat()}: all stories",
+        heading=escape(f"{plain(digest.title)} — {digest.date.isoformat()}: all stories"),
         meta=f"{escape(count_text(len(digest.stories)))}, best first · back to the {front}",
         body=listing,
     )

@@ -12,7 +12,7 @@ from datetime import UTC
 from html import escape
 
 from digest.display import UNTITLED, language_tag, plain
-from digest.render_html import CONTENT_SECURITY_POLICY, STYLESHEET, link
+from digest.render_html import link, page
 from storage import SearchHit
 
 SEARCH_PATH = "/search"
@@ -44,26 +44,13 @@ def render_search(query: str, hits: list[SearchHit]) -> str:
         meta = f"{count} for “{escape(shown)}”, best first"
         listing = "".join(_hit(hit) for hit in hits)
     title = f"Search: {shown}" if shown else "Search"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{escape(CONTENT_SECURITY_POLICY)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>{escape(title)} · feedbrief</title>
-<style>{STYLESHEET}</style>
-</head>
-<body>
-<header>
-<h1><a href="/">feedbrief</a></h1>
-{search_box(query)}<p class="meta">{meta}</p>
-</header>
-<main>
-{listing}</main>
-</body>
-</html>
-"""
+    return page(
+        title=f"{title} · feedbrief",
+        heading='<a href="/">feedbrief</a>',
+        header=search_box(query),
+        meta=meta,
+        body=listing,
+    )
 
 
 def _hit(hit: SearchHit) -> str:
