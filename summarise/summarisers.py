@@ -11,6 +11,7 @@ each given a sumy document built from ours with sumy's public constructors.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -261,52 +262,30 @@ def _leading_sentences_within(sentences: Sequence[str], words: int) -> int:
 _Factory = Callable[[LanguageProfile], Summariser]
 
 
-def _sumy(
-    cls: Callable[[Callable[[str], str]], Any], name: str, profile: LanguageProfile
-) -> SumyAdapter:
-    """sumy's summariser ``cls``, given the language's stemmer and stop words and seeing
-    at most ``SENTENCE_LIMITS[name]`` sentences."""
-    summarizer = cls(profile.stem)
-    summarizer.stop_words = profile.stop_words
-    return SumyAdapter(summarizer, SENTENCE_LIMITS.get(name))
+# sumy's summarisers by name: the module and class of each. sumy is imported by
+# _sumy only, when one of them is chosen: its summarisers import NLTK, which the default
+# summariser, and every command that does not summarise, can do without.
+_SUMY_CLASSES: dict[str, tuple[str, str]] = {
+    "lexrank": ("sumy.summarizers.lex_rank", "LexRankSummarizer"),
+    "textrank": ("sumy.summarizers.text_rank", "TextRankSummarizer"),
+    "lsa": ("sumy.summarizers.lsa", "LsaSummarizer"),
+    "luhn": ("sumy.summarizers.luhn", "LuhnSummarizer"),
+    "kl": ("sumy.summarizers.kl", "KLSummarizer"),
+    "sumbasic": ("sumy.summarizers.sum_basic", "SumBasicSummarizer"),
+}
 
 
-# sumy is imported by the factories of its summarisers only: its summarisers import NLTK,
-# which the default summariser, and every command that does not summarise, can do without.
-def _lexrank(profile: LanguageProfile) -> SumyAdapter:
-    from sumy.summarizers.lex_rank import LexRankSummarizer
+def _sumy(name: str) -> _Factory:
+    """The factory of sumy's summariser *name*: given the language's stemmer and stop
+    words, and seeing at most ``SENTENCE_LIMITS[name]`` sentences."""
+    module, cls = _SUMY_CLASSES[name]
 
-    return _sumy(LexRankSummarizer, "lexrank", profile)
+    def factory(profile: LanguageProfile) -> SumyAdapter:
+        summarizer = getattr(importlib.import_module(module), cls)(profile.stem)
+        summarizer.stop_words = profile.stop_words
+        return SumyAdapter(summarizer, SENTENCE_LIMITS.get(name))
 
-
-def _textrank(profile: LanguageProfile) -> SumyAdapter:
-    from sumy.summarizers.text_rank import TextRankSummarizer
-
-    return _sumy(TextRankSummarizer, "textrank", profile)
-
-
-def _lsa(profile: LanguageProfile) -> SumyAdapter:
-    from sumy.summarizers.lsa import LsaSummarizer
-
-    return _sumy(LsaSummarizer, "lsa", profile)
-
-
-def _luhn(profile: LanguageProfile) -> SumyAdapter:
-    from sumy.summarizers.luhn import LuhnSummarizer
-
-    return _sumy(LuhnSummarizer, "luhn", profile)
-
-
-def _kl(profile: LanguageProfile) -> SumyAdapter:
-    from sumy.summarizers.kl import KLSummarizer
-
-    return _sumy(KLSummarizer, "kl", profile)
-
-
-def _sumbasic(profile: LanguageProfile) -> SumyAdapter:
-    from sumy.summarizers.sum_basic import SumBasicSummarizer
-
-    return _sumy(SumBasicSummarizer, "sumbasic", profile)
+    return factory
 
 
 def _default(profile: LanguageProfile) -> DefaultSummarizer:
@@ -352,11 +331,6 @@ def _shipped_weights() -> Weights:
 _FACTORIES: dict[str, _Factory] = {
     "default": _default,
     "lead": _lead,
-    "lexrank": _lexrank,
-    "textrank": _textrank,
-    "lsa": _lsa,
-    "luhn": _luhn,
-    "kl": _kl,
-    "sumbasic": _sumbasic,
+    **{name: _sumy(name) for name in _SUMY_CLASSES},
     "edmundson": _TitledEdmundson,
 }
