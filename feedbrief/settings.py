@@ -42,7 +42,6 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 # Every duration setting (intervals, timeouts, max_age) is at most what a feed's interval
 # may be: longer ones are typos, and would leave the range of Python's dates.
 MAX_DURATION = MAX_INTERVAL.total_seconds()
-MAX_DURATION_TEXT = f"{MAX_INTERVAL.days}d"
 # Items older than this many days are pruned; a century keeps the cut-off after 1900.
 MAX_RETENTION_DAYS = 36500
 
@@ -51,9 +50,9 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message names the offending key."""
 
 
-def parse_duration(value: Any) -> float:
+def parse_duration(value: Any, longest: float = MAX_DURATION) -> float:
     """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"`` or ``"1d"``: positive, finite
-    and at most :data:`MAX_DURATION`."""
+    and at most *longest* (:data:`MAX_DURATION` unless given)."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '30m'")
     if isinstance(value, int | float):
@@ -67,12 +66,20 @@ def parse_duration(value: Any) -> float:
         raise ValueError(f"{value!r} is not a finite duration")
     if seconds <= 0:
         raise ValueError("a duration must be positive")
-    if seconds > MAX_DURATION:
-        raise ValueError(f"{value!r} is longer than the longest allowed, {MAX_DURATION_TEXT}")
+    if seconds > longest:
+        longest_text = f"{longest / 86400:g}d"
+        raise ValueError(f"{value!r} is longer than the longest allowed, {longest_text}")
     return seconds
 
 
+def parse_age(value: Any) -> float:
+    """``digest.max_age``: a duration, as long as retention may be (whoever replays old
+    seeds or an archive wants them all in the digest)."""
+    return parse_duration(value, MAX_RETENTION_DAYS * 86400.0)
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Age = Annotated[float, BeforeValidator(parse_age)]
 
 
 def check_pattern(value: Any) -> str:
@@ -149,7 +156,7 @@ class DigestSettings(_Section):
     # An item published longer than this before it was first seen (a new feed's
     # backlog, an OPML import, a feed re-publishing old items) is stored but appears in
     # no digest.
-    max_age: Duration = 2 * 86400.0
+    max_age: Age = 2 * 86400.0
     # The front page: the best stories of any category, then per category its best
     # stories with summaries and more as headlines; all within a reading time.
     top_stories: int = Field(default=10, ge=0, le=100)

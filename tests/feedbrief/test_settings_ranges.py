@@ -28,7 +28,8 @@ def write(tmp_path: Path, text: str) -> Path:
         ("[feeds]\ntick = inf\n", "feeds.tick: inf is not a finite duration"),
         ("[feeds]\nlease = -inf\n", "feeds.lease"),
         ("[seeds]\nscan_interval = 1e300\n", "seeds.scan_interval: 1e+300 is longer"),
-        ("[digest]\nmax_age = '400d'\n", "digest.max_age: '400d' is longer"),
+        ("[digest]\nmax_age = '36501d'\n", "digest.max_age: '36501d' is longer"),
+        ("[digest]\nmax_age = inf\n", "digest.max_age: inf is not a finite duration"),
         (
             "[[feeds.subscriptions]]\nurl = 'http://x.example/'\ninterval = '99999999999d'\n",
             "feeds.subscriptions.0.interval: '99999999999d' is longer",
@@ -50,6 +51,13 @@ def test_out_of_range_values_are_refused_naming_the_key(
     with pytest.raises(ConfigError, match="config error") as info:
         load_settings(write(tmp_path, text), environ={})
     assert message in str(info.value)
+
+
+def test_max_age_may_reach_back_as_far_as_retention(tmp_path: Path) -> None:
+    # Replaying an archive shows it all: max_age is bounded by retention, not by the
+    # year that bounds a feed's interval.
+    settings = load_settings(write(tmp_path, "[digest]\nmax_age = '36500d'\n"), environ={})
+    assert settings.digest.max_age == 36500 * 86400
 
 
 def test_a_base_url_without_its_last_slash_gets_one(tmp_path: Path) -> None:
