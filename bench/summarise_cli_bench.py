@@ -18,7 +18,13 @@ waits for: the command's workers run side by side) and in CPU time (the command'
 its worker processes, from ``getrusage``; steady on a busy machine, blind to the cores
 used). The table gives the median of the repeats with their range, and the ratio with one
 start-up counted in per run of the set. Other work on the machine skews wall-clock time:
-compare the spread, and the CPU ratio, before trusting a figure.
+compare the spread, and the CPU ratio, before trusting a figure. The last column says
+how many cores each side got (CPU time over wall-clock time): the wall-clock ratio is
+about the CPU ratio times the command's cores over the peer's, so workers speed the
+command up only as far as the machine has cores to spare for them. Where the kernel
+groups processes by session for scheduling (``/proc/sys/kernel/sched_autogroup_enabled``,
+on by default on desktop Linux), the bench and the command's workers share one
+session's share of a loaded machine, however many workers there are.
 """
 
 from __future__ import annotations
@@ -78,6 +84,17 @@ class Timing:
     def cpu_ratio(self) -> float:
         peer = 1000 * self.peer.cpu / self.articles
         return peer / self._per_article(self.cli, self.startup, wall=False)
+
+    @property
+    def peer_cores(self) -> float:
+        """The share of a core the peer got: below 1 when other work took the rest."""
+        return self.peer.cpu / self.peer.wall
+
+    @property
+    def cli_cores(self) -> float:
+        """The cores the command's work got (its CPU time over its wall-clock time,
+        start-up left out): up to ``feeds.processes`` on an idle machine."""
+        return (self.cli.cpu - self.startup.cpu) / max(self.cli.wall - self.startup.wall, 1e-9)
 
     @property
     def ratio_with_startup(self) -> float:
@@ -164,8 +181,8 @@ def _spread(values: Sequence[float], digits: int) -> str:
 def format_table(results: dict[str, list[Timing]]) -> str:
     lines = [
         "| data | articles | peer ms/article | CLI ms/article | CLI start-up s "
-        "| speed-up per article | CPU time | one run with start-up |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| speed-up per article | CPU time | one run with start-up | cores: peer, CLI |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, timings in results.items():
         lines.append(
@@ -175,7 +192,9 @@ def format_table(results: dict[str, list[Timing]]) -> str:
             f"| {_spread([t.startup.wall for t in timings], 2)} "
             f"| {_spread([t.ratio for t in timings], 1)}× "
             f"| {_spread([t.cpu_ratio for t in timings], 1)}× "
-            f"| {_spread([t.ratio_with_startup for t in timings], 1)}× |"
+            f"| {_spread([t.ratio_with_startup for t in timings], 1)}× "
+            f"| {_spread([t.peer_cores for t in timings], 2)}, "
+            f"{_spread([t.cli_cores for t in timings], 2)} |"
         )
     return "\n".join(lines)
 

@@ -3,6 +3,11 @@
 Each document is cleaned as a seed's text is (paragraphs on blank lines, then
 :func:`ingest.clean.clean_paragraphs`) and summarised; the documents are spread over
 worker processes (``feeds.processes``) and the summaries come back in input order.
+
+The workers are forked once the documents are read, so they already hold them: each is
+sent only a range of positions, and sends back that range's summaries. Sending the texts
+themselves would cost the parent a pickling of every article, on one of the cores the
+workers need.
 """
 
 from __future__ import annotations
@@ -10,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 
-from feedbrief.processes import Offload
+from feedbrief.processes import Offload, chunk_size
 from ingest.clean import clean_paragraphs, clean_title, split_paragraphs
 from summarise.summarisers import Length, summarise_text
 
@@ -51,10 +57,34 @@ def summarise_documents(
     """
     processes = max(1, min(processes, len(documents) // MIN_DOCUMENTS_PER_PROCESS))
     work = partial(summarise_document, length=length, algorithm=algorithm)
-    # What the first summary loads (stemmer, stop words, weights) is loaded before the
-    # pool is forked, once for every worker.
-    offload = Offload(processes, before_fork=partial(work, Document(_WARM_UP)))
+    if processes == 1:
+        return [work(document) for document in documents]
+    global _documents
+    _documents = documents  # what the workers inherit: see the module's docstring
     try:
-        return offload.map(work, documents)
+        # What the first summary loads (stemmer, stop words, weights) is loaded before
+        # the pool is forked, once for every worker.
+        offload = Offload(processes, before_fork=partial(work, Document(_WARM_UP)))
+        try:
+            size = chunk_size(len(documents), processes)
+            ranges = [(start, start + size) for start in range(0, len(documents), size)]
+            summarise_range = partial(_summarise_range, length=length, algorithm=algorithm)
+            chunks = offload.map(summarise_range, ranges, chunksize=1)
+        finally:
+            offload.close()
     finally:
-        offload.close()
+        _documents = ()
+    return list(chain.from_iterable(chunks))
+
+
+# The documents of the call to summarise_documents under way, for the workers it forks
+# (and for itself, where it cannot fork: Offload then works in place).
+_documents: Sequence[Document] = ()
+
+
+def _summarise_range(bounds: tuple[int, int], *, length: Length, algorithm: str) -> list[list[str]]:
+    start, end = bounds
+    return [
+        summarise_document(document, length=length, algorithm=algorithm)
+        for document in _documents[start:end]
+    ]

@@ -98,9 +98,12 @@ class Offload:
             self._broken(pool)
             raise WorkerDied(f"a worker process died while handling this input: {exc}") from exc
 
-    def map(self, function: Callable[[A], T], items: Sequence[A]) -> list[T]:
+    def map(
+        self, function: Callable[[A], T], items: Sequence[A], *, chunksize: int | None = None
+    ) -> list[T]:
         """``[function(item) for item in items]``, spread over the pool's processes in
-        chunks, results in input order; in place when there is no pool.
+        chunks (of ``chunksize`` items, else :func:`chunk_size`'s), results in input
+        order; in place when there is no pool.
 
         If a worker dies, the whole call fails with ``WorkerDied`` (the pool is replaced
         as for :meth:`call`).
@@ -108,9 +111,8 @@ class Offload:
         pool = self._pool
         if pool is None:
             return [function(item) for item in items]
-        # A few chunks per process: fewer round trips than one item at a time, and a
-        # process that finishes early still finds work while the others end theirs.
-        chunksize = max(1, min(MAX_CHUNK, len(items) // (CHUNKS_PER_PROCESS * self._processes)))
+        if chunksize is None:
+            chunksize = chunk_size(len(items), self._processes)
         try:
             return list(pool.map(function, items, chunksize=chunksize))
         except BrokenProcessPool as exc:
@@ -163,6 +165,13 @@ class Offload:
                     log.info("worker_pool.replaced", processes=self._processes)
             if pool is not None:  # closed while it started
                 pool.shutdown(wait=True, cancel_futures=True)
+
+
+def chunk_size(items: int, processes: int) -> int:
+    """How many of ``items`` to send a worker at once: a few chunks per process, for
+    fewer round trips than one item at a time while a process that finishes early
+    still finds work as the others end theirs."""
+    return max(1, min(MAX_CHUNK, items // (CHUNKS_PER_PROCESS * processes)))
 
 
 def default_processes() -> int:

@@ -77,7 +77,7 @@ def _pid(_: int) -> int:
 def test_offload_map_keeps_order_and_runs_out_of_process_with_a_pool(processes: int) -> None:
     offload = Offload(processes)
     try:
-        assert offload.map(str, range(200)) == [str(i) for i in range(200)]
+        assert offload.map(str, range(200), chunksize=1) == [str(i) for i in range(200)]
         pids = set(offload.map(_pid, range(50)))
     finally:
         offload.close()
