@@ -191,22 +191,25 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$"""
 
 
-def pg_search_vector() -> str:
+def pg_search_vector(row: str = "") -> str:
     """The SQL expression of an item's search vector: its title weighted A (the top
-    weight), its text weighted B."""
-    config = f"{PG_CONFIG_FUNCTION}(language)"
+    weight), its text weighted B. *row* qualifies the columns (``NEW.`` in a trigger)."""
+    config = f"{PG_CONFIG_FUNCTION}({row}language)"
     return (
-        f"setweight(to_tsvector({config}, coalesce(title, '')), 'A') || "
-        f"setweight(to_tsvector({config}, left(coalesce(text, ''), {PG_INDEXED_TEXT_CHARS})), 'B')"
+        f"setweight(to_tsvector({config}, coalesce({row}title, '')), 'A') || "
+        f"setweight(to_tsvector({config}, left(coalesce({row}text, ''), "
+        f"{PG_INDEXED_TEXT_CHARS})), 'B')"
     )
 
 
 # The search index's own schema objects, which the SQLAlchemy models do not describe:
-# SQLite's FTS5 table (and the shadow tables FTS5 keeps its index in), PostgreSQL's
-# stored vector column and its GIN index.
+# SQLite's FTS5 table (and the shadow tables FTS5 keeps its index in); PostgreSQL's table
+# of one row per item (its id, text-search configuration and vector), the GIN index on
+# its vector and the trigger function that keeps it in step with items.
 FTS5_TABLE = "items_fts"
-PG_VECTOR_COLUMN = "search_vector"
-PG_VECTOR_INDEX = "ix_items_search_vector"
+PG_SEARCH_TABLE = "item_search"
+PG_VECTOR_INDEX = "ix_item_search_vector"
+PG_INDEX_FUNCTION = "feedbrief_index_item"
 
 
 def is_search_index(name: str | None, type_: str, parent_names: object = None) -> bool:
@@ -215,8 +218,8 @@ def is_search_index(name: str | None, type_: str, parent_names: object = None) -
     if name is None:
         return False
     if type_ == "table":
-        return name == FTS5_TABLE or name.startswith(f"{FTS5_TABLE}_")
-    return (type_, name) in {("column", PG_VECTOR_COLUMN), ("index", PG_VECTOR_INDEX)}
+        return name in (FTS5_TABLE, PG_SEARCH_TABLE) or name.startswith(f"{FTS5_TABLE}_")
+    return (type_, name) == ("index", PG_VECTOR_INDEX)
 
 
 def include_in_models(name: str | None, type_: str, parent_names: object) -> bool:

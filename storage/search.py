@@ -3,8 +3,8 @@
 What a query means is decided in ``storage.fulltext``; this module asks the database.
 SQLite ranks with FTS5's BM25, PostgreSQL with ``ts_rank``; on both a word in the title
 counts for more than the same word in the text. The index is kept in step by the
-database itself (triggers on SQLite, a generated column on PostgreSQL; migration 0007),
-so every write path, pruning and deleting included, updates it.
+database itself (triggers on both; migration 0007), so every write path, pruning and
+deleting included, updates it.
 """
 
 from __future__ import annotations
@@ -31,10 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fulltext import (
     FTS5_TABLE,
-    PG_CONFIG_FUNCTION,
     PG_FALLBACK_CONFIG,
+    PG_SEARCH_TABLE,
     PG_TEXT_CONFIGS,
-    PG_VECTOR_COLUMN,
     fts5_query,
     websearch_query,
 )
@@ -58,6 +57,7 @@ PG_NORMALISATION = 1
 # function of migration 0007), and the query is stemmed as the items it is matched with.
 _PG_CONFIGS = sorted({*PG_TEXT_CONFIGS.values(), PG_FALLBACK_CONFIG})
 _PG_TS_CONFIG = table("pg_ts_config", column("oid"), column("cfgname"))
+_PG_SEARCH = table(PG_SEARCH_TABLE, column("item_id"), column("config"), column("vector"))
 
 
 class SearchMixin:
@@ -123,19 +123,19 @@ def _postgres_hits(since: bool) -> Subquery:
         .group_by(reading)
         .cte("readings")
     )
-    vector = literal_column(f"items.{PG_VECTOR_COLUMN}")
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
-    item_config = getattr(func, PG_CONFIG_FUNCTION)(Item.language)
-    matches = select(Item.id.label("id"), vector.label("vector")).where(
-        vector.op("@@")(readings.c.tsquery),
-        item_config == any_(readings.c.configs),
+    indexed = _PG_SEARCH.c
+    matches = select(indexed.item_id.label("id"), indexed.vector.label("vector")).where(
+        indexed.vector.op("@@")(readings.c.tsquery),
+        indexed.config == any_(readings.c.configs),
     )
     if since:
+        matches = matches.join(Item, Item.id == indexed.item_id)
         matches = matches.where(Item.first_seen_at >= bindparam("since"))
     # The newest RANKED_MATCHES of the matches are ranked. "+ 0" keeps the planner from
     # walking the primary key backwards in search of them, which for a rare word would
     # read the whole table: the index on the vector finds the matches, always.
-    newest = matches.order_by((Item.id + 0).desc()).limit(bindparam("ranked"))
+    newest = matches.order_by((indexed.item_id + 0).desc()).limit(bindparam("ranked"))
     lateral = newest.lateral("matches")
     score = func.ts_rank(weights, lateral.c.vector, readings.c.tsquery, PG_NORMALISATION)
     return (

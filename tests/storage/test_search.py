@@ -189,7 +189,7 @@ def test_pruned_items_leave_the_index(store: Storage) -> None:
 def _indexed_rows(store: Storage) -> int:
     with store.engine.connect() as connection:
         if store.dialect == "postgresql":
-            query = "SELECT count(*) FROM items WHERE search_vector @@ 'harbour'::tsquery"
+            query = "SELECT count(*) FROM item_search WHERE vector @@ 'harbour'::tsquery"
         else:
             # An external-content table reads rows from items; its own index is in _idx
             # and _docsize, one docsize row per indexed item.
