@@ -15,6 +15,7 @@ term to look for (only punctuation, only exclusions) finds nothing, and is never
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # FTS5's default tokenizer (unicode61) makes tokens of letters, digits and private-use
@@ -107,6 +108,36 @@ def websearch_query(query: str) -> str | None:
     return " or ".join(
         " ".join(f'{"-" if t.excluded else ""}"{t.text}"' for t in group) for group in groups
     )
+
+
+def fts5_ranking_query(query: str, is_common: Callable[[str], bool]) -> str | None:
+    """What FTS5's BM25 needs of *query* to rank the items it matches, when that is less
+    than the whole query: None when it is not (an ``OR``, or nothing to leave out).
+
+    BM25 reads the posting list of each of a query's terms to weigh it, and weighs a word
+    that at least half of all items hold at nothing (FTS5 floors its IDF at 1e-6): such
+    a word (*is_common*, given it lower-cased) adds to the cost and not to the order, and
+    is left out. So are excluded terms, which no match holds. The items ranked are still
+    the whole query's matches; this only says what they are ranked by.
+    """
+    groups = parse_query(query)
+    if len(groups) != 1:
+        return None
+    (group,) = groups
+    wanted = [t for t in group if not t.excluded]
+    kept = [t for t in wanted if not (_is_one_ascii_word(t.text) and is_common(t.text.lower()))]
+    if not kept:
+        kept = wanted  # every word is common: they rank as they match, nearly alike
+    if len(kept) == len(group):
+        return None
+    return _fts5_group(tuple(kept))
+
+
+def _is_one_ascii_word(text: str) -> bool:
+    """Whether *text* is one token whose lower case is its FTS5 index term as it is: the
+    porter stemmer leaves a common English word alone, and a word it would stem is not
+    found under its own spelling, so it is kept, which is only slower."""
+    return text.isascii() and text.isalnum()
 
 
 def _fts5_group(group: Group) -> str:
@@ -207,6 +238,7 @@ def pg_search_vector(row: str = "") -> str:
 # of one row per item (its id, text-search configuration and vector), the GIN index on
 # its vector and the trigger function that keeps it in step with items.
 FTS5_TABLE = "items_fts"
+FTS5_VOCAB_TABLE = "items_fts_vocab"  # one row per index term: how many items hold it
 PG_SEARCH_TABLE = "item_search"
 PG_VECTOR_INDEX = "ix_item_search_vector"
 PG_INDEX_FUNCTION = "feedbrief_index_item"

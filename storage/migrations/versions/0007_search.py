@@ -17,6 +17,7 @@ from alembic import op
 
 from storage.fulltext import (
     FTS5_TABLE,
+    FTS5_VOCAB_TABLE,
     PG_CONFIG_FUNCTION,
     PG_INDEX_FUNCTION,
     PG_SEARCH_TABLE,
@@ -58,6 +59,7 @@ def upgrade() -> None:
     for name, body in _SQLITE_TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
     op.execute(f"INSERT INTO {FTS5_TABLE}({FTS5_TABLE}) VALUES ('rebuild')")
+    op.execute(f"CREATE VIRTUAL TABLE {FTS5_VOCAB_TABLE} USING fts5vocab({FTS5_TABLE}, row)")
 
 
 # The vectors live apart from the items, in a table whose rows hold only an item's id,
@@ -93,6 +95,9 @@ def _upgrade_postgresql() -> None:
         f"CREATE TRIGGER {PG_SEARCH_TABLE}_index AFTER INSERT OR UPDATE OF title, text, "
         f"language ON items FOR EACH ROW EXECUTE FUNCTION {PG_INDEX_FUNCTION}()"
     )
+    # As a generated column would be, the index is computed wherever items are written,
+    # replicas and bulk loads (session_replication_role = replica) included.
+    op.execute(f"ALTER TABLE items ENABLE ALWAYS TRIGGER {PG_SEARCH_TABLE}_index")
     op.execute(
         f"INSERT INTO {PG_SEARCH_TABLE} (item_id, config, vector) "
         f"SELECT id, {PG_CONFIG_FUNCTION}(language), {pg_search_vector()} FROM items ORDER BY id"
@@ -109,6 +114,7 @@ def downgrade() -> None:
         op.execute(f"DROP TABLE {PG_SEARCH_TABLE}")
         op.execute(f"DROP FUNCTION {PG_CONFIG_FUNCTION}(text)")
         return
+    op.execute(f"DROP TABLE {FTS5_VOCAB_TABLE}")
     for name in _SQLITE_TRIGGERS:
         op.execute(f"DROP TRIGGER {name}")
     op.execute(f"DROP TABLE {FTS5_TABLE}")
