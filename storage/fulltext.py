@@ -204,8 +204,8 @@ def pg_config_function(available: set[str]) -> str:
     """SQL creating the function from an item's language code ("en", "pt-BR", "de_DE",
     "EN") to its text-search configuration, among the *available* ones.
 
-    It is declared IMMUTABLE so that the stored search vector can be computed from it;
-    that holds as long as the configurations it names are not redefined.
+    It is declared IMMUTABLE (its result depends on its argument alone), which holds as
+    long as the configurations it names are not redefined.
     """
     cases = "\n".join(
         f"    WHEN '{code}' THEN '{config}'::regconfig"

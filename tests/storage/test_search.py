@@ -216,6 +216,25 @@ def _indexed_rows(store: Storage) -> int:
         return int(connection.execute(text(query)).scalar_one())
 
 
+@pytest.mark.postgres
+def test_items_loaded_in_bulk_are_indexed_too(store: Storage) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("only PostgreSQL has a replica mode that skips triggers")
+    source = store.ensure_source("seed", "seed:news.jsonl", "News", T0)
+    with store.engine.begin() as connection:
+        # What a bulk load (and the scale benchmark's fill) does to skip checks.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(
+            text(
+                "INSERT INTO items (source_id, guid, title, first_seen_at, updated_at, text, "
+                "content_hash, version, language) VALUES (:source, 'bulk', 'Harbour reopens', "
+                "now(), now(), 'Ships return.', 'h', 1, 'en')"
+            ),
+            {"source": source},
+        )
+    assert titles(store, "ships") == ["Harbour reopens"]
+
+
 def test_migration_indexes_the_items_stored_before_it(database_url: str) -> None:
     engine = create_database_engine(database_url)
     config = alembic_config()
