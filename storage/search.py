@@ -51,7 +51,7 @@ FTS5_WEIGHTS = (10.0, 1.0)
 # matches a fifth of all items. The newest are what a reader of news most likely wants;
 # a word or two more narrows the matches to fewer than this, and then all are ranked.
 RANKED_MATCHES = 1_000
-# Words whose number of items is kept (a few hundred bytes each) before starting over.
+# Words whose number of items is kept (about 100 bytes each) before starting over.
 WORD_COUNTS_KEPT = 10_000
 # ts_rank's weights of the vector's D, C, B and A labels; the title is A, the text B.
 PG_WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
@@ -154,8 +154,8 @@ def _sqlite_hits_ranked_apart(since: bool) -> Subquery:
     newest_cte = newest.order_by(rowid.desc()).limit(bindparam("ranked")).cte("newest")
     score = (-func.bm25(fts, *FTS5_WEIGHTS)).label("score")
     # The bound lets FTS5 skip the older matches of the ranking words; "+" keeps SQLite
-    # from looking each newest id up in the index apart, which would weigh the words
-    # (read their posting lists) once per id.
+    # from handing FTS5 the newest ids one at a time, each a query of its own, and has it
+    # check each match of the ranking words against them instead.
     oldest = select(func.min(newest_cte.c.id)).scalar_subquery()
     hits = (
         select(rowid.label("id"), score)
