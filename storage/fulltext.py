@@ -241,6 +241,7 @@ FTS5_TABLE = "items_fts"
 FTS5_VOCAB_TABLE = "items_fts_vocab"  # one row per index term: how many items hold it
 PG_SEARCH_TABLE = "item_search"
 PG_VECTOR_INDEX = "ix_item_search_vector"
+PG_CONFIG_INDEX = "ix_item_search_config"
 PG_INDEX_FUNCTION = "feedbrief_index_item"
 
 
@@ -251,7 +252,7 @@ def is_search_index(name: str | None, type_: str, parent_names: object = None) -
         return False
     if type_ == "table":
         return name in (FTS5_TABLE, PG_SEARCH_TABLE) or name.startswith(f"{FTS5_TABLE}_")
-    return (type_, name) == ("index", PG_VECTOR_INDEX)
+    return type_ == "index" and name in (PG_VECTOR_INDEX, PG_CONFIG_INDEX)
 
 
 def include_in_models(name: str | None, type_: str, parent_names: object) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
+    exists,
     func,
     literal_column,
     select,
@@ -172,12 +173,15 @@ def _sqlite_hits_ranked_apart(since: bool) -> Subquery:
 def _postgres_hits(since: bool) -> Subquery:
     """Each configuration reads the query (stems, stop words) its own way, and an item
     matches the reading of its own language's configuration. Configurations that read
-    it alike share one index scan; a reading left empty (only stop words) is skipped."""
+    it alike share one index scan; a reading left empty (only stop words) is skipped, and
+    so is a configuration no item has (the index on it answers that): each scan visits
+    every match of its reading before the configuration is checked."""
     config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
     reading = func.websearch_to_tsquery(config, bindparam("query"))
+    in_use = exists().where(_PG_SEARCH.c.config == config)
     readings = (
         select(reading.label("tsquery"), func.array_agg(config).label("configs"))
-        .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS))
+        .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS), in_use)
         .group_by(reading)
         .cte("readings")
     )

@@ -19,6 +19,7 @@ from storage.fulltext import (
     FTS5_TABLE,
     FTS5_VOCAB_TABLE,
     PG_CONFIG_FUNCTION,
+    PG_CONFIG_INDEX,
     PG_INDEX_FUNCTION,
     PG_SEARCH_TABLE,
     PG_VECTOR_INDEX,
@@ -103,6 +104,8 @@ def _upgrade_postgresql() -> None:
         f"SELECT id, {PG_CONFIG_FUNCTION}(language), {pg_search_vector()} FROM items ORDER BY id"
     )
     op.execute(f"CREATE INDEX {PG_VECTOR_INDEX} ON {PG_SEARCH_TABLE} USING gin (vector)")
+    # Which configurations items have: a query is read only in those.
+    op.execute(f"CREATE INDEX {PG_CONFIG_INDEX} ON {PG_SEARCH_TABLE} (config)")
     # The planner's estimate of how many items a word matches comes from these.
     op.execute(f"ANALYZE {PG_SEARCH_TABLE}")
 
