@@ -158,14 +158,39 @@ def run_backend(
     return results
 
 
+def run_existing(url: str, articles: list[Article], queries: int, runs: int) -> list[Timing]:
+    """Times the queries on a database this benchmark (or the scale benchmark) filled
+    before, as it stands: a million-item fill takes longer than the comparison it serves."""
+    rng = random.Random(13)
+    drawn = {
+        kind: [make(rng.choice(articles), rng) for _ in range(queries)]
+        for kind, make in KINDS.items()
+    }
+    storage = Storage.open(url, migrate=False)
+    try:
+        print(f"\n== {url} ({storage.count_items():,} items) ==", flush=True)
+        timings = [time_queries(storage, drawn[k], k, runs) for k in KINDS]
+        for timing in timings:
+            print(f"  {timing}", flush=True)
+    finally:
+        storage.close()
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=CHECKPOINTS[-1], help="largest fill")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--queries", type=int, default=100, help="queries of each kind")
     parser.add_argument("--runs", type=int, default=5, help="runs of each query set")
+    parser.add_argument(
+        "--database", help="time this filled database's URL as it stands, without a fill"
+    )
     args = parser.parse_args()
     configure_logging("WARNING")
+    if args.database:
+        run_existing(args.database, dev_articles(), args.queries, args.runs)
+        return
     backends: list[tuple[str, Callable[[Path, str], Any]]] = []
     chosen = args.backends.split(",")
     if "sqlite" in chosen:

@@ -15,6 +15,7 @@ term to look for (only punctuation, only exclusions) finds nothing, and is never
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # FTS5's default tokenizer (unicode61) makes tokens of letters, digits and private-use
@@ -109,6 +110,36 @@ def websearch_query(query: str) -> str | None:
     )
 
 
+def fts5_ranking_query(query: str, is_common: Callable[[str], bool]) -> str | None:
+    """What FTS5's BM25 needs of *query* to rank the items it matches, when that is less
+    than the whole query: None when it is not (an ``OR``, or nothing to leave out).
+
+    BM25 reads the posting list of each of a query's terms to weigh it, and weighs a word
+    that at least half of all items hold at nothing (FTS5 floors its IDF at 1e-6): such
+    a word (*is_common*, given it lower-cased) adds to the cost and not to the order, and
+    is left out. So are excluded terms, which no match holds. The items ranked are still
+    the whole query's matches; this only says what they are ranked by.
+    """
+    groups = parse_query(query)
+    if len(groups) != 1:
+        return None
+    (group,) = groups
+    wanted = [t for t in group if not t.excluded]
+    kept = [t for t in wanted if not (_is_one_ascii_word(t.text) and is_common(t.text.lower()))]
+    if not kept:
+        kept = wanted  # every word is common: they rank as they match, nearly alike
+    if len(kept) == len(group):
+        return None
+    return _fts5_group(tuple(kept))
+
+
+def _is_one_ascii_word(text: str) -> bool:
+    """Whether *text* is one token whose lower case is its FTS5 index term as it is: the
+    porter stemmer leaves a common English word alone, and a word it would stem is not
+    found under its own spelling, so it is kept, which is only slower."""
+    return text.isascii() and text.isalnum()
+
+
 def _fts5_group(group: Group) -> str:
     wanted = " AND ".join(_fts5_string(t.text) for t in group if not t.excluded)
     expression = f"({wanted})"
@@ -173,8 +204,8 @@ def pg_config_function(available: set[str]) -> str:
     """SQL creating the function from an item's language code ("en", "pt-BR", "de_DE",
     "EN") to its text-search configuration, among the *available* ones.
 
-    It is declared IMMUTABLE so that the stored search vector can be computed from it;
-    that holds as long as the configurations it names are not redefined.
+    It is declared IMMUTABLE (its result depends on its argument alone), which holds as
+    long as the configurations it names are not redefined.
     """
     cases = "\n".join(
         f"    WHEN '{code}' THEN '{config}'::regconfig"
@@ -191,22 +222,27 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$"""
 
 
-def pg_search_vector() -> str:
+def pg_search_vector(row: str = "") -> str:
     """The SQL expression of an item's search vector: its title weighted A (the top
-    weight), its text weighted B."""
-    config = f"{PG_CONFIG_FUNCTION}(language)"
+    weight), its text weighted B. *row* qualifies the columns (``NEW.`` in a trigger)."""
+    config = f"{PG_CONFIG_FUNCTION}({row}language)"
     return (
-        f"setweight(to_tsvector({config}, coalesce(title, '')), 'A') || "
-        f"setweight(to_tsvector({config}, left(coalesce(text, ''), {PG_INDEXED_TEXT_CHARS})), 'B')"
+        f"setweight(to_tsvector({config}, coalesce({row}title, '')), 'A') || "
+        f"setweight(to_tsvector({config}, left(coalesce({row}text, ''), "
+        f"{PG_INDEXED_TEXT_CHARS})), 'B')"
     )
 
 
 # The search index's own schema objects, which the SQLAlchemy models do not describe:
-# SQLite's FTS5 table (and the shadow tables FTS5 keeps its index in), PostgreSQL's
-# stored vector column and its GIN index.
+# SQLite's FTS5 table (and the shadow tables FTS5 keeps its index in); PostgreSQL's table
+# of one row per item (its id, text-search configuration and vector), the GIN index on
+# its vector and the trigger function that keeps it in step with items.
 FTS5_TABLE = "items_fts"
-PG_VECTOR_COLUMN = "search_vector"
-PG_VECTOR_INDEX = "ix_items_search_vector"
+FTS5_VOCAB_TABLE = "items_fts_vocab"  # one row per index term: how many items hold it
+PG_SEARCH_TABLE = "item_search"
+PG_VECTOR_INDEX = "ix_item_search_vector"
+PG_CONFIG_INDEX = "ix_item_search_config"
+PG_INDEX_FUNCTION = "feedbrief_index_item"
 
 
 def is_search_index(name: str | None, type_: str, parent_names: object = None) -> bool:
@@ -215,8 +251,8 @@ def is_search_index(name: str | None, type_: str, parent_names: object = None) -
     if name is None:
         return False
     if type_ == "table":
-        return name == FTS5_TABLE or name.startswith(f"{FTS5_TABLE}_")
-    return (type_, name) in {("column", PG_VECTOR_COLUMN), ("index", PG_VECTOR_INDEX)}
+        return name in (FTS5_TABLE, PG_SEARCH_TABLE) or name.startswith(f"{FTS5_TABLE}_")
+    return type_ == "index" and name in (PG_VECTOR_INDEX, PG_CONFIG_INDEX)
 
 
 def include_in_models(name: str | None, type_: str, parent_names: object) -> bool:

@@ -3,8 +3,8 @@
 What a query means is decided in ``storage.fulltext``; this module asks the database.
 SQLite ranks with FTS5's BM25, PostgreSQL with ``ts_rank``; on both a word in the title
 counts for more than the same word in the text. The index is kept in step by the
-database itself (triggers on SQLite, a generated column on PostgreSQL; migration 0007),
-so every write path, pruning and deleting included, updates it.
+database itself (triggers on both; migration 0007), so every write path, pruning and
+deleting included, updates it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
+    exists,
     func,
     literal_column,
     select,
@@ -27,15 +28,17 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fulltext import (
     FTS5_TABLE,
-    PG_CONFIG_FUNCTION,
+    FTS5_VOCAB_TABLE,
     PG_FALLBACK_CONFIG,
+    PG_SEARCH_TABLE,
     PG_TEXT_CONFIGS,
-    PG_VECTOR_COLUMN,
     fts5_query,
+    fts5_ranking_query,
     websearch_query,
 )
 from storage.models import Item, Source, Summary
@@ -49,6 +52,8 @@ FTS5_WEIGHTS = (10.0, 1.0)
 # matches a fifth of all items. The newest are what a reader of news most likely wants;
 # a word or two more narrows the matches to fewer than this, and then all are ranked.
 RANKED_MATCHES = 1_000
+# Words whose number of items is kept (about 100 bytes each) before starting over.
+WORD_COUNTS_KEPT = 10_000
 # ts_rank's weights of the vector's D, C, B and A labels; the title is A, the text B.
 PG_WEIGHTS = "{0.1, 0.2, 0.2, 1.0}"
 # ts_rank normalisation 1: divide by 1 + log(length), so a long text does not outrank a
@@ -58,6 +63,7 @@ PG_NORMALISATION = 1
 # function of migration 0007), and the query is stemmed as the items it is matched with.
 _PG_CONFIGS = sorted({*PG_TEXT_CONFIGS.values(), PG_FALLBACK_CONFIG})
 _PG_TS_CONFIG = table("pg_ts_config", column("oid"), column("cfgname"))
+_PG_SEARCH = table(PG_SEARCH_TABLE, column("item_id"), column("config"), column("vector"))
 
 
 class SearchMixin:
@@ -66,6 +72,7 @@ class SearchMixin:
     # Set up by Storage.__init__.
     dialect: str
     _reader: sessionmaker[Session]
+    _word_counts: dict[str, int]
 
     def search(
         self, query: str, *, limit: int = 20, since: datetime | None = None
@@ -77,11 +84,33 @@ class SearchMixin:
         rewritten = websearch_query(query) if postgres else fts5_query(query)
         if rewritten is None or limit < 1:
             return []
-        statement = (_POSTGRES if postgres else _SQLITE)[since is not None]
         values = {"query": rewritten, "limit": limit, "ranked": RANKED_MATCHES, "since": since}
         with self._reader() as session:
-            rows = session.connection().execute(statement, values)
-            return [_hit(row) for row in rows]
+            connection = session.connection()
+            if postgres:
+                statement = _POSTGRES[since is not None]
+            else:
+                items = connection.execute(select(func.max(Item.id))).scalar() or 0
+                ranking = fts5_ranking_query(
+                    query, lambda word: self._items_holding(connection, word) * 2 >= items
+                )
+                statements = _SQLITE if ranking is None else _SQLITE_RANKED_APART
+                statement = statements[since is not None]
+                values["ranking"] = ranking
+            return [_hit(row) for row in connection.execute(statement, values)]
+
+    def _items_holding(self, connection: Connection, word: str) -> int:
+        """How many items hold *word* (an FTS5 index term), as first counted. Counting
+        reads the word's posting list, as BM25 does, and a word common enough to matter
+        stays as common, so the count is kept for the life of this ``Storage``. The
+        greatest item id stands for the number of items: never fewer."""
+        count = self._word_counts.get(word)
+        if count is None:
+            if len(self._word_counts) >= WORD_COUNTS_KEPT:
+                self._word_counts.clear()
+            found = connection.execute(_FTS5_WORD_COUNT, {"word": word}).scalar()
+            count = self._word_counts[word] = int(found or 0)
+        return count
 
 
 def _sqlite_hits(since: bool) -> Subquery:
@@ -111,31 +140,64 @@ def _sqlite_hits(since: bool) -> Subquery:
     return hits.order_by(score.desc(), rowid.desc()).limit(bindparam("limit")).subquery("hits")
 
 
+def _sqlite_hits_ranked_apart(since: bool) -> Subquery:
+    """The newest RANKED_MATCHES matches of the query, ranked by the words of it that
+    rank (``fts5_ranking_query``): a match of the query is a match of those words."""
+    fts = literal_column(FTS5_TABLE)
+    rowid = literal_column(f"{FTS5_TABLE}.rowid")
+    source = table(FTS5_TABLE)
+    newest = select(rowid.label("id")).where(fts.op("MATCH")(bindparam("query")))
+    if since:
+        newest = newest.select_from(source.join(Item, Item.id == rowid))
+        newest = newest.where(Item.first_seen_at >= bindparam("since"))
+    else:
+        newest = newest.select_from(source)
+    newest_cte = newest.order_by(rowid.desc()).limit(bindparam("ranked")).cte("newest")
+    score = (-func.bm25(fts, *FTS5_WEIGHTS)).label("score")
+    # The bound lets FTS5 skip the older matches of the ranking words; "+" keeps SQLite
+    # from handing FTS5 the newest ids one at a time, each a query of its own, and has it
+    # check each match of the ranking words against them instead.
+    oldest = select(func.min(newest_cte.c.id)).scalar_subquery()
+    hits = (
+        select(rowid.label("id"), score)
+        .select_from(source)
+        .where(
+            fts.op("MATCH")(bindparam("ranking")),
+            rowid >= oldest,
+            literal_column(f"+{FTS5_TABLE}.rowid").in_(select(newest_cte.c.id)),
+        )
+    )
+    return hits.order_by(score.desc(), rowid.desc()).limit(bindparam("limit")).subquery("hits")
+
+
 def _postgres_hits(since: bool) -> Subquery:
     """Each configuration reads the query (stems, stop words) its own way, and an item
     matches the reading of its own language's configuration. Configurations that read
-    it alike share one index scan; a reading left empty (only stop words) is skipped."""
+    it alike share one index scan; a reading left empty (only stop words) is skipped, and
+    so is a configuration no item has (the index on it answers that): each scan visits
+    every match of its reading before the configuration is checked."""
     config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
     reading = func.websearch_to_tsquery(config, bindparam("query"))
+    in_use = exists().where(_PG_SEARCH.c.config == config)
     readings = (
         select(reading.label("tsquery"), func.array_agg(config).label("configs"))
-        .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS))
+        .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS), in_use)
         .group_by(reading)
         .cte("readings")
     )
-    vector = literal_column(f"items.{PG_VECTOR_COLUMN}")
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
-    item_config = getattr(func, PG_CONFIG_FUNCTION)(Item.language)
-    matches = select(Item.id.label("id"), vector.label("vector")).where(
-        vector.op("@@")(readings.c.tsquery),
-        item_config == any_(readings.c.configs),
+    indexed = _PG_SEARCH.c
+    matches = select(indexed.item_id.label("id"), indexed.vector.label("vector")).where(
+        indexed.vector.op("@@")(readings.c.tsquery),
+        indexed.config == any_(readings.c.configs),
     )
     if since:
+        matches = matches.join(Item, Item.id == indexed.item_id)
         matches = matches.where(Item.first_seen_at >= bindparam("since"))
     # The newest RANKED_MATCHES of the matches are ranked. "+ 0" keeps the planner from
     # walking the primary key backwards in search of them, which for a rare word would
     # read the whole table: the index on the vector finds the matches, always.
-    newest = matches.order_by((Item.id + 0).desc()).limit(bindparam("ranked"))
+    newest = matches.order_by((indexed.item_id + 0).desc()).limit(bindparam("ranked"))
     lateral = newest.lateral("matches")
     score = func.ts_rank(weights, lateral.c.vector, readings.c.tsquery, PG_NORMALISATION)
     return (
@@ -173,7 +235,15 @@ def _statement(hits: Subquery) -> Select[Any]:
 
 # Built once: by whether a date bounds the search.
 _SQLITE = {since: _statement(_sqlite_hits(since)) for since in (False, True)}
+_SQLITE_RANKED_APART = {
+    since: _statement(_sqlite_hits_ranked_apart(since)) for since in (False, True)
+}
 _POSTGRES = {since: _statement(_postgres_hits(since)) for since in (False, True)}
+_FTS5_WORD_COUNT = (
+    select(literal_column("doc"))
+    .select_from(table(FTS5_VOCAB_TABLE))
+    .where(literal_column("term") == bindparam("word"))
+)
 
 
 def _hit(row: Row[Any]) -> SearchHit:

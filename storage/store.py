@@ -58,6 +58,8 @@ class Storage(
         # time asleep. (Other processes still queue on the busy handler.)
         self._write_turn = threading.RLock() if self.dialect == "sqlite" else None
         self._saves = GroupCommit(self._save_group)
+        # Search: how many items hold a word, by word (SearchMixin._items_holding).
+        self._word_counts: dict[str, int] = {}
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, linker: StoryLinker | None = None) -> Storage:

@@ -17,7 +17,7 @@ from sqlalchemy import text
 import storage.search
 from storage import ItemData, Storage, SummaryData
 from storage.database import alembic_config, create_database_engine
-from storage.fulltext import fts5_query, parse_query, websearch_query
+from storage.fulltext import fts5_query, fts5_ranking_query, parse_query, websearch_query
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 SUMMARY = SummaryData(algorithm="default", sentences=("A summary.",))
@@ -153,6 +153,25 @@ def test_since_keeps_items_first_seen_on_or_after_it(store: Storage) -> None:
     assert len(store.search("harbour", since=T0 - timedelta(days=7))) == 2
 
 
+def test_a_word_most_items_hold_still_must_match(store: Storage) -> None:
+    # "storm" is in more than half of the items: SQLite leaves it out of the ranking
+    # (BM25 weighs it at nothing), not out of the match.
+    add(
+        store,
+        item("a", "Harbour reopens", "The storm passed and the harbour reopened."),
+        item("b", "Storm", "The harbour after the storm."),
+        item("c", "Quay", "Storm at the quay."),
+        item("d", "Weather", "The storm."),
+        item("e", "Harbour news", "Quiet."),
+        item("f", "Markets", "Shares rose."),
+        item("g", "Sport", "A match."),
+    )
+    found = titles(store, "harbour storm")
+    assert sorted(found) == ["Harbour reopens", "Storm"]
+    if store.dialect == "sqlite":
+        assert found == [title for title in titles(store, "harbour") if title != "Harbour news"]
+
+
 def test_limit_keeps_the_best(store: Storage) -> None:
     add(store, *(item(f"g{n}", f"Harbour {n}", "harbour " * n) for n in range(1, 8)))
     assert len(store.search("harbour", limit=3)) == 3
@@ -189,12 +208,31 @@ def test_pruned_items_leave_the_index(store: Storage) -> None:
 def _indexed_rows(store: Storage) -> int:
     with store.engine.connect() as connection:
         if store.dialect == "postgresql":
-            query = "SELECT count(*) FROM items WHERE search_vector @@ 'harbour'::tsquery"
+            query = "SELECT count(*) FROM item_search WHERE vector @@ 'harbour'::tsquery"
         else:
             # An external-content table reads rows from items; its own index is in _idx
             # and _docsize, one docsize row per indexed item.
             query = "SELECT count(*) FROM items_fts_docsize"
         return int(connection.execute(text(query)).scalar_one())
+
+
+@pytest.mark.postgres
+def test_items_loaded_in_bulk_are_indexed_too(store: Storage) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("only PostgreSQL has a replica mode that skips triggers")
+    source = store.ensure_source("seed", "seed:news.jsonl", "News", T0)
+    with store.engine.begin() as connection:
+        # What a bulk load (and the scale benchmark's fill) does to skip checks.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(
+            text(
+                "INSERT INTO items (source_id, guid, title, first_seen_at, updated_at, text, "
+                "content_hash, version, language) VALUES (:source, 'bulk', 'Harbour reopens', "
+                "now(), now(), 'Ships return.', 'h', 1, 'en')"
+            ),
+            {"source": source},
+        )
+    assert titles(store, "ships") == ["Harbour reopens"]
 
 
 def test_migration_indexes_the_items_stored_before_it(database_url: str) -> None:
@@ -264,6 +302,20 @@ def test_the_query_is_read_as_a_search_box_reads_it() -> None:
     assert websearch_query('storm "central bank" -rates OR volcano') == (
         '"storm" "central bank" -"rates" or "volcano"'
     )
+
+
+def test_ranking_leaves_out_common_words_and_exclusions_only() -> None:
+    def common(word: str) -> bool:
+        return word in {"to", "the"}
+
+    assert fts5_ranking_query("Capriati to miss Melbourne", common) == (
+        '("Capriati" AND "miss" AND "Melbourne")'
+    )
+    assert fts5_ranking_query('storm -rates -"the bank"', common) == '("storm")'
+    assert fts5_ranking_query('"to the" harbour', common) is None  # a phrase is weighed
+    assert fts5_ranking_query("the harbour OR to", common) is None
+    assert fts5_ranking_query("harbour ships", common) is None
+    assert fts5_ranking_query("to the -x", common) == '("to" AND "the")'
 
 
 @given(st.text())
