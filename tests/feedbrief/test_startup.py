@@ -27,11 +27,11 @@ print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.std
 """
 
 
-def _heavy_modules_after(args: list[str], cwd: Path) -> list[str]:
+def _heavy_modules_after(args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY) -> list[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBRIEF_")}
     env["PYTHONPATH"] = str(REPO)
     result = subprocess.run(
-        [sys.executable, "-c", _RUN.format(heavy=HEAVY), *args],
+        [sys.executable, "-c", _RUN.format(heavy=heavy), *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -52,3 +52,8 @@ def test_commands_that_report_do_not_import_nltk_or_scipy(args: list[str], tmp_p
 def test_a_run_in_an_empty_folder_does_not_import_nltk_or_scipy(tmp_path: Path) -> None:
     assert _heavy_modules_after(["run", "--once"], tmp_path) == []
     assert (tmp_path / "digests").is_dir()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]], ids=" ".join)
+def test_help_and_version_do_not_import_the_database_layer(args: list[str], tmp_path: Path) -> None:
+    assert _heavy_modules_after(args, tmp_path, ("sqlalchemy", "storage", "alembic")) == []
