@@ -79,16 +79,27 @@ class App:
 
         return Offload()
 
-    def start_processes(self) -> None:
+    def start_processes(self, *, when_needed: bool = False) -> None:
         """Fork the worker processes that parse and summarise, for a command that ingests
-        in bulk. Call it first: before the database is opened or any thread started."""
+        in bulk. Call it first, before any thread is started. With *when_needed* they
+        are forked by the first feed or seed to parse or summarise instead (a pass with
+        nothing to do forks nothing and warms nothing up)."""
         if "offload" in self.__dict__:
             raise RuntimeError("start_processes() must come before anything uses the pipeline")
         from feedbrief.pipeline import warm_up
         from feedbrief.processes import Offload, default_processes
 
         processes = self.settings.feeds.processes or default_processes()
-        self.offload = Offload(processes, before_fork=partial(warm_up, self.summary_policy))
+        self.offload = Offload(
+            processes,
+            before_fork=partial(warm_up, self.summary_policy),
+            release=self._release_connections,
+            deferred=when_needed,
+        )
+
+    def _release_connections(self) -> None:
+        if "storage" in self.__dict__:
+            self.storage.release_connections()
 
     @cached_property
     def digests(self) -> DigestWriter:
