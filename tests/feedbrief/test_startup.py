@@ -57,3 +57,10 @@ def test_a_run_in_an_empty_folder_does_not_import_nltk_or_scipy(tmp_path: Path) 
 @pytest.mark.parametrize("args", [["--help"], ["--version"]], ids=" ".join)
 def test_help_and_version_do_not_import_the_database_layer(args: list[str], tmp_path: Path) -> None:
     assert _heavy_modules_after(args, tmp_path, ("sqlalchemy", "storage", "alembic")) == []
+
+
+def test_a_run_with_nothing_to_do_loads_no_parser_summariser_or_scheduler(tmp_path: Path) -> None:
+    # No feed due and no seed: no worker pool is forked, so nothing is warmed up for it.
+    unneeded = ("feedbrief.pipeline", "numpy", "apscheduler", "digest.smtp", "ingest.parse")
+    assert _heavy_modules_after(["run", "--once"], tmp_path, unneeded) == []
+    assert (tmp_path / "digests").is_dir()
