@@ -64,3 +64,11 @@ def test_a_run_with_nothing_to_do_loads_no_parser_summariser_or_scheduler(tmp_pa
     unneeded = ("feedbrief.pipeline", "numpy", "apscheduler", "digest.smtp", "ingest.parse")
     assert _heavy_modules_after(["run", "--once"], tmp_path, unneeded) == []
     assert (tmp_path / "digests").is_dir()
+
+
+@pytest.mark.parametrize("args", [["status"], ["feeds", "list"]], ids=" ".join)
+def test_reports_on_an_up_to_date_database_do_not_import_alembic(
+    args: list[str], tmp_path: Path
+) -> None:
+    _heavy_modules_after(["run", "--once"], tmp_path)  # creates the database
+    assert _heavy_modules_after(args, tmp_path, ("alembic",)) == []
