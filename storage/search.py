@@ -10,6 +10,7 @@ so every write path, pruning and deleting included, updates it.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -26,7 +27,6 @@ from sqlalchemy import (
     table,
     true,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.fulltext import (
@@ -77,7 +77,7 @@ class SearchMixin:
         rewritten = websearch_query(query) if postgres else fts5_query(query)
         if rewritten is None or limit < 1:
             return []
-        statement = (_POSTGRES if postgres else _SQLITE)[since is not None]
+        statement = _search_statement(postgres, since is not None)
         values = {"query": rewritten, "limit": limit, "ranked": RANKED_MATCHES, "since": since}
         with self._reader() as session:
             rows = session.connection().execute(statement, values)
@@ -115,6 +115,8 @@ def _postgres_hits(since: bool) -> Subquery:
     """Each configuration reads the query (stems, stop words) its own way, and an item
     matches the reading of its own language's configuration. Configurations that read
     it alike share one index scan; a reading left empty (only stop words) is skipped."""
+    from sqlalchemy.dialects.postgresql import REGCONFIG  # not loaded for SQLite
+
     config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
     reading = func.websearch_to_tsquery(config, bindparam("query"))
     readings = (
@@ -171,9 +173,12 @@ def _statement(hits: Subquery) -> Select[Any]:
     )
 
 
-# Built once: by whether a date bounds the search.
-_SQLITE = {since: _statement(_sqlite_hits(since)) for since in (False, True)}
-_POSTGRES = {since: _statement(_postgres_hits(since)) for since in (False, True)}
+@cache
+def _search_statement(postgres: bool, since: bool) -> Select[Any]:
+    """Built once per dialect and by whether a date bounds the search, at the first
+    search: opening the database does not pay for it (nor import PostgreSQL's dialect
+    for a SQLite file)."""
+    return _statement(_postgres_hits(since) if postgres else _sqlite_hits(since))
 
 
 def _hit(row: Row[Any]) -> SearchHit:
