@@ -8,11 +8,12 @@ process, or where none can be forked, it calls them in place.
 
 The pool is forked while the calling thread is the only one, so the children inherit no
 half-held mutex, and after *release* has closed what they must not share (the database's
-connections). A pool made ``deferred`` is forked by the first piece of work instead of at
-once, so that a command with nothing to do never pays for it; a run lock taken before
-then is shared with the children through the inherited descriptor until they exit. The
-workers ignore SIGINT and SIGTERM (the service finishes the work in hand, then stops
-them) and exit by themselves when the service dies, even by SIGKILL.
+connections). An ``Offload`` forks its pool when it is made, so make it before starting
+any thread; a ``deferred`` one forks it at the first piece of work (if the calling thread
+is then alone), so that a command with nothing to do never pays for it. A run lock taken
+before that is shared with the children through the inherited descriptor until they
+exit. The workers ignore SIGINT and SIGTERM (the service finishes the work in hand, then
+stops them) and exit by themselves when the service dies, even by SIGKILL.
 
 If a worker dies (the OOM killer, a C library crashing on hostile input), the pool is
 replaced in the background from a fork server: a fresh interpreter that imports the
@@ -92,7 +93,9 @@ class Offload:
         self._closing = threading.Event()
         self._pending = processes > 1 and _can_fork()
         if self._pending and not deferred:
-            self.start()
+            # The caller's promise (see the module's docstring): no other thread yet.
+            self._pending = False
+            self._fork_pool()
 
     def start(self) -> None:
         """Start the pool if it is still to be started: forked from this process if the
@@ -107,15 +110,18 @@ class Offload:
                 # Forking now could give a child a lock that another thread holds.
                 self._replace_in_background(0.0, replacing=False)
                 return
-            if self._before_fork is not None:
-                self._before_fork()
-            if self._release is not None:
-                self._release()
-            # Everything loaded so far lives as long as the process: out of the
-            # collector's sight, it is neither traversed again nor, in the children,
-            # copied page by page when a collection touches it.
-            gc.freeze()
-            self._pool = _start_pool(self._processes, multiprocessing.get_context("fork"), None)
+            self._fork_pool()
+
+    def _fork_pool(self) -> None:
+        if self._before_fork is not None:
+            self._before_fork()
+        if self._release is not None:
+            self._release()
+        # Everything loaded so far lives as long as the process: out of the collector's
+        # sight, it is neither traversed again nor, in the children, copied page by page
+        # when a collection touches it.
+        gc.freeze()
+        self._pool = _start_pool(self._processes, multiprocessing.get_context("fork"), None)
 
     def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``function(*args, **kwargs)``, in a worker process when there is a pool.
