@@ -10,10 +10,10 @@ The pool is forked while the calling thread is the only one, so the children inh
 half-held mutex, and after *release* has closed what they must not share (the database's
 connections). An ``Offload`` forks its pool when it is made, so make it before starting
 any thread; a ``deferred`` one forks it at the first piece of work (if the calling thread
-is then alone), so that a command with nothing to do never pays for it. A run lock taken
-before that is shared with the children through the inherited descriptor until they
-exit. The workers ignore SIGINT and SIGTERM (the service finishes the work in hand, then
-stops them) and exit by themselves when the service dies, even by SIGKILL.
+is then alone), so that a command with nothing to do never pays for it (a run lock taken
+before then is let go of in the children: see ``feedbrief.runlock``). The workers ignore
+SIGINT and SIGTERM (the service finishes the work in hand, then stops them) and exit by
+themselves when the service dies, even by SIGKILL.
 
 If a worker dies (the OOM killer, a C library crashing on hostile input), the pool is
 replaced in the background from a fork server: a fresh interpreter that imports the
