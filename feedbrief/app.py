@@ -6,7 +6,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +15,7 @@ from feedbrief.operator_errors import OperatorError, database_error
 from feedbrief.settings import Settings
 
 if TYPE_CHECKING:
+    from dedup.linking import Candidates, StoryLinker
     from digest.build import DigestWriter
     from digest.model import Digest
     from feedbrief.delivery import Mailer
@@ -26,6 +27,39 @@ if TYPE_CHECKING:
 
 # Each part is imported when it is first built, so a command that reads the database
 # (``status``, ``feeds list``) never loads the parsers, the fetcher or the summarisers.
+
+
+def summary_policy(algorithm: str, sentences: int) -> SummaryPolicy:
+    from feedbrief.pipeline import SummaryPolicy
+    from summarise.summarisers import Length
+
+    return SummaryPolicy(algorithm=algorithm, length=Length(sentences=sentences))
+
+
+def _warm_up(algorithm: str, sentences: int) -> None:
+    """``pipeline.warm_up`` for these settings. Given plain values, it imports the
+    pipeline only when a worker pool is about to fork (a pass with nothing to parse never
+    does), and a fork server's workers unpickle it without the pipeline."""
+    from feedbrief.pipeline import warm_up
+
+    warm_up(summary_policy(algorithm, sentences))
+
+
+class _StoryLinking:
+    """The story linker storage is given (``dedup.linking.StoryLinker``), imported for
+    the first batch of items it links: fingerprints load numpy, which opening the
+    database does not need."""
+
+    def candidates(self, source: int) -> Candidates:
+        return _story_linker().candidates(source)
+
+
+@cache
+def _story_linker() -> StoryLinker:
+    from dedup.fingerprint import match_encoded
+    from dedup.linking import StoryLinker
+
+    return StoryLinker(match_encoded)
 
 
 @dataclass
@@ -40,25 +74,17 @@ class App:
         cannot be (corrupted, unreachable, no such database, driver not installed)."""
         from sqlalchemy.exc import SQLAlchemyError
 
-        from dedup.fingerprint import match_encoded
-        from dedup.linking import StoryLinker
         from storage import Storage
 
         url = self.settings.database.url
         try:
-            return Storage.open(url, linker=StoryLinker(match_encoded))
+            return Storage.open(url, linker=_StoryLinking())
         except (SQLAlchemyError, OSError, ImportError) as exc:
             raise database_error(url, exc) from exc
 
     @property
     def summary_policy(self) -> SummaryPolicy:
-        from feedbrief.pipeline import SummaryPolicy
-        from summarise.summarisers import Length
-
-        return SummaryPolicy(
-            algorithm=self.settings.digest.algorithm,
-            length=Length(sentences=self.settings.digest.sentences),
-        )
+        return summary_policy(self.settings.digest.algorithm, self.settings.digest.sentences)
 
     @cached_property
     def pipeline(self) -> Pipeline:
@@ -79,16 +105,27 @@ class App:
 
         return Offload()
 
-    def start_processes(self) -> None:
+    def start_processes(self, *, when_needed: bool = False) -> None:
         """Fork the worker processes that parse and summarise, for a command that ingests
-        in bulk. Call it first: before the database is opened or any thread started."""
+        in bulk. Call it first, before any thread is started. With *when_needed* they
+        are forked by the first feed or seed to parse or summarise instead (a pass with
+        nothing to do forks nothing and warms nothing up)."""
         if "offload" in self.__dict__:
             raise RuntimeError("start_processes() must come before anything uses the pipeline")
-        from feedbrief.pipeline import warm_up
         from feedbrief.processes import Offload, default_processes
 
         processes = self.settings.feeds.processes or default_processes()
-        self.offload = Offload(processes, before_fork=partial(warm_up, self.summary_policy))
+        digest = self.settings.digest
+        self.offload = Offload(
+            processes,
+            before_fork=partial(_warm_up, digest.algorithm, digest.sentences),
+            release=self._release_connections,
+            deferred=when_needed,
+        )
+
+    def _release_connections(self) -> None:
+        if "storage" in self.__dict__:
+            self.storage.release_connections()
 
     @cached_property
     def digests(self) -> DigestWriter:
@@ -187,7 +224,9 @@ class App:
         from digest.build import local_day
 
         if feeds is None:
-            results = self.feeds.refresh_due(worker)
+            # With no feed due, the fetcher and the parsers are not even loaded.
+            due = self.storage.any_feed_due(self.now())
+            results = self.feeds.refresh_due(worker) if due else []
         else:
             results = self.feeds.refresh_many(feeds)
         days = {

@@ -102,7 +102,9 @@ def run(
     from feedbrief.service import Service
 
     with open_app(config, log_level) as application:
-        application.start_processes()
+        # A single pass forks its workers only if it finds something to parse; the
+        # service forks them at once, while it has no thread.
+        application.start_processes(when_needed=once)
         try:
             with run_lock(application.settings.database.url):
                 setup_metrics(application.settings.metrics.dir)

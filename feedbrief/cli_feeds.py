@@ -191,7 +191,7 @@ def refresh(
     from rich.table import Table
 
     with open_app(config, log_level) as application:
-        application.start_processes()
+        application.start_processes(when_needed=True)
         feeds = [f for f in application.storage.sources("feed") if f.retired_at is None]
         if urls:
             known = {f.url: f for f in feeds}

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 
 from feedbrief.cli_common import ConfigOption, LogLevel, err, open_app, out
-from storage import SearchHit
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from storage import SearchHit
+
+# The CLI imports this module for every command, ``--help`` included: what only a search
+# needs (SQLAlchemy, the storage package, rich's tables) is imported when one runs.
 
 # A table printed to a file or a pipe is as wide as its longest row, so that no URL or
 # title is cut or folded: whatever reads it gets every character.
@@ -37,6 +40,9 @@ def search(
 ) -> None:
     """Stored items whose title or text match QUERY, best first: every word, a "quoted
     phrase" as written, no -word, and OR between two terms for either."""
+    from rich.console import Console
+    from sqlalchemy.exc import SQLAlchemyError
+
     query = " ".join(words)
     start_day = _parse_date(since) if since else None
     with open_app(config, log_level) as application:
@@ -85,6 +91,9 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
 
 
 def hits_table(hits: list[SearchHit]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table("title", "source", "date", "url")
     # Text objects: a title like "[bold]" is shown as written, never read as markup.
     for hit in hits:

@@ -18,19 +18,25 @@ it. What happens when a sender dies with the claim in hand:
 from __future__ import annotations
 
 import os
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import structlog
 
-from digest.email import compose_message, recipients_key
-from digest.model import Digest
-from digest.smtp import SendError, SmtpServer, send
-from feedbrief.settings import EmailSettings
-from storage import Delivery, Storage
+if TYPE_CHECKING:
+    import ssl
+
+    from digest.model import Digest
+    from digest.smtp import SmtpServer
+    from feedbrief.settings import EmailSettings
+    from storage import Delivery, Storage
+
+# The metrics and the service import this module for DeliveryOutcome even when no mail
+# is sent: composing and sending (``digest.email``, ``digest.smtp``) are imported by the
+# methods that do them.
 
 log = structlog.get_logger(__name__)
 
@@ -93,11 +99,15 @@ class Mailer:
         self.clock = clock
         self.environ = os.environ if environ is None else environ
         self.tls_context = tls_context
+        from digest.email import recipients_key
+
         self.recipients = recipients_key(settings.to)
 
     @property
     def server(self) -> SmtpServer:
         """The server to send through, its password read now from ``password_env``."""
+        from digest.smtp import SendError, SmtpServer
+
         settings = self.settings
         password = ""
         if settings.username:
@@ -121,6 +131,9 @@ class Mailer:
         """Mail *day*'s digest unless it was sent (or *resend*) or is being sent. A
         failure is tried again by ``retry_due`` after ``retry_delay``; with
         ``retry=False`` (a command an operator runs and sees fail) it is left to them."""
+        from digest.email import compose_message
+        from digest.smtp import SendError, send
+
         now = self.clock()
         claim = self.storage.claim_delivery(
             day,

@@ -132,6 +132,9 @@ class FeedUpdater:
                         )
                         if not claimed:
                             break
+                        # Before the first feed thread: a deferred worker pool is forked
+                        # from a process with no other thread.
+                        self.pipeline.offload.start()
                     running.add(pool.submit(self.refresh, claimed.popleft()))
                 if not running:
                     for feed in claimed:
@@ -144,6 +147,7 @@ class FeedUpdater:
         """Refresh feeds concurrently: a slow server holds one thread, not the pass."""
         if not feeds:
             return []
+        self.pipeline.offload.start()  # before the feed threads (see refresh_due)
         workers = min(self.settings.concurrency, len(feeds))
         with ThreadPoolExecutor(workers, thread_name_prefix="feed") as pool:
             return list(pool.map(self.refresh, feeds))

@@ -6,15 +6,20 @@ stay idle. ``Offload`` hands those stages to a pool of processes and waits for t
 in the calling thread (the lock is free meanwhile, for fetching and storing); with one
 process, or where none can be forked, it calls them in place.
 
-The pool is forked once, before the database, the run lock or any thread is opened, so
-the children inherit no connection, no lock and no half-held mutex. They ignore SIGINT and
-SIGTERM (the service finishes the work in hand, then stops them) and exit by themselves
-when the service dies, even by SIGKILL.
+The pool is forked while the calling thread is the only one, so the children inherit no
+half-held mutex, and after *release* has closed what they must not share (the database's
+connections). An ``Offload`` forks its pool when it is made, so make it before starting
+any thread; a ``deferred`` one forks it at the first piece of work (if the calling thread
+is then alone), so that a command with nothing to do never pays for it (a run lock taken
+before then is let go of in the children: see ``feedbrief.runlock``). The workers ignore
+SIGINT and SIGTERM (the service finishes the work in hand, then stops them) and exit by
+themselves when the service dies, even by SIGKILL.
 
 If a worker dies (the OOM killer, a C library crashing on hostile input), the pool is
 replaced in the background from a fork server: a fresh interpreter that imports the
 pipeline once and forks the new workers, since forking the service itself is no longer
-safe once it runs threads. Meanwhile the work runs in the service.
+safe once it runs threads. Meanwhile the work runs in the service. A deferred pool whose
+first work comes when other threads run is started the same way.
 """
 
 from __future__ import annotations
@@ -62,26 +67,61 @@ class Offload:
     """Run a function in a worker process, or in place when there is no pool."""
 
     def __init__(
-        self, processes: int = 1, *, before_fork: Callable[[], None] | None = None
+        self,
+        processes: int = 1,
+        *,
+        before_fork: Callable[[], None] | None = None,
+        release: Callable[[], None] | None = None,
+        deferred: bool = False,
     ) -> None:
         """*before_fork* runs only when a pool is forked: loading there what the work
         loads on first use gives it to every worker once, instead of to each of them.
-        A replacement pool's workers run it themselves, once each."""
+        A replacement pool's workers run it themselves, once each. *release* runs just
+        before this process forks, to close what the children must not inherit (its
+        owner reopens it on next use).
+
+        A ``deferred`` pool is started by :meth:`start`, or by the first :meth:`call` or
+        :meth:`map`, rather than now.
+        """
         self._pool: ProcessPoolExecutor | None = None
         self._processes = processes
         self._before_fork = before_fork
+        self._release = release
         self._lock = threading.Lock()
         self._replacing: threading.Thread | None = None
         self._replaced_at = -REPLACE_AT_MOST_EVERY_SECONDS
         self._closing = threading.Event()
-        if processes > 1 and _can_fork():
-            if before_fork is not None:
-                before_fork()
-            # Everything imported so far lives as long as the process: out of the
-            # collector's sight, it is neither traversed again nor, in the children,
-            # copied page by page when a collection touches it.
-            gc.freeze()
-            self._pool = _start_pool(processes, multiprocessing.get_context("fork"), None)
+        self._pending = processes > 1 and _can_fork()
+        if self._pending and not deferred:
+            # The caller's promise (see the module's docstring): no other thread yet.
+            self._pending = False
+            self._fork_pool()
+
+    def start(self) -> None:
+        """Start the pool if it is still to be started: forked from this process if the
+        calling thread is its only one (call it before starting threads that will hand
+        work over), else from a fork server in the background, the work running in
+        place until it is ready."""
+        with self._lock:
+            if not self._pending or self._closing.is_set():
+                return
+            self._pending = False
+            if threading.active_count() > 1:
+                # Forking now could give a child a lock that another thread holds.
+                self._replace_in_background(0.0, replacing=False)
+                return
+            self._fork_pool()
+
+    def _fork_pool(self) -> None:
+        if self._before_fork is not None:
+            self._before_fork()
+        if self._release is not None:
+            self._release()
+        # Everything loaded so far lives as long as the process: out of the collector's
+        # sight, it is neither traversed again nor, in the children, copied page by page
+        # when a collection touches it.
+        gc.freeze()
+        self._pool = _start_pool(self._processes, multiprocessing.get_context("fork"), None)
 
     def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``function(*args, **kwargs)``, in a worker process when there is a pool.
@@ -89,6 +129,8 @@ class Offload:
         If a worker dies, the input it held fails with ``WorkerDied``; the pool is
         replaced in the background and the work goes on in place until it is ready.
         """
+        if self._pending:
+            self.start()
         pool = self._pool
         if pool is None:
             return function(*args, **kwargs)
@@ -108,6 +150,8 @@ class Offload:
         If a worker dies, the whole call fails with ``WorkerDied`` (the pool is replaced
         as for :meth:`call`).
         """
+        if self._pending:
+            self.start()
         pool = self._pool
         if pool is None:
             return [function(item) for item in items]
@@ -139,14 +183,19 @@ class Offload:
             if self._closing.is_set() or self._replacing is not None:
                 return
             wait = self._replaced_at + REPLACE_AT_MOST_EVERY_SECONDS - time.monotonic()
-            self._replacing = threading.Thread(
-                target=self._replace, args=(max(0.0, wait),), name="replace-workers", daemon=True
-            )
-            self._replacing.start()
+            self._replace_in_background(max(0.0, wait), replacing=True)
         log.error("worker_pool.process_died")
 
-    def _replace(self, delay: float) -> None:
-        """Start a new pool from a fork server (after *delay*), then hand work to it."""
+    def _replace_in_background(self, delay: float, *, replacing: bool) -> None:
+        # Called with self._lock held.
+        self._replacing = threading.Thread(
+            target=self._replace, args=(delay, replacing), name="replace-workers", daemon=True
+        )
+        self._replacing.start()
+
+    def _replace(self, delay: float, replacing: bool) -> None:
+        """Start a new pool from a fork server (after *delay*), then hand work to it:
+        a replacement for a broken pool, or a deferred pool's first."""
         pool = None
         try:
             if self._closing.wait(delay):
@@ -162,7 +211,10 @@ class Offload:
                 if pool is not None and not self._closing.is_set():
                     self._pool, pool = pool, None
                     self._replaced_at = time.monotonic()
-                    log.info("worker_pool.replaced", processes=self._processes)
+                    if replacing:
+                        log.info("worker_pool.replaced", processes=self._processes)
+                    else:
+                        log.info("worker_pool.started", processes=self._processes)
             if pool is not None:  # closed while it started
                 pool.shutdown(wait=True, cancel_futures=True)
 

@@ -66,13 +66,35 @@ def run_lock(database_url: str) -> Iterator[None]:
         yield
 
 
+# The descriptors of the locks this process holds. A child forked meanwhile (a worker
+# process) gets copies of them, which would keep a lock held after this process dies,
+# until the child exits too; in the child they are pointed at /dev/null instead.
+_held: set[int] = set()
+
+
+def _let_go_of_inherited_locks() -> None:
+    if not _held:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    for descriptor in _held:
+        os.dup2(null, descriptor, inheritable=False)
+    os.close(null)
+    _held.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_let_go_of_inherited_locks)
+
+
 @contextmanager
 def _flock(path: Path) -> Iterator[None]:
     with path.open("a+") as handle:
         _take(handle, path)
+        _held.add(handle.fileno())
         try:
             yield
         finally:
+            _held.discard(handle.fileno())
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -15,15 +15,18 @@ import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import structlog
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from feedbrief.app import App
-from feedbrief.delivery import DeliveryOutcome, DeliveryResult
+from feedbrief.delivery import DeliveryOutcome
 from feedbrief.metrics import record_email
 from feedbrief.operator_errors import describe
 from ingest.outcome import Outcome
+
+if TYPE_CHECKING:
+    from feedbrief.delivery import DeliveryResult
 
 log = structlog.get_logger(__name__)
 
@@ -185,6 +188,9 @@ class Service:
         return failed
 
     def run_forever(self) -> None:
+        # Here, not at the top: ``run --once`` has no scheduler to load.
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         self.stop_on_signals()
         self.run_once()
         settings = self.app.settings

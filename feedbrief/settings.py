@@ -31,7 +31,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from digest.select import compile_rule
-from ingest.proxy import check_proxy_url
 from ingest.schedule import MAX_INTERVAL
 from summarise.algorithms import ALGORITHMS
 
@@ -265,7 +264,12 @@ class FeedSettings(_Section):
     @field_validator("proxy")
     @classmethod
     def _proxy_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_proxy_url(value)
+        if value is None:
+            return None
+        # Imported here: it loads httpx, which a command that fetches nothing never needs.
+        from ingest.proxy import check_proxy_url
+
+        return check_proxy_url(value)
 
 
 class MetricsSettings(_Section):

@@ -18,7 +18,6 @@ from itertools import zip_longest
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -355,8 +354,16 @@ def _summary_row(
 
 
 def _upsert_dialect(connection: Connection) -> Any:
-    """The dialect module whose ``insert`` has ``on_conflict_do_nothing``."""
-    return postgresql if connection.dialect.name == "postgresql" else sqlite
+    """The dialect module whose ``insert`` has ``on_conflict_do_nothing``; imported here,
+    as the engine imports its own dialect only: a SQLite database never loads
+    PostgreSQL's."""
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite
 
 
 def _pairs(

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+HEAD_REVISION = "0008"
+"""The newest migration in ``migrations/versions``, which a new migration must update
+(``tests/storage/test_migrations.py`` checks that it is Alembic's head). A database
+already there is opened without Alembic, whose import and reading of every migration
+script would cost more than all the rest of opening it."""
 
 # A second writer waits this long for SQLite's lock instead of failing at once;
 # digests and replays hold it only for one item at a time.
@@ -56,13 +63,28 @@ def create_database_engine(url: str) -> Engine:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
+def schema_revisions(connection: Connection) -> set[str]:
+    """The migrations Alembic recorded the database to be at; none for a new one."""
+    if not inspect(connection).has_table("alembic_version"):
+        return set()
+    return set(connection.scalars(text("SELECT version_num FROM alembic_version")))
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (a no-op when it is already there)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        if schema_revisions(connection) == {HEAD_REVISION}:
+            return
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -10,6 +10,7 @@ deleting included, updates it.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +28,6 @@ from sqlalchemy import (
     table,
     true,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,14 +88,14 @@ class SearchMixin:
         with self._reader() as session:
             connection = session.connection()
             if postgres:
-                statement = _POSTGRES[since is not None]
+                statement = _search_statement("postgres", since is not None)
             else:
                 items = connection.execute(select(func.max(Item.id))).scalar() or 0
                 ranking = fts5_ranking_query(
                     query, lambda word: self._items_holding(connection, word) * 2 >= items
                 )
-                statements = _SQLITE if ranking is None else _SQLITE_RANKED_APART
-                statement = statements[since is not None]
+                kind = "sqlite" if ranking is None else "sqlite_ranked_apart"
+                statement = _search_statement(kind, since is not None)
                 values["ranking"] = ranking
             return [_hit(row) for row in connection.execute(statement, values)]
 
@@ -176,6 +176,8 @@ def _postgres_hits(since: bool) -> Subquery:
     it alike share one index scan; a reading left empty (only stop words) is skipped, and
     so is a configuration no item has (the index on it answers that): each scan visits
     every match of its reading before the configuration is checked."""
+    from sqlalchemy.dialects.postgresql import REGCONFIG  # not loaded for SQLite
+
     config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
     reading = func.websearch_to_tsquery(config, bindparam("query"))
     in_use = exists().where(_PG_SEARCH.c.config == config)
@@ -233,12 +235,19 @@ def _statement(hits: Subquery) -> Select[Any]:
     )
 
 
-# Built once: by whether a date bounds the search.
-_SQLITE = {since: _statement(_sqlite_hits(since)) for since in (False, True)}
-_SQLITE_RANKED_APART = {
-    since: _statement(_sqlite_hits_ranked_apart(since)) for since in (False, True)
-}
-_POSTGRES = {since: _statement(_postgres_hits(since)) for since in (False, True)}
+@cache
+def _search_statement(kind: str, since: bool) -> Select[Any]:
+    """Built once per kind (``postgres``, ``sqlite``, ``sqlite_ranked_apart``) and by
+    whether a date bounds the search, at the first search: opening the database does not
+    pay for it (nor import PostgreSQL's dialect for a SQLite file)."""
+    hits = {
+        "postgres": _postgres_hits,
+        "sqlite": _sqlite_hits,
+        "sqlite_ranked_apart": _sqlite_hits_ranked_apart,
+    }[kind]
+    return _statement(hits(since))
+
+
 _FTS5_WORD_COUNT = (
     select(literal_column("doc"))
     .select_from(table(FTS5_VOCAB_TABLE))

@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Unpack
 
-from sqlalchemy import delete, func, insert, null, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,12 +80,7 @@ class SourcesMixin:
         """
         query = (
             select(Source)
-            .where(
-                Source.kind == "feed",
-                Source.retired_at.is_(None),
-                (Source.next_check_at.is_(None)) | (Source.next_check_at <= now),
-                (Source.lease_until.is_(None)) | (Source.lease_until <= now),
-            )
+            .where(*_due_feeds(now))
             .order_by(Source.next_check_at, Source.id)
             .limit(limit)
         )
@@ -97,6 +92,12 @@ class SourcesMixin:
                 source.lease_owner = worker
                 source.lease_until = now + lease
             return [_state(source, None) for source in claimed]
+
+    def any_feed_due(self, now: datetime) -> bool:
+        """Whether :meth:`claim_due_feeds` would find a feed now: a pass with none to
+        claim need not set up fetching and parsing at all."""
+        with self._reader() as session:
+            return session.scalar(select(Source.id).where(*_due_feeds(now)).limit(1)) is not None
 
     def release_leases(self, source_id: int | None = None) -> None:
         """End the leases of one feed, or of all feeds (when the caller knows that no
@@ -221,4 +222,14 @@ def _state(source: Source, items: int | None) -> SourceState:
         weight=source.weight,
         block=source.block,
         keep=source.keep,
+    )
+
+
+def _due_feeds(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The feeds to fetch at *now*: subscribed, their time come, leased to no one."""
+    return (
+        Source.kind == "feed",
+        Source.retired_at.is_(None),
+        (Source.next_check_at.is_(None)) | (Source.next_check_at <= now),
+        (Source.lease_until.is_(None)) | (Source.lease_until <= now),
     )

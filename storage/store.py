@@ -71,6 +71,13 @@ class Storage(
     def close(self) -> None:
         self.engine.dispose()
 
+    def release_connections(self) -> None:
+        """Close the pooled connections, for a process about to fork: its children must
+        not share them. New ones are opened on next use. An in-memory database lives
+        only in its connection, which is therefore kept."""
+        if self.engine.url.database not in (None, "", ":memory:"):
+            self.engine.dispose()
+
     def ping(self) -> None:
         """Raise if the database does not answer."""
         with self.engine.connect() as connection:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -252,3 +253,74 @@ def test_everything_prepared_and_already_stored_is_unchanged(tmp_path: Path) -> 
         assert storage.count_items() == 1
     finally:
         storage.close()
+
+
+def _run_script(script: str) -> list[object]:
+    """Run *script* in a fresh interpreter (whose only thread is its own, unlike a test
+    runner's) and return the JSON values it printed after "result " (logs go to stdout
+    too)."""
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return [
+        json.loads(line.removeprefix("result "))
+        for line in result.stdout.splitlines()
+        if line.startswith("result ")
+    ]
+
+
+_DEFERRED = """
+import json, multiprocessing, os, threading, time
+from feedbrief.processes import Offload
+calls = []
+{threads}
+pool = Offload(
+    2,
+    before_fork={before_fork},
+    release=lambda: calls.append("release"),
+    deferred=True,
+)
+print("result", json.dumps([len(multiprocessing.active_children()), calls]))
+print("result", json.dumps(pool.call(os.getpid) != os.getpid()))
+while pool.call(os.getpid) == os.getpid():
+    time.sleep(0.05)
+workers = {{pool.call(os.getpid) for _ in range(20)}}
+parents = {{
+    int(open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[1]) for pid in workers
+}}
+print("result", json.dumps([calls, parents == {{os.getpid()}}]))
+pool.close()
+"""
+
+
+def test_a_deferred_pool_forks_at_its_first_work_after_warming_up() -> None:
+    script = _DEFERRED.format(threads="", before_fork='lambda: calls.append("warm-up")')
+    before, first_pooled, (calls, forked_here) = _run_script(script)
+    assert before == [0, []]  # no process started and nothing warmed up without work
+    assert first_pooled  # the first work already runs in a worker
+    # Warmed up in this process, which then forked its workers itself.
+    assert calls == ["warm-up", "release"] and forked_here
+
+
+def test_a_deferred_pool_whose_first_work_finds_threads_starts_from_a_fork_server() -> None:
+    threads = "stop = threading.Event()\nthreading.Thread(target=stop.wait, daemon=True).start()"
+    before, first_pooled, (calls, forked_here) = _run_script(
+        _DEFERRED.format(threads=threads, before_fork="None")
+    )
+    assert before == [0, []]
+    assert not first_pooled  # in place while the fork server starts
+    # This process never forked (nothing to release): the workers are the server's.
+    assert calls == [] and not forked_here
+
+
+def test_a_deferred_pool_without_work_starts_nothing() -> None:
+    script = (
+        "import json, multiprocessing\n"
+        "from feedbrief.processes import Offload\n"
+        "calls = []\n"
+        "pool = Offload(2, before_fork=lambda: calls.append(1), deferred=True)\n"
+        "pool.close()\n"
+        "print('result', json.dumps([len(multiprocessing.active_children()), calls]))\n"
+    )
+    assert _run_script(script) == [[0, []]]

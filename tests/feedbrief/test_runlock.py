@@ -108,3 +108,37 @@ def test_the_lock_is_free_again_once_its_holder_ends(tmp_path: Path) -> None:
         pass
     with run_lock(url):
         pass
+
+
+# Takes the lock, forks a child that stays alive, prints its pid, and dies with the
+# lock in hand, as a killed `run --once` with worker processes would.
+FORKS_AND_DIES = (
+    "import os, sys, time\n"
+    "from feedbrief.runlock import run_lock\n"
+    "with run_lock(sys.argv[1]):\n"
+    "    ready, told = os.pipe()\n"
+    "    child = os.fork()\n"
+    "    if child == 0:\n"
+    "        os.write(told, b'x')\n"
+    "        time.sleep(60)\n"
+    "        os._exit(0)\n"
+    "    os.read(ready, 1)\n"
+    "    print(child, flush=True)\n"
+    "    os._exit(1)\n"
+)
+
+
+def test_a_forked_child_does_not_keep_the_lock_of_a_process_that_died(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'feedbrief.db'}"
+    dead = subprocess.Popen(
+        [sys.executable, "-c", FORKS_AND_DIES, url], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert dead.stdout is not None
+    child = int(dead.stdout.readline())  # the child keeps the pipe open: no communicate()
+    try:
+        assert dead.wait(60) == 1
+        os.kill(child, 0)  # still alive, with its copies of the descriptors
+        with run_lock(url):
+            pass
+    finally:
+        os.kill(child, 9)

@@ -318,3 +318,17 @@ def test_two_workers_recording_the_same_days_digest_at_once_both_succeed(
         later.result(timeout=10)
     assert digest_days(observer) == [day]
     assert observer.digest_generated_at(day) == NOW + timedelta(seconds=1)
+
+
+def test_any_feed_due_answers_what_a_claim_would_find(store: Storage) -> None:
+    assert not store.any_feed_due(NOW)  # no feed at all
+    [url] = add_feeds(store, 1, due=NOW)
+    assert store.any_feed_due(NOW)
+    assert claimed_urls(store, "w1", NOW) == {url}
+    assert not store.any_feed_due(NOW)  # leased to w1
+    assert store.any_feed_due(NOW + LEASE)  # the lease ran out
+    store.release_leases()
+    [feed] = store.sources("feed")
+    store.update_source(feed.id, SourceUpdate(checked_at=NOW, next_check_at=NOW + LEASE))
+    assert not store.any_feed_due(NOW)  # checked, next time not come
+    assert store.any_feed_due(NOW + LEASE) == bool(claimed_urls(store, "w1", NOW + LEASE))

@@ -1,0 +1,83 @@
+"""Opening a database: one at the newest migration without Alembic, an older one
+upgraded, a new one created."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from storage import Storage
+from storage.database import (
+    HEAD_REVISION,
+    alembic_config,
+    create_database_engine,
+    schema_revisions,
+)
+from tests.conftest import REPO
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    # A new migration that does not update HEAD_REVISION would never be applied to a
+    # database at the previous head: this is what stops that.
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_heads() == [HEAD_REVISION]
+
+
+def test_a_new_database_is_created_at_the_head(database_url: str) -> None:
+    storage = Storage.open(database_url)
+    try:
+        with storage.engine.connect() as connection:
+            assert schema_revisions(connection) == {HEAD_REVISION}
+    finally:
+        storage.close()
+
+
+def test_a_database_at_an_older_revision_is_upgraded_on_open(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    assert "email_deliveries" not in inspect(engine).get_table_names()
+    engine.dispose()
+    storage = Storage.open(database_url)
+    try:
+        with storage.engine.connect() as connection:
+            assert schema_revisions(connection) == {HEAD_REVISION}
+        assert "email_deliveries" in inspect(storage.engine).get_table_names()
+    finally:
+        storage.close()
+
+
+_OPEN = """
+import json, sys
+from storage import Storage
+Storage.open(sys.argv[1]).close()
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] == "alembic")))
+"""
+
+
+def _alembic_modules_after_opening(url: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBRIEF_")}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", _OPEN, url],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_database_at_the_head_opens_without_importing_alembic(database_url: str) -> None:
+    assert _alembic_modules_after_opening(database_url) != []  # new: created by Alembic
+    assert _alembic_modules_after_opening(database_url) == []
