@@ -86,7 +86,9 @@ class Source(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    items: Mapped[list[Item]] = relationship(back_populates="source")
+    # The database deletes a source's items (ON DELETE CASCADE, and their summaries and
+    # bands after them); passive_deletes keeps the ORM from nulling their source_id first.
+    items: Mapped[list[Item]] = relationship(back_populates="source", passive_deletes=True)
 
 
 class Item(Base):

@@ -50,6 +50,17 @@ def test_opening_twice_is_a_no_op_upgrade(database_url: str) -> None:
     storage.close()
 
 
+def test_removing_a_source_removes_its_items_and_no_other(store: Storage) -> None:
+    gone, _ = store.add_feed("http://gone.example/feed", T0)
+    kept, _ = store.add_feed("http://kept.example/feed", T0)
+    save_item(store, gone, item("a", "Doomed body text.", "Doomed"), SUMMARY, T0)
+    save_item(store, kept, item("b", "Kept body text.", "Kept"), SUMMARY, T0)
+    assert store.remove_source("http://gone.example/feed")
+    assert store.count_items() == 1
+    assert [hit.title for hit in store.search("body")] == ["Kept"]
+    assert not store.remove_source("http://gone.example/feed")
+
+
 def test_same_guid_twice_is_unchanged_and_stores_one_row(store: Storage) -> None:
     source = store.ensure_source("seed", "seed:a.txt", None, T0)
     assert save_item(store, source, item(), SUMMARY, T0)[:2] == (Outcome.NEW, T0)
