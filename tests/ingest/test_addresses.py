@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -111,20 +110,6 @@ def test_a_name_is_no_address(value: str) -> None:
 
 
 # --- at connection time -----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    httpserver = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    httpserver.start()
-    yield httpserver
-    httpserver.stop()
-
-
-@pytest.fixture
-def http(server: HTTPServer) -> Iterator[HTTPServer]:
-    yield server
-    server.clear()
 
 
 def _fetcher(policy: AddressPolicy) -> Fetcher:

@@ -43,21 +43,6 @@ FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></chan
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    # Threaded, so that concurrent requests really are concurrent on the server side.
-    httpserver = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    httpserver.start()
-    yield httpserver
-    httpserver.stop()
-
-
-@pytest.fixture
-def http(server: HTTPServer) -> Iterator[HTTPServer]:
-    yield server
-    server.clear()
-
-
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:
     with Fetcher(
