@@ -59,46 +59,34 @@ def send(
     ``tls``). Raises ``SendError`` when no recipient got the message."""
     try:
         refused = _send(server, message, recipients, tls_context or ssl.create_default_context())
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise SendError(
-            _masked(
-                f"{server.address} refused every recipient: {_refusals(exc.recipients)}", server
-            )
-        ) from None
-    except smtplib.SMTPAuthenticationError as exc:
-        raise SendError(
-            _masked(
-                f"{server.address} refused the login of {server.username!r}: {_reply(exc)}",
-                server,
-            )
-        ) from None
-    except smtplib.SMTPSenderRefused as exc:
-        raise SendError(
-            _masked(f"{server.address} refused the sender {exc.sender}: {_reply(exc)}", server)
-        ) from None
-    except smtplib.SMTPResponseException as exc:
-        raise SendError(_masked(f"{server.address} answered {_reply(exc)}", server)) from None
-    except smtplib.SMTPNotSupportedError as exc:
-        raise SendError(_masked(f"{server.address}: {exc}", server)) from None
-    except smtplib.SMTPServerDisconnected as exc:
-        raise SendError(
-            _masked(f"{server.address} closed the connection: {exc or 'no reason given'}", server)
-        ) from None
-    except smtplib.SMTPException as exc:
-        raise SendError(_masked(f"{server.address}: {exc}", server)) from None
-    except ssl.SSLCertVerificationError as exc:
-        raise SendError(
-            _masked(f"TLS with {server.address} failed: {exc.reason}: {exc.verify_message}", server)
-        ) from None
-    except ssl.SSLError as exc:
-        raise SendError(
-            _masked(f"TLS with {server.address} failed: {exc.reason or exc}", server)
-        ) from None
-    except OSError as exc:
-        # Refused, unreachable, timed out, or a name that does not resolve.
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        raise SendError(_masked(f"cannot reach {server.address}: {reason}", server)) from None
+    except OSError as exc:  # smtplib's and ssl's errors are OSErrors too
+        raise SendError(_masked(failure(exc, server), server)) from None
     return Sent({address: _reply_text(*reply) for address, reply in refused.items()})
+
+
+def failure(exc: OSError, server: SmtpServer) -> str:
+    """What went wrong, in one line naming the server and its reply (the password, if
+    the server echoes it, is masked by the caller)."""
+    address = server.address
+    match exc:
+        case smtplib.SMTPRecipientsRefused():
+            return f"{address} refused every recipient: {_refusals(exc.recipients)}"
+        case smtplib.SMTPAuthenticationError():
+            return f"{address} refused the login of {server.username!r}: {_reply(exc)}"
+        case smtplib.SMTPSenderRefused():
+            return f"{address} refused the sender {exc.sender}: {_reply(exc)}"
+        case smtplib.SMTPResponseException():
+            return f"{address} answered {_reply(exc)}"
+        case smtplib.SMTPServerDisconnected():
+            return f"{address} closed the connection: {exc or 'no reason given'}"
+        case smtplib.SMTPException():
+            return f"{address}: {exc}"
+        case ssl.SSLCertVerificationError():
+            return f"TLS with {address} failed: {exc.reason}: {exc.verify_message}"
+        case ssl.SSLError():
+            return f"TLS with {address} failed: {exc.reason or exc}"
+    # Refused, unreachable, timed out, or a name that does not resolve.
+    return f"cannot reach {address}: {exc.strerror or str(exc) or type(exc).__name__}"
 
 
 def _send(
