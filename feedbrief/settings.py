@@ -49,9 +49,21 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message names the offending key."""
 
 
-def parse_duration(value: Any, longest: float = MAX_DURATION) -> float:
+def parse_duration(value: Any) -> float:
     """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"2h"`` or ``"1d"``: positive, finite
-    and at most *longest* (:data:`MAX_DURATION` unless given)."""
+    and at most :data:`MAX_DURATION`."""
+    return _duration(value, MAX_DURATION)
+
+
+def parse_age(value: Any) -> float:
+    """``digest.max_age``: a duration, as long as retention may be (whoever replays old
+    seeds or an archive wants them all in the digest)."""
+    return _duration(value, MAX_RETENTION_DAYS * 86400.0)
+
+
+# One argument only in the validators above: pydantic hands a validator that takes two
+# its ValidationInfo as the second.
+def _duration(value: Any, longest: float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '30m'")
     if isinstance(value, int | float):
@@ -69,12 +81,6 @@ def parse_duration(value: Any, longest: float = MAX_DURATION) -> float:
         longest_text = f"{longest / 86400:g}d"
         raise ValueError(f"{value!r} is longer than the longest allowed, {longest_text}")
     return seconds
-
-
-def parse_age(value: Any) -> float:
-    """``digest.max_age``: a duration, as long as retention may be (whoever replays old
-    seeds or an archive wants them all in the digest)."""
-    return parse_duration(value, MAX_RETENTION_DAYS * 86400.0)
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
