@@ -26,6 +26,7 @@ from sqlalchemy import (
     literal_column,
     select,
     table,
+    text,
     true,
 )
 from sqlalchemy.engine import Connection
@@ -43,6 +44,7 @@ from storage.fulltext import (
 )
 from storage.models import Item, Source, Summary
 from storage.records import SearchHit
+from storage.search_path import query_shares, query_words, walks_newest_first
 
 # BM25 weights of the FTS5 columns (title, text): a word in the title counts as much as
 # it would ten times over in the text.
@@ -89,6 +91,7 @@ class SearchMixin:
             connection = session.connection()
             if postgres:
                 statement = _search_statement("postgres", since is not None)
+                values.update(_pg_search_paths(connection, rewritten, walk=since is None))
             else:
                 items = connection.execute(select(func.max(Item.id))).scalar() or 0
                 ranking = fts5_ranking_query(
@@ -170,42 +173,81 @@ def _sqlite_hits_ranked_apart(since: bool) -> Subquery:
     return hits.order_by(score.desc(), rowid.desc()).limit(bindparam("limit")).subquery("hits")
 
 
-def _postgres_hits(since: bool) -> Subquery:
+def _pg_readings() -> Any:
     """Each configuration reads the query (stems, stop words) its own way, and an item
     matches the reading of its own language's configuration. Configurations that read
-    it alike share one index scan; a reading left empty (only stop words) is skipped, and
-    so is a configuration no item has (the index on it answers that): each scan visits
-    every match of its reading before the configuration is checked."""
+    it alike share one search; a configuration no item has is left out (the index on it
+    answers that), and so is a reading left empty (only stop words)."""
     from sqlalchemy.dialects.postgresql import REGCONFIG  # not loaded for SQLite
 
     config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
     reading = func.websearch_to_tsquery(config, bindparam("query"))
     in_use = exists().where(_PG_SEARCH.c.config == config)
-    readings = (
+    return (
         select(reading.label("tsquery"), func.array_agg(config).label("configs"))
         .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS), in_use)
         .group_by(reading)
-        .cte("readings")
+        .having(func.numnode(reading) > 0)
     )
+
+
+def _pg_search_paths(connection: Connection, query: str, *, walk: bool) -> dict[str, Any]:
+    """How each reading of *query* finds its newest matches (``storage.search_path``),
+    as the values the search statement takes: the readings' texts and, for each,
+    whether the items are walked newest first. Bounded by a date, the search always
+    goes through the index: the walk would pass every item older than the date."""
+    readings = [row[0] for row in connection.execute(_pg_reading_texts(), {"query": query})]
+    walks = [False] * len(readings)
+    if walk and readings:
+        words = sorted({word for reading in readings for word in query_words(reading)})
+        stats = connection.execute(_PG_WORD_SHARES, {"words": words}).one()
+        items, rarest, shares = stats.items or 0, stats.rarest, dict(stats.shares or {})
+        # A word the statistics leave out is rarer than the rarest they keep.
+        unknown = (rarest or 0.0) / 2
+        walks = [
+            walks_newest_first(query_shares(reading, shares, unknown), items, RANKED_MATCHES)
+            for reading in readings
+        ]
+    return {"readings": readings, "walks": walks}
+
+
+def _postgres_hits(since: bool) -> Subquery:
+    """The newest RANKED_MATCHES matches of each reading, found one of two ways (chosen
+    by ``_pg_search_paths``: the other is skipped before it runs), then ranked."""
+    from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, TEXT
+
+    readings = _pg_readings().cte("readings")
+    paths = func.unnest(
+        cast(bindparam("readings"), ARRAY(TEXT)), cast(bindparam("walks"), ARRAY(BOOLEAN))
+    ).table_valued("reading", "walk").render_derived(name="paths")
+    chosen = select(readings, paths.c.walk).join(
+        paths, paths.c.reading == cast(readings.c.tsquery, TEXT)
+    ).cte("chosen")
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     indexed = _PG_SEARCH.c
-    matches = select(indexed.item_id.label("id"), indexed.vector.label("vector")).where(
-        indexed.vector.op("@@")(readings.c.tsquery),
-        indexed.config == any_(readings.c.configs),
-    )
+    in_config = indexed.config == any_(chosen.c.configs)
+    found = select(indexed.item_id.label("id"), indexed.vector.label("vector")).correlate(chosen)
+    # Through the index: every match, the newest kept. "+ 0" keeps the planner from
+    # walking the primary key backwards instead, which for a rare word would read the
+    # whole table.
+    matches = found.where(indexed.vector.op("@@")(chosen.c.tsquery), in_config, ~chosen.c.walk)
     if since:
         matches = matches.join(Item, Item.id == indexed.item_id)
         matches = matches.where(Item.first_seen_at >= bindparam("since"))
-    # The newest RANKED_MATCHES of the matches are ranked. "+ 0" keeps the planner from
-    # walking the primary key backwards in search of them, which for a rare word would
-    # read the whole table: the index on the vector finds the matches, always.
-    newest = matches.order_by((indexed.item_id + 0).desc()).limit(bindparam("ranked"))
-    lateral = newest.lateral("matches")
-    score = func.ts_rank(weights, lateral.c.vector, readings.c.tsquery, PG_NORMALISATION)
+    by_index = matches.order_by((indexed.item_id + 0).desc()).limit(bindparam("ranked"))
+    # Walking newest first, each item's vector tested: ts_match_vq is @@ as a function,
+    # which the GIN index cannot serve, so the planner walks the primary key.
+    walked = (
+        found.where(func.ts_match_vq(indexed.vector, chosen.c.tsquery), in_config, chosen.c.walk)
+        .order_by(indexed.item_id.desc())
+        .limit(bindparam("ranked"))
+    )
+    either = by_index.subquery("by_index").select().union_all(walked.subquery("walked").select())
+    lateral = either.subquery().lateral("matches")
+    score = func.ts_rank(weights, lateral.c.vector, chosen.c.tsquery, PG_NORMALISATION)
     return (
         select(lateral.c.id, score.label("score"))
-        .select_from(readings.join(lateral, true()))
-        .where(func.numnode(readings.c.tsquery) > 0)
+        .select_from(chosen.join(lateral, true()))
         .order_by(score.desc(), lateral.c.id.desc())
         .limit(bindparam("limit"))
         .subquery("hits")
@@ -253,6 +295,30 @@ _FTS5_WORD_COUNT = (
     .select_from(table(FTS5_VOCAB_TABLE))
     .where(literal_column("term") == bindparam("word"))
 )
+
+
+@cache
+def _pg_reading_texts() -> Any:
+    from sqlalchemy.dialects.postgresql import TEXT
+
+    readings = _pg_readings().subquery()
+    return select(cast(readings.c.tsquery, TEXT))
+
+
+# The share of items holding each word, from the statistics ANALYZE keeps of the vectors
+# (the words it found commonest, up to ten times the statistics target), the rarest such
+# share (the array's third last value), and the greatest item id for the item count.
+_PG_WORD_SHARES = text(f"""
+WITH stats AS (
+  SELECT most_common_elems, most_common_elem_freqs FROM pg_stats
+  WHERE schemaname = current_schema() AND tablename = '{PG_SEARCH_TABLE}' AND attname = 'vector'
+)
+SELECT (SELECT max(item_id) FROM {PG_SEARCH_TABLE}) AS items,
+  (SELECT most_common_elem_freqs[cardinality(most_common_elem_freqs) - 2] FROM stats) AS rarest,
+  (SELECT json_object_agg(s.word, s.share) FROM stats,
+     unnest(most_common_elems::text::text[], most_common_elem_freqs) AS s (word, share)
+   WHERE s.word = ANY(:words)) AS shares
+""")
 
 
 def _hit(row: Row[Any]) -> SearchHit:
