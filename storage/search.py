@@ -217,12 +217,18 @@ def _postgres_hits(since: bool) -> Subquery:
     from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, TEXT
 
     readings = _pg_readings().cte("readings")
-    paths = func.unnest(
-        cast(bindparam("readings"), ARRAY(TEXT)), cast(bindparam("walks"), ARRAY(BOOLEAN))
-    ).table_valued("reading", "walk").render_derived(name="paths")
-    chosen = select(readings, paths.c.walk).join(
-        paths, paths.c.reading == cast(readings.c.tsquery, TEXT)
-    ).cte("chosen")
+    paths = (
+        func.unnest(
+            cast(bindparam("readings"), ARRAY(TEXT)), cast(bindparam("walks"), ARRAY(BOOLEAN))
+        )
+        .table_valued("reading", "walk")
+        .render_derived(name="paths")
+    )
+    chosen = (
+        select(readings, paths.c.walk)
+        .join(paths, paths.c.reading == cast(readings.c.tsquery, TEXT))
+        .cte("chosen")
+    )
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     indexed = _PG_SEARCH.c
     in_config = indexed.config == any_(chosen.c.configs)
