@@ -21,7 +21,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
-    exists,
     func,
     literal_column,
     select,
@@ -44,7 +43,7 @@ from storage.fulltext import (
 )
 from storage.models import Item, Source, Summary
 from storage.records import SearchHit
-from storage.search_path import query_shares, query_words, walks_newest_first
+from storage.search_path import query_shares, walks_newest_first
 
 # BM25 weights of the FTS5 columns (title, text): a word in the title counts as much as
 # it would ten times over in the text.
@@ -64,7 +63,6 @@ PG_NORMALISATION = 1
 # Configurations a query may be read in: an item's language picks one (the database
 # function of migration 0007), and the query is stemmed as the items it is matched with.
 _PG_CONFIGS = sorted({*PG_TEXT_CONFIGS.values(), PG_FALLBACK_CONFIG})
-_PG_TS_CONFIG = table("pg_ts_config", column("oid"), column("cfgname"))
 _PG_SEARCH = table(PG_SEARCH_TABLE, column("item_id"), column("config"), column("vector"))
 
 
@@ -173,62 +171,48 @@ def _sqlite_hits_ranked_apart(since: bool) -> Subquery:
     return hits.order_by(score.desc(), rowid.desc()).limit(bindparam("limit")).subquery("hits")
 
 
-def _pg_readings() -> Any:
-    """Each configuration reads the query (stems, stop words) its own way, and an item
-    matches the reading of its own language's configuration. Configurations that read
-    it alike share one search; a configuration no item has is left out (the index on it
-    answers that), and so is a reading left empty (only stop words)."""
-    from sqlalchemy.dialects.postgresql import REGCONFIG  # not loaded for SQLite
-
-    config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
-    reading = func.websearch_to_tsquery(config, bindparam("query"))
-    in_use = exists().where(_PG_SEARCH.c.config == config)
-    return (
-        select(reading.label("tsquery"), func.array_agg(config).label("configs"))
-        .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS), in_use)
-        .group_by(reading)
-        .having(func.numnode(reading) > 0)
-    )
-
-
 def _pg_search_paths(connection: Connection, query: str, *, walk: bool) -> dict[str, Any]:
     """How each reading of *query* finds its newest matches (``storage.search_path``),
-    as the values the search statement takes: the readings' texts and, for each,
-    whether the items are walked newest first. Bounded by a date, the search always
-    goes through the index: the walk would pass every item older than the date."""
-    readings = [row[0] for row in connection.execute(_pg_reading_texts(), {"query": query})]
-    walks = [False] * len(readings)
-    if walk and readings:
-        words = sorted({word for reading in readings for word in query_words(reading)})
-        stats = connection.execute(_PG_WORD_SHARES, {"words": words}).one()
-        items, rarest, shares = stats.items or 0, stats.rarest, dict(stats.shares or {})
+    as the values the search statement takes: the readings' texts, their
+    configurations and, for each, whether the items are walked newest first. Bounded
+    by a date, the search always goes through the index: the walk would pass every item
+    older than the date."""
+    rows = connection.execute(_PG_READINGS, {"query": query, "configs": _PG_CONFIGS}).all()
+    walks = [False] * len(rows)
+    if walk and rows:
+        items, rarest, shares = rows[0].items or 0, rows[0].rarest, dict(rows[0].shares or {})
         # A word the statistics leave out is rarer than the rarest they keep.
         unknown = (rarest or 0.0) / 2
         walks = [
-            walks_newest_first(query_shares(reading, shares, unknown), items, RANKED_MATCHES)
-            for reading in readings
+            walks_newest_first(query_shares(row.reading, shares, unknown), items, RANKED_MATCHES)
+            for row in rows
         ]
-    return {"readings": readings, "walks": walks}
+    return {
+        "readings": [row.reading for row in rows],
+        "configs": [",".join(row.configs) for row in rows],
+        "walks": walks,
+    }
 
 
 def _postgres_hits(since: bool) -> Subquery:
     """The newest RANKED_MATCHES matches of each reading, found one of two ways (chosen
     by ``_pg_search_paths``: the other is skipped before it runs), then ranked."""
-    from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, TEXT
+    from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, REGCONFIG, TEXT, TSQUERY
 
-    readings = _pg_readings().cte("readings")
     paths = (
         func.unnest(
-            cast(bindparam("readings"), ARRAY(TEXT)), cast(bindparam("walks"), ARRAY(BOOLEAN))
+            cast(bindparam("readings"), ARRAY(TEXT)),
+            cast(bindparam("configs"), ARRAY(TEXT)),
+            cast(bindparam("walks"), ARRAY(BOOLEAN)),
         )
-        .table_valued("reading", "walk")
+        .table_valued("reading", "configs", "walk")
         .render_derived(name="paths")
     )
-    chosen = (
-        select(readings, paths.c.walk)
-        .join(paths, paths.c.reading == cast(readings.c.tsquery, TEXT))
-        .cte("chosen")
-    )
+    chosen = select(
+        cast(paths.c.reading, TSQUERY).label("tsquery"),
+        cast(func.string_to_array(paths.c.configs, ","), ARRAY(REGCONFIG)).label("configs"),
+        paths.c.walk,
+    ).cte("chosen")
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     indexed = _PG_SEARCH.c
     in_config = indexed.config == any_(chosen.c.configs)
@@ -303,27 +287,39 @@ _FTS5_WORD_COUNT = (
 )
 
 
-@cache
-def _pg_reading_texts() -> Any:
-    from sqlalchemy.dialects.postgresql import TEXT
-
-    readings = _pg_readings().subquery()
-    return select(cast(readings.c.tsquery, TEXT))
-
-
-# The share of items holding each word, from the statistics ANALYZE keeps of the vectors
-# (the words it found commonest, up to ten times the statistics target), the rarest such
-# share (the array's third last value), and the greatest item id for the item count.
-_PG_WORD_SHARES = text(f"""
-WITH stats AS (
+# Each configuration reads the query (stems, stop words) its own way, and an item
+# matches the reading of its own language's configuration. Configurations that read it
+# alike share one search; a configuration no item has is left out (the index on config
+# answers that), and so is a reading left empty (only stop words). With the readings
+# comes what chooses how each is searched: the greatest item id for the item count,
+# and from the statistics ANALYZE keeps of the vectors (the words it found commonest,
+# up to ten times the statistics target) the share of items holding each word of the
+# readings and the rarest such share (the array's third last value).
+_PG_READINGS = text(f"""
+WITH readings AS (
+  SELECT * FROM (
+    SELECT websearch_to_tsquery(c.oid::regconfig, :query) AS tsquery,
+      array_agg(c.oid::regconfig)::text[] AS configs
+    FROM pg_ts_config AS c
+    WHERE c.cfgname = ANY(:configs)
+      AND EXISTS (SELECT FROM {PG_SEARCH_TABLE} AS s WHERE s.config = c.oid::regconfig)
+    GROUP BY 1
+  ) AS grouped
+  WHERE numnode(tsquery) > 0
+), stats AS (
   SELECT most_common_elems, most_common_elem_freqs FROM pg_stats
   WHERE schemaname = current_schema() AND tablename = '{PG_SEARCH_TABLE}' AND attname = 'vector'
+), words AS (
+  SELECT (regexp_matches(tsquery::text, '''((?:[^'']|'''')+)''', 'g'))[1] AS word
+  FROM readings
 )
-SELECT (SELECT max(item_id) FROM {PG_SEARCH_TABLE}) AS items,
+SELECT r.tsquery::text AS reading, r.configs,
+  (SELECT max(item_id) FROM {PG_SEARCH_TABLE}) AS items,
   (SELECT most_common_elem_freqs[cardinality(most_common_elem_freqs) - 2] FROM stats) AS rarest,
   (SELECT json_object_agg(s.word, s.share) FROM stats,
      unnest(most_common_elems::text::text[], most_common_elem_freqs) AS s (word, share)
-   WHERE s.word = ANY(:words)) AS shares
+   WHERE s.word IN (SELECT word FROM words)) AS shares
+FROM readings AS r
 """)
 
 
