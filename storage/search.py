@@ -212,7 +212,10 @@ def _postgres_hits(since: bool) -> Subquery:
         cast(paths.c.reading, TSQUERY).label("tsquery"),
         cast(func.string_to_array(paths.c.configs, ","), ARRAY(REGCONFIG)).label("configs"),
         paths.c.walk,
-    ).cte("chosen")
+    )
+    # Materialised, the query and the configurations are cast once, not for every row
+    # matched and ranked (a cast to regconfig looks each name up).
+    chosen = chosen.cte("chosen").prefix_with("MATERIALIZED")
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     indexed = _PG_SEARCH.c
     in_config = indexed.config == any_(chosen.c.configs)
