@@ -21,11 +21,11 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
-    exists,
     func,
     literal_column,
     select,
     table,
+    text,
     true,
 )
 from sqlalchemy.engine import Connection
@@ -43,6 +43,7 @@ from storage.fulltext import (
 )
 from storage.models import Item, Source, Summary
 from storage.records import SearchHit
+from storage.search_path import query_shares, walks_newest_first
 
 # BM25 weights of the FTS5 columns (title, text): a word in the title counts as much as
 # it would ten times over in the text.
@@ -62,7 +63,6 @@ PG_NORMALISATION = 1
 # Configurations a query may be read in: an item's language picks one (the database
 # function of migration 0007), and the query is stemmed as the items it is matched with.
 _PG_CONFIGS = sorted({*PG_TEXT_CONFIGS.values(), PG_FALLBACK_CONFIG})
-_PG_TS_CONFIG = table("pg_ts_config", column("oid"), column("cfgname"))
 _PG_SEARCH = table(PG_SEARCH_TABLE, column("item_id"), column("config"), column("vector"))
 
 
@@ -89,6 +89,7 @@ class SearchMixin:
             connection = session.connection()
             if postgres:
                 statement = _search_statement("postgres", since is not None)
+                values.update(_pg_search_paths(connection, rewritten, walk=since is None))
             else:
                 items = connection.execute(select(func.max(Item.id))).scalar() or 0
                 ranking = fts5_ranking_query(
@@ -170,42 +171,76 @@ def _sqlite_hits_ranked_apart(since: bool) -> Subquery:
     return hits.order_by(score.desc(), rowid.desc()).limit(bindparam("limit")).subquery("hits")
 
 
-def _postgres_hits(since: bool) -> Subquery:
-    """Each configuration reads the query (stems, stop words) its own way, and an item
-    matches the reading of its own language's configuration. Configurations that read
-    it alike share one index scan; a reading left empty (only stop words) is skipped, and
-    so is a configuration no item has (the index on it answers that): each scan visits
-    every match of its reading before the configuration is checked."""
-    from sqlalchemy.dialects.postgresql import REGCONFIG  # not loaded for SQLite
+def _pg_search_paths(connection: Connection, query: str, *, walk: bool) -> dict[str, Any]:
+    """How each reading of *query* finds its newest matches (``storage.search_path``),
+    as the values the search statement takes: the readings' texts, their
+    configurations and, for each, whether the items are walked newest first. Bounded
+    by a date, the search always goes through the index: the walk would pass every item
+    older than the date."""
+    rows = connection.execute(_PG_READINGS, {"query": query, "configs": _PG_CONFIGS}).all()
+    walks = [False] * len(rows)
+    if walk and rows:
+        items, rarest, shares = rows[0].items or 0, rows[0].rarest, dict(rows[0].shares or {})
+        # A word the statistics leave out is rarer than the rarest they keep.
+        unknown = (rarest or 0.0) / 2
+        walks = [
+            walks_newest_first(query_shares(row.reading, shares, unknown), items, RANKED_MATCHES)
+            for row in rows
+        ]
+    return {
+        "readings": [row.reading for row in rows],
+        "configs": [",".join(row.configs) for row in rows],
+        "walks": walks,
+    }
 
-    config = cast(_PG_TS_CONFIG.c.oid, REGCONFIG)
-    reading = func.websearch_to_tsquery(config, bindparam("query"))
-    in_use = exists().where(_PG_SEARCH.c.config == config)
-    readings = (
-        select(reading.label("tsquery"), func.array_agg(config).label("configs"))
-        .where(_PG_TS_CONFIG.c.cfgname.in_(_PG_CONFIGS), in_use)
-        .group_by(reading)
-        .cte("readings")
+
+def _postgres_hits(since: bool) -> Subquery:
+    """The newest RANKED_MATCHES matches of each reading, found one of two ways (chosen
+    by ``_pg_search_paths``: the other is skipped before it runs), then ranked."""
+    from sqlalchemy.dialects.postgresql import ARRAY, BOOLEAN, REGCONFIG, TEXT, TSQUERY
+
+    paths = (
+        func.unnest(
+            cast(bindparam("readings"), ARRAY(TEXT)),
+            cast(bindparam("configs"), ARRAY(TEXT)),
+            cast(bindparam("walks"), ARRAY(BOOLEAN)),
+        )
+        .table_valued("reading", "configs", "walk")
+        .render_derived(name="paths")
     )
+    chosen = select(
+        cast(paths.c.reading, TSQUERY).label("tsquery"),
+        cast(func.string_to_array(paths.c.configs, ","), ARRAY(REGCONFIG)).label("configs"),
+        paths.c.walk,
+    )
+    # Materialised, the query and the configurations are cast once, not for every row
+    # matched and ranked (a cast to regconfig looks each name up).
+    chosen = chosen.cte("chosen").prefix_with("MATERIALIZED")
     weights = literal_column(f"'{PG_WEIGHTS}'::float4[]")
     indexed = _PG_SEARCH.c
-    matches = select(indexed.item_id.label("id"), indexed.vector.label("vector")).where(
-        indexed.vector.op("@@")(readings.c.tsquery),
-        indexed.config == any_(readings.c.configs),
-    )
+    in_config = indexed.config == any_(chosen.c.configs)
+    found = select(indexed.item_id.label("id"), indexed.vector.label("vector")).correlate(chosen)
+    # Through the index: every match, the newest kept. "+ 0" keeps the planner from
+    # walking the primary key backwards instead, which for a rare word would read the
+    # whole table.
+    matches = found.where(indexed.vector.op("@@")(chosen.c.tsquery), in_config, ~chosen.c.walk)
     if since:
         matches = matches.join(Item, Item.id == indexed.item_id)
         matches = matches.where(Item.first_seen_at >= bindparam("since"))
-    # The newest RANKED_MATCHES of the matches are ranked. "+ 0" keeps the planner from
-    # walking the primary key backwards in search of them, which for a rare word would
-    # read the whole table: the index on the vector finds the matches, always.
-    newest = matches.order_by((indexed.item_id + 0).desc()).limit(bindparam("ranked"))
-    lateral = newest.lateral("matches")
-    score = func.ts_rank(weights, lateral.c.vector, readings.c.tsquery, PG_NORMALISATION)
+    by_index = matches.order_by((indexed.item_id + 0).desc()).limit(bindparam("ranked"))
+    # Walking newest first, each item's vector tested: ts_match_vq is @@ as a function,
+    # which the GIN index cannot serve, so the planner walks the primary key.
+    walked = (
+        found.where(func.ts_match_vq(indexed.vector, chosen.c.tsquery), in_config, chosen.c.walk)
+        .order_by(indexed.item_id.desc())
+        .limit(bindparam("ranked"))
+    )
+    either = by_index.subquery("by_index").select().union_all(walked.subquery("walked").select())
+    lateral = either.subquery().lateral("matches")
+    score = func.ts_rank(weights, lateral.c.vector, chosen.c.tsquery, PG_NORMALISATION)
     return (
         select(lateral.c.id, score.label("score"))
-        .select_from(readings.join(lateral, true()))
-        .where(func.numnode(readings.c.tsquery) > 0)
+        .select_from(chosen.join(lateral, true()))
         .order_by(score.desc(), lateral.c.id.desc())
         .limit(bindparam("limit"))
         .subquery("hits")
@@ -253,6 +288,42 @@ _FTS5_WORD_COUNT = (
     .select_from(table(FTS5_VOCAB_TABLE))
     .where(literal_column("term") == bindparam("word"))
 )
+
+
+# Each configuration reads the query (stems, stop words) its own way, and an item
+# matches the reading of its own language's configuration. Configurations that read it
+# alike share one search; a configuration no item has is left out (the index on config
+# answers that), and so is a reading left empty (only stop words). With the readings
+# comes what chooses how each is searched: the greatest item id for the item count,
+# and from the statistics ANALYZE keeps of the vectors (the words it found commonest,
+# up to ten times the statistics target) the share of items holding each word of the
+# readings and the rarest such share (the array's third last value).
+_PG_READINGS = text(f"""
+WITH readings AS (
+  SELECT * FROM (
+    SELECT websearch_to_tsquery(c.oid::regconfig, :query) AS tsquery,
+      array_agg(c.oid::regconfig)::text[] AS configs
+    FROM pg_ts_config AS c
+    WHERE c.cfgname = ANY(:configs)
+      AND EXISTS (SELECT FROM {PG_SEARCH_TABLE} AS s WHERE s.config = c.oid::regconfig)
+    GROUP BY 1
+  ) AS grouped
+  WHERE numnode(tsquery) > 0
+), stats AS (
+  SELECT most_common_elems, most_common_elem_freqs FROM pg_stats
+  WHERE schemaname = current_schema() AND tablename = '{PG_SEARCH_TABLE}' AND attname = 'vector'
+), words AS (
+  SELECT (regexp_matches(tsquery::text, '''((?:[^'']|'''')+)''', 'g'))[1] AS word
+  FROM readings
+)
+SELECT r.tsquery::text AS reading, r.configs,
+  (SELECT max(item_id) FROM {PG_SEARCH_TABLE}) AS items,
+  (SELECT most_common_elem_freqs[cardinality(most_common_elem_freqs) - 2] FROM stats) AS rarest,
+  (SELECT json_object_agg(s.word, s.share) FROM stats,
+     unnest(most_common_elems::text::text[], most_common_elem_freqs) AS s (word, share)
+   WHERE s.word IN (SELECT word FROM words)) AS shares
+FROM readings AS r
+""")
 
 
 def _hit(row: Row[Any]) -> SearchHit:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 import storage.search
+import storage.search_path
 from storage import ItemData, Storage, SummaryData
 from storage.database import alembic_config, create_database_engine
 from storage.fulltext import fts5_query, fts5_ranking_query, parse_query, websearch_query
@@ -187,6 +188,31 @@ def test_past_the_ranking_cap_the_newest_matches_are_ranked(
     assert titles(store, "harbour") == ["Item 2", "Item 1"]
     monkeypatch.setattr(storage.search, "RANKED_MATCHES", 10)
     assert titles(store, "harbour")[0] == "Harbour"
+
+
+@pytest.mark.parametrize(
+    "query", ["harbour", "harbour -weather", '"harbour news"', "harbour OR rain"]
+)
+def test_postgres_walking_the_newest_items_finds_what_the_index_finds(
+    store: Storage, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("only PostgreSQL chooses between its index and walking the items")
+    add(store, item("old", "Harbour", "The best match, and the oldest."))
+    add(store, *(item(f"g{n}", f"Item {n}", f"harbour news {n}") for n in range(4)))
+    add(store, item("rain", "Weather", "Rain all day, harbour closed."))
+    with store.engine.begin() as connection:
+        connection.execute(text("ANALYZE item_search"))
+    monkeypatch.setattr(storage.search, "RANKED_MATCHES", 2)
+    through_index = titles(store, query)
+    # Index matches made dear: every reading of the query walks the items.
+    monkeypatch.setattr(storage.search_path, "INDEX_MATCH_COST", 1e9)
+    with store.engine.connect() as connection:
+        rewritten = websearch_query(query) or ""
+        paths = storage.search._pg_search_paths(connection, rewritten, walk=True)
+    assert paths["walks"] and all(paths["walks"])
+    assert titles(store, query) == through_index
+    assert len(through_index) == 2
 
 
 def test_an_updated_item_is_found_by_its_new_words_only(store: Storage) -> None:
