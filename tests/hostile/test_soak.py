@@ -121,8 +121,18 @@ def test_the_service_survives_restarts_over_a_farm_and_hostile_feeds(
     farm_urls = farm.feed_urls()
     failing = [server.url(path) for path in SHOULD_FAIL]
     unclosed = server.url("/unclosed.xml")
+    # Feeds due again within seconds: every run, the last ones too, finds work in hand to
+    # be interrupted, however much of the farm the runs before it finished.
     config = write_config(
-        tmp_path, [*farm_urls, *failing, unclosed], concurrency=4, per_host=4, **TIGHT_FEEDS
+        tmp_path,
+        [*farm_urls, *failing, unclosed],
+        concurrency=4,
+        per_host=4,
+        tick=1,
+        interval=2,
+        min_interval=1,
+        max_interval=2,
+        **TIGHT_FEEDS,
     )
     rng = random.Random(16)
     runs: list[Run] = []
