@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-lowest bench lint clean-venv
+.PHONY: run test test-lowest test-wheel bench lint clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,19 @@ test-lowest:
 	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider tests/feedbrief/test_cli.py \
 		-k "$(SMOKE_CLI)"
 
+# The wheel a packager builds from the checkout, installed with its dependencies in a
+# fresh environment (as `pipx install .` does), runs in an empty folder.
+WHEEL_ENV := .venv-wheel
+
+test-wheel:
+	rm -rf $(WHEEL_ENV)
+	$(PYTHON) -m venv $(WHEEL_ENV)
+	$(WHEEL_ENV)/bin/pip install -q uv
+	$(WHEEL_ENV)/bin/pip wheel -q --no-deps -w $(WHEEL_ENV)/dist .
+	$(WHEEL_ENV)/bin/uv pip install -q --python $(WHEEL_ENV)/bin/python \
+		$$($(PYTHON) .ci/uv-index-args) $(WHEEL_ENV)/dist/feedbrief-*.whl
+	.ci/wheel-smoke $(WHEEL_ENV)/bin/feedbrief
+
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench
 
@@ -64,4 +77,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 
 clean-venv:
-	rm -rf $(VENV) $(LOWEST)
+	rm -rf $(VENV) $(LOWEST) $(WHEEL_ENV)

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 HEAD_REVISION = "0008"
-"""The newest migration in ``migrations/versions``, which a new migration must update
-(``tests/storage/test_migrations.py`` checks that it is Alembic's head). A database
-already there is opened without Alembic, whose import and reading of every migration
-script would cost more than all the rest of opening it."""
+"""The newest migration in ``migrations/versions``, which a new migration must update,
+regenerating ``sqlite_schema.sql`` too (``tests/storage/test_migrations.py`` and
+``test_sqlite_schema.py`` check both). A database already there is opened without
+Alembic, whose import and reading of every migration script would cost more than all the
+rest of opening it."""
 
 # A second writer waits this long for SQLite's lock instead of failing at once;
 # digests and replays hold it only for one item at a time.
@@ -77,8 +78,38 @@ def schema_revisions(connection: Connection) -> set[str]:
     return set(connection.scalars(text("SELECT version_num FROM alembic_version")))
 
 
+def _is_empty_sqlite(connection: Connection) -> bool:
+    if connection.dialect.name != "sqlite":
+        return False
+    return connection.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar() == 0
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is already there)."""
+    """Bring the schema to the newest migration (a no-op when it is already there).
+
+    A new SQLite database is made from ``sqlite_schema.sql`` (the migrations' result,
+    without importing Alembic); any other database that is not at the head goes through
+    Alembic.
+    """
+    with engine.connect() as connection:
+        connection.execution_options(**{READ_ONLY: True})
+        if schema_revisions(connection) == {HEAD_REVISION}:
+            return
+        new = _is_empty_sqlite(connection)
+    if new:
+        from storage import sqlite_schema
+
+        with engine.begin() as connection:
+            # BEGIN IMMEDIATE holds the write lock: a second process creating the same
+            # database waits here, then finds it made.
+            if _is_empty_sqlite(connection):
+                sqlite_schema.create(connection.exec_driver_sql)
+                return
+    upgrade_with_alembic(engine)
+
+
+def upgrade_with_alembic(engine: Engine) -> None:
+    """Run every migration the database lacks."""
     with engine.connect() as connection:
         connection.execution_options(**{READ_ONLY: True})
         if schema_revisions(connection) == {HEAD_REVISION}:

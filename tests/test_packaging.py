@@ -38,6 +38,8 @@ def test_the_wheel_carries_licence_type_markers_and_classifiers(tmp_path: Path) 
         assert "MIT License" in archive.read(licence).decode()
     for package in PACKAGES:
         assert f"{package}/py.typed" in names
+    # A new SQLite database is made from this file; without it the first run would fail.
+    assert "storage/sqlite_schema.sql" in names
     assert metadata["License-Expression"] == "MIT"
     classifiers = metadata.get_all("Classifier")
     for classifier in (
