@@ -720,6 +720,25 @@ def postgres_unavailable() -> str | None:
     return None
 
 
+Backend = tuple[str, Callable[[Path, str], Any]]
+
+
+def chosen_backends(names: str) -> list[Backend]:
+    """The backends named in a comma-separated ``--backends`` value, PostgreSQL left out
+    (with the reason printed) where no server answers."""
+    chosen = names.split(",")
+    backends: list[Backend] = []
+    if "sqlite" in chosen:
+        backends.append(("sqlite", sqlite_database))
+    if "postgresql" in chosen:
+        reason = postgres_unavailable()
+        if reason:
+            print(f"PostgreSQL skipped: {reason}")
+        else:
+            backends.append(("postgresql", postgres_database))
+    return backends
+
+
 def database_size(storage: Storage) -> int:
     if storage.dialect == "postgresql":
         with storage.engine.connect() as connection:
@@ -888,16 +907,7 @@ def main() -> None:
     parser.add_argument("--digest-runs", type=int, default=3, help="builds per rule case")
     args = parser.parse_args()
     configure_logging("WARNING")
-    chosen = args.backends.split(",")
-    backends: list[tuple[str, Callable[[Path, str], Any]]] = []
-    if "sqlite" in chosen:
-        backends.append(("sqlite", sqlite_database))
-    if "postgresql" in chosen:
-        reason = postgres_unavailable()
-        if reason:
-            print(f"PostgreSQL skipped: {reason}")
-        else:
-            backends.append(("postgresql", postgres_database))
+    backends = chosen_backends(args.backends)
     try:
         articles = dev_articles()
     except OSError as exc:

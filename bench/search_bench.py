@@ -40,11 +40,9 @@ from bench.scale_bench import (
     Article,
     Filler,
     Plan,
+    chosen_backends,
     database_size,
     dev_articles,
-    postgres_database,
-    postgres_unavailable,
-    sqlite_database,
 )
 from feedbrief.logs import configure_logging
 from feedbrief.pipeline import utc_now
@@ -191,16 +189,7 @@ def main() -> None:
     if args.database:
         run_existing(args.database, dev_articles(), args.queries, args.runs)
         return
-    backends: list[tuple[str, Callable[[Path, str], Any]]] = []
-    chosen = args.backends.split(",")
-    if "sqlite" in chosen:
-        backends.append(("sqlite", sqlite_database))
-    if "postgresql" in chosen:
-        reason = postgres_unavailable()
-        if reason:
-            print(f"PostgreSQL skipped: {reason}")
-        else:
-            backends.append(("postgresql", postgres_database))
+    backends = chosen_backends(args.backends)
     try:
         articles = dev_articles()
     except OSError as exc:

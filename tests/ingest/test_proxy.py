@@ -119,18 +119,7 @@ def test_check_proxy_url_refuses_what_cannot_be_used(value: str) -> None:
 # --- through a real proxy ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def origin() -> Iterator[HTTPServer]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def http(origin: HTTPServer) -> Iterator[HTTPServer]:
-    yield origin
-    origin.clear()
+# The origin server is tests/ingest/conftest.py's `http` fixture.
 
 
 @pytest.fixture
