@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from email.utils import parsedate_to_datetime, parsedate_tz
 
 import structlog
 
@@ -54,7 +54,14 @@ def in_range(moment: datetime) -> bool:
 
 
 class DateOutOfRange(ValueError):
-    """A date that no datetime holds, or one outside :data:`EARLIEST`..:data:`LATEST`."""
+    """A date that no datetime holds, or one outside :data:`EARLIEST`..:data:`LATEST`.
+    ``late`` says it lies after :data:`LATEST` (year 9999, or a five-digit year): a
+    reader of an HTTP header may take that to mean "never", where an earlier one means
+    "long ago" or nothing."""
+
+    def __init__(self, value: str, *, late: bool = False) -> None:
+        super().__init__(value)
+        self.late = late
 
 
 def to_utc(moment: datetime | time.struct_time | None) -> datetime | None:
@@ -100,8 +107,19 @@ def read_date(value: str | None, *, rfc822: bool = True) -> datetime | None:
         try:
             moment = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
+            if _year(value) > LATEST.year:
+                raise DateOutOfRange(value[:100], late=True) from None
             return None
     return _checked(moment)
+
+
+def _year(value: str) -> int:
+    """The year an RFC 822 date names, however large (datetime stops at 9999); else 0."""
+    try:
+        fields = parsedate_tz(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0
+    return fields[0] if fields else 0
 
 
 def _checked(moment: datetime | time.struct_time) -> datetime:
@@ -111,7 +129,8 @@ def _checked(moment: datetime | time.struct_time) -> datetime:
         else:
             converted = as_utc(moment)
     except (ValueError, OverflowError) as exc:
-        raise DateOutOfRange(str(moment)[:100]) from exc
+        year = moment.tm_year if isinstance(moment, time.struct_time) else moment.year
+        raise DateOutOfRange(str(moment)[:100], late=year > LATEST.year) from exc
     if not in_range(converted):
-        raise DateOutOfRange(converted.isoformat())
+        raise DateOutOfRange(converted.isoformat(), late=converted > LATEST)
     return converted
