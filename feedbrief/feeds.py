@@ -36,7 +36,7 @@ from ingest.discover import discover_feeds
 from ingest.fetch import Fetcher, FetchLimits, FetchResult
 from ingest.outcome import Outcome
 from ingest.parse import ParsedFeed, parse_feed
-from ingest.records import Article
+from ingest.records import Article, warn_future_dates
 from ingest.refresh import (
     FeedDecision,
     FeedState,
@@ -211,6 +211,8 @@ class FeedUpdater:
         )
         if decision.kept_both:
             feed_log.warning("feed.move_ignored_already_subscribed", to=decision.kept_both)
+        if decision.future_dates:
+            warn_future_dates(decision.future_dates, now, feed=feed.url)
         if decision.outcome is Outcome.OK:
             assert parsed is not None  # an OK decision is made on a parsed feed
             return self._store(feed, decision, parsed.entries, prepared, feed_log)

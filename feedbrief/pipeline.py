@@ -24,7 +24,7 @@ from feedbrief.clock import Clock, utc_now
 from feedbrief.processes import Offload
 from ingest.outcome import Outcome
 from ingest.parse import ParsedFeed, parse_feed
-from ingest.records import Article
+from ingest.records import Article, redate, warn_future_dates
 from ingest.refresh import changed_entries
 from ingest.seeds import SeedError, UnsupportedSeed, load_seed, seed_name
 from storage import ItemData, SaveResult, SourceUpdate, Storage, SummaryData
@@ -169,11 +169,16 @@ class Pipeline:
         :func:`ingest.refresh.changed_entries`) as :meth:`store_changed` does, with the
         boilerplate that *articles* repeat (a seed file is a source of its own: there is
         no record to go by)."""
-        guids = list(dict.fromkeys(article.guid for article in articles))
-        stored = self.storage.content_hashes(source_id, guids) if guids else {}
-        changed = changed_entries(articles, stored)
+        changed = self.changed_articles(source_id, articles)
         lines = feed_boilerplate(articles, frozenset())
         return self.store_changed(source_id, changed, update, boilerplate=lines)
+
+    def changed_articles(self, source_id: int, articles: Sequence[Article]) -> list[Article]:
+        """Those of *articles* that are new or changed (see
+        :func:`ingest.refresh.changed_entries`) against what the source has stored."""
+        guids = list(dict.fromkeys(article.guid for article in articles))
+        stored = self.storage.content_hashes(source_id, guids) if guids else {}
+        return changed_entries(articles, stored)
 
     def store_changed(
         self,
@@ -237,23 +242,34 @@ class Pipeline:
 
         name, seed_log = document.name, log.bind(seed=document.name)
         source_id = self.storage.ensure_source("seed", document.source_url, None, self.clock())
+        now = self.clock()
+        dated = redate(document.articles, fetched=now)
         results = []
-        for start in range(0, len(document.articles), SEED_BATCH):
+        future: dict[str, datetime] = {}  # of the articles stored now: a scan repeats replays
+        for start in range(0, len(dated.articles), SEED_BATCH):
             if start and self.stop.is_set():
                 raise Stopped
-            batch = document.articles[start : start + SEED_BATCH]
-            results += self.store_articles(source_id, batch, SourceUpdate(checked_at=self.clock()))
+            batch = dated.articles[start : start + SEED_BATCH]
+            changed = self.changed_articles(source_id, batch)
+            future |= {a.guid: dated.replaced[a.guid] for a in changed if a.guid in dated.replaced}
+            results += self.store_changed(
+                source_id,
+                changed,
+                SourceUpdate(checked_at=self.clock()),
+                boilerplate=feed_boilerplate(batch, frozenset()),
+            )
+        warn_future_dates(future, now, seed=name)
         status = _overall([result.outcome for result in results])
-        title = document.articles[0].title
-        if len(document.articles) > 1:
-            title = f"{title} (+{len(document.articles) - 1} more)"
-        seed_log.info("seed.replayed", status=status, items=len(document.articles))
+        title = dated.articles[0].title
+        if len(dated.articles) > 1:
+            title = f"{title} (+{len(dated.articles) - 1} more)"
+        seed_log.info("seed.replayed", status=status, items=len(dated.articles))
         return ReplayRow(
             name,
             status,
             title,
             first_seen=touched_days(results),
-            stored_first_seen=self._stored_first_seen(source_id, document.articles, results),
+            stored_first_seen=self._stored_first_seen(source_id, dated.articles, results),
         )
 
     def _stored_first_seen(
@@ -281,12 +297,13 @@ class Pipeline:
 
 
 def _ready(articles: Iterable[Article], prepared: Sequence[Prepared]) -> dict[str, Prepared]:
-    """The prepared items made from one of *articles* as it is now, by guid."""
-    hashes = {article.guid: article.content_hash for article in articles}
+    """The prepared items made from one of *articles* as it is now, by guid: the same
+    content and date (a date the refresh decision replaced makes the item stale)."""
+    now = {article.guid: (article.content_hash, article.published) for article in articles}
     return {
         item.data.guid: item
         for item in prepared
-        if hashes.get(item.data.guid) == item.data.content_hash
+        if now.get(item.data.guid) == (item.data.content_hash, item.data.published_at)
     }
 
 

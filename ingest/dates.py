@@ -10,21 +10,29 @@ A date from outside is kept only between :data:`EARLIEST` and :data:`LATEST`; an
 is dropped (None) with a warning. Python's datetime stops at year 9999, so a feed's
 "31 Dec 9999" would overflow as soon as anything adds a day to it or shows it east of
 UTC; no news item was written before 1970 or will be after 2200.
+
+A date inside that range may still be impossible for what it dates: an item cannot have
+been published long after the moment it was fetched. :func:`believable` keeps a date at
+most :data:`FUTURE_TOLERANCE` after that moment and answers the moment itself for a later
+one (a feed's "2035-08-19" would otherwise be shown, and rank as the newest item, for
+years).
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime, parsedate_tz
 
 import structlog
 
 __all__ = [
     "EARLIEST",
+    "FUTURE_TOLERANCE",
     "LATEST",
     "DateOutOfRange",
     "as_utc",
+    "believable",
     "in_range",
     "parse_date",
     "read_date",
@@ -35,6 +43,12 @@ log = structlog.get_logger(__name__)
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+FUTURE_TOLERANCE = timedelta(days=1)
+"""How far after the moment an item was fetched its date may lie and still be believed.
+A day covers a publisher whose clock or time zone is hours out (a naive time read as UTC
+is up to 14 hours early or late) and a post scheduled for later the same day; a date
+beyond it is a mistake in the feed, not news from tomorrow."""
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -53,8 +67,24 @@ def in_range(moment: datetime) -> bool:
     return EARLIEST <= moment <= LATEST
 
 
+def believable(published: datetime | None, fetched: datetime) -> datetime | None:
+    """The date to keep for an item dated ``published`` and fetched (first seen) at
+    ``fetched``: ``published`` itself, unless it lies more than
+    :data:`FUTURE_TOLERANCE` after ``fetched``; then ``fetched``. Both aware."""
+    if published is not None and published - fetched > FUTURE_TOLERANCE:
+        return fetched
+    return published
+
+
 class DateOutOfRange(ValueError):
-    """A date that no datetime holds, or one outside :data:`EARLIEST`..:data:`LATEST`."""
+    """A date that no datetime holds, or one outside :data:`EARLIEST`..:data:`LATEST`.
+    ``late`` says it lies after :data:`LATEST` (year 9999, or a five-digit year): a
+    reader of an HTTP header may take that to mean "never", where an earlier one means
+    "long ago" or nothing."""
+
+    def __init__(self, value: str, *, late: bool = False) -> None:
+        super().__init__(value)
+        self.late = late
 
 
 def to_utc(moment: datetime | time.struct_time | None) -> datetime | None:
@@ -100,8 +130,19 @@ def read_date(value: str | None, *, rfc822: bool = True) -> datetime | None:
         try:
             moment = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):
+            if _year(value) > LATEST.year:
+                raise DateOutOfRange(value[:100], late=True) from None
             return None
     return _checked(moment)
+
+
+def _year(value: str) -> int:
+    """The year an RFC 822 date names, however large (datetime stops at 9999); else 0."""
+    try:
+        fields = parsedate_tz(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0
+    return fields[0] if fields else 0
 
 
 def _checked(moment: datetime | time.struct_time) -> datetime:
@@ -111,7 +152,8 @@ def _checked(moment: datetime | time.struct_time) -> datetime:
         else:
             converted = as_utc(moment)
     except (ValueError, OverflowError) as exc:
-        raise DateOutOfRange(str(moment)[:100]) from exc
+        year = moment.tm_year if isinstance(moment, time.struct_time) else moment.year
+        raise DateOutOfRange(str(moment)[:100], late=year > LATEST.year) from exc
     if not in_range(converted):
-        raise DateOutOfRange(converted.isoformat())
+        raise DateOutOfRange(converted.isoformat(), late=converted > LATEST)
     return converted

@@ -27,10 +27,10 @@ import httpx
 import structlog
 
 from ingest.addresses import AddressPolicy
-from ingest.dates import parse_date
+from ingest.dates import DateOutOfRange, parse_date, read_date
 from ingest.deadline import AddressRefused, DeadlineBackend, DeadlineTransport
 from ingest.proxy import ProxyRules
-from ingest.schedule import hint_seconds
+from ingest.schedule import MAX_HINT, hint_seconds
 
 logger = structlog.get_logger(__name__)
 
@@ -395,10 +395,7 @@ def parse_retry_after(value: str, now: datetime) -> float | None:
     value = value.strip()
     if value.isdecimal():
         return hint_seconds(float(value)) or 0.0
-    when = parse_date(value)
-    if when is None:
-        return None
-    return hint_seconds(max(0.0, (when - now).total_seconds())) or 0.0
+    return _seconds_until(value, now)
 
 
 def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
@@ -419,10 +416,27 @@ def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
         fresh = float(max_age) - (float(age) if age.isdecimal() else 0.0)
         return hint_seconds(fresh) or 0.0
     if "expires" in headers:
-        expires = parse_date(headers["expires"])
         # RFC 9111 §5.3: an invalid Expires (often "0" or "-1") means already expired.
-        return 0.0 if expires is None else hint_seconds((expires - now).total_seconds()) or 0.0
+        lifetime = _seconds_until(headers["expires"], now)
+        return 0.0 if lifetime is None else lifetime
     return None
+
+
+def _seconds_until(value: str, now: datetime) -> float | None:
+    """Seconds from ``now`` to the HTTP-date ``value`` as the scheduler honours them: 0
+    for a date past, at most :data:`ingest.schedule.MAX_HINT`; None for no date.
+
+    A date after :data:`ingest.dates.LATEST` ("Fri, 31 Dec 9999 23:59:59 GMT" is how
+    servers say "never expires") is as far off as a hint goes, not a date to drop; one
+    before :data:`ingest.dates.EARLIEST` is past.
+    """
+    try:
+        when = read_date(value)
+    except DateOutOfRange as exc:
+        return MAX_HINT.total_seconds() if exc.late else 0.0
+    if when is None:
+        return None
+    return hint_seconds((when - now).total_seconds()) or 0.0
 
 
 def _format_size(size: int) -> str:

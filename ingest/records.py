@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
 
+from ingest.dates import believable
 from ingest.text import strip_control_characters
 
 log = structlog.get_logger(__name__)
@@ -75,3 +76,45 @@ class Article:
     @property
     def paragraphs(self) -> list[str]:
         return [p for p in self.text.split("\n\n") if p]
+
+
+@dataclass(frozen=True, slots=True)
+class Redated:
+    """Articles with their dates made believable (see :func:`redate`). ``replaced`` holds
+    the dates given up, by guid: of a repeated guid, that of its last article, as
+    :func:`ingest.refresh.changed_entries` keeps the last."""
+
+    articles: tuple[Article, ...]
+    replaced: dict[str, datetime]
+
+
+def redate(articles: Iterable[Article], *, fetched: datetime) -> Redated:
+    """``articles`` as fetched (first seen) at ``fetched``, each dated by
+    :func:`ingest.dates.believable`: a date more than a day after ``fetched`` becomes
+    ``fetched``."""
+    result = []
+    replaced: dict[str, datetime] = {}
+    for article in articles:
+        date = believable(article.published, fetched)
+        if article.published is not None and date != article.published:
+            replaced[article.guid] = article.published
+            article = replace(article, published=date)
+        else:
+            replaced.pop(article.guid, None)
+        result.append(article)
+    return Redated(tuple(result), replaced)
+
+
+def warn_future_dates(
+    replaced: Mapping[str, datetime], fetched: datetime, **context: object
+) -> None:
+    """One warning for the articles of one fetch (or seed) that :func:`redate` dated by
+    ``fetched``; ``context`` names the feed or seed. Nothing when there were none."""
+    if replaced:
+        log.warning(
+            "date.future_replaced",
+            **context,
+            items=len(replaced),
+            latest=max(replaced.values()).isoformat(),
+            replaced_by=fetched.isoformat(),
+        )

@@ -14,7 +14,9 @@ The rules, in order:
    was recovered is an error: counted, shown, and the next check backs off;
 3. a 304 is a success with nothing to store;
 4. otherwise the entries whose content differs from what is stored (new ones included)
-   are stored; a malformed feed's recovered entries are kept, with a warning.
+   are stored; a malformed feed's recovered entries are kept, with a warning. An entry
+   dated more than a day after this fetch is dated by the fetch instead
+   (:func:`ingest.records.redate`), for what is stored and for the posting rate alike.
 
 On success the validators (ETag, Last-Modified) are replaced, the error count resets,
 and a permanent redirect moves the feed, unless its new URL is subscribed already (then
@@ -31,7 +33,7 @@ from datetime import datetime, timedelta
 from ingest.fetch import FetchResult
 from ingest.outcome import Outcome
 from ingest.parse import ParsedFeed
-from ingest.records import Article
+from ingest.records import Article, redate
 from ingest.schedule import (
     DEFAULT_INTERVAL,
     DEFAULT_MAX_INTERVAL,
@@ -112,6 +114,7 @@ class FeedDecision:
     the last wins); ``full_text`` the guids among them whose teaser is to be replaced by
     the article on their page (see :func:`with_page_text`). ``kept_both`` is the URL the
     feed moved to when that URL is subscribed already, so the feed was not moved.
+    ``future_dates`` are the dates of ``entries`` given up for the fetch time, by guid.
     """
 
     outcome: Outcome
@@ -120,6 +123,7 @@ class FeedDecision:
     full_text: frozenset[str] = frozenset()
     consecutive_errors: int = 0
     kept_both: str | None = None
+    future_dates: Mapping[str, datetime] = field(default_factory=dict)
 
 
 def has_document(fetched: FetchResult) -> bool:
@@ -184,7 +188,8 @@ def decide(
             status=fetched.status,
             retry_after=fetched.retry_after,
         )
-    times = [entry.published or now for entry in parsed.entries]
+    listed = redate(parsed.entries, fetched=now)
+    times = [entry.published or now for entry in listed.articles]
     update = _success(
         state,
         fetched,
@@ -201,13 +206,16 @@ def decide(
         site_url=parsed.link,
         warning=f"malformed feed: {parsed.bozo_reason}" if parsed.bozo_reason else None,
     )
-    entries = changed_entries(parsed.entries, stored.hashes)
+    entries = changed_entries(listed.articles, stored.hashes)
     full_text = frozenset(
         entry.guid
         for entry in entries
         if state.full_text and entry.guid not in stored.hashes and is_teaser(entry)
     )
-    return FeedDecision(Outcome.OK, update, tuple(entries), full_text, kept_both=kept_both)
+    future = {e.guid: listed.replaced[e.guid] for e in entries if e.guid in listed.replaced}
+    return FeedDecision(
+        Outcome.OK, update, tuple(entries), full_text, kept_both=kept_both, future_dates=future
+    )
 
 
 def failure(

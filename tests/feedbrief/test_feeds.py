@@ -6,6 +6,7 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -18,6 +19,7 @@ from feedbrief.app import App
 from feedbrief.cli import app as cli
 from feedbrief.settings import Settings
 from ingest.records import MAX_CONTENT_CHARS
+from ingest.schedule import MAX_HINT
 from storage import SourceState
 from storage.models import Source
 from tests.storage.helpers import raw_session
@@ -46,10 +48,16 @@ OTHER = {
 }
 
 
-def rss(items: list[tuple[str, str]], title: str = "Local News", ttl: int | None = None) -> str:
+def rss(
+    items: list[tuple[str, str]],
+    title: str = "Local News",
+    ttl: int | None = None,
+    dates: dict[str, str] | None = None,
+) -> str:
+    dates = dates or {}
     entries = "".join(
         f"<item><guid>{guid}</guid><title>{heading}</title><link>/news/{guid}</link>"
-        f"<pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate>"
+        f"<pubDate>{dates.get(guid, 'Tue, 24 Nov 2026 10:00:00 GMT')}</pubDate>"
         "<description><![CDATA[{}]]></description></item>".format(
             "".join(f"<p>{p}</p>" for p in OTHER.get(guid, (f"{heading}. {PARAGRAPH}", SECOND)))
         )
@@ -229,6 +237,66 @@ def test_rss_ttl_is_a_floor_on_the_next_check(application: App, httpserver: HTTP
     application.storage.add_feed(url, application.now())
     application.refresh_feeds()
     assert feed(application, url).next_check_at - application.now() >= timedelta(minutes=300)
+
+
+def test_an_expires_header_far_ahead_is_the_longest_hint(
+    application: App, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss([("a", "One")]), headers={"Expires": "Fri, 31 Dec 9999 23:59:59 GMT"}
+    )
+    url = httpserver.url_for("/feed.xml")
+    application.storage.add_feed(url, application.now())
+    application.refresh_feeds()
+    assert feed(application, url).next_check_at - application.now() >= MAX_HINT
+
+
+def test_an_item_dated_years_ahead_is_stored_and_digested_with_its_fetch_time(
+    application: App, httpserver: HTTPServer, clock: Clock
+) -> None:
+    ahead = {"a": "Sun, 19 Aug 2035 08:00:00 GMT", "b": "Mon, 20 Aug 2035 08:00:00 GMT"}
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        rss([("a", "Tram line approved")], dates=ahead)
+    )
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        rss([("a", "Tram line approved"), ("b", "Harbour plans")], dates=ahead)
+    )
+    url = httpserver.url_for("/feed.xml")
+    application.storage.add_feed(url, application.now())
+    first_fetch = clock.now
+    with capture_logs() as logs:
+        application.refresh_feeds()
+    [item] = application.storage.iter_items()
+    assert item.published_at == item.first_seen_at == first_fetch
+    [story] = stories_of(application, "2026-11-25")
+    assert datetime.fromisoformat(story["published"]) == first_fetch
+    assert future_warnings(logs) == [(url, 1, "2035-08-19T08:00:00+00:00")]
+
+    # A new item dated ahead takes its own fetch's time; the stored one is not reported
+    # again, nor changed.
+    clock.now += timedelta(hours=7)
+    with capture_logs() as logs:
+        application.refresh_feeds()
+    items = {stored.guid: stored.published_at for stored in application.storage.iter_items()}
+    assert items == {"a": first_fetch, "b": clock.now}
+    published = {s["title"]: s["published"] for s in stories_of(application, "2026-11-25")}
+    assert {title: datetime.fromisoformat(moment) for title, moment in published.items()} == {
+        "Tram line approved": first_fetch,
+        "Harbour plans": clock.now,
+    }
+    assert future_warnings(logs) == [(url, 1, "2035-08-20T08:00:00+00:00")]
+
+
+def stories_of(app: App, day: str) -> list[dict[str, Any]]:
+    return json.loads((app.settings.digest.dir / f"{day}.json").read_text())["stories"]
+
+
+def future_warnings(logs: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    return [
+        (log["feed"], log["items"], log["latest"])
+        for log in logs
+        if log["event"] == "date.future_replaced" and log["log_level"] == "warning"
+    ]
 
 
 def test_301_moves_the_feed_and_302_does_not(application: App, httpserver: HTTPServer) -> None:

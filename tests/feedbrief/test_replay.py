@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from feedbrief.app import App
 from feedbrief.service import Service
@@ -112,3 +113,43 @@ def test_the_service_seed_scan_rewrites_only_days_that_changed(
     (seeds / "bridge.txt").write_text(edited, encoding="utf-8")
     service.scan_seeds()
     assert days_written(fresh) == {"2026-03-05"}  # the day the edited item was first seen
+
+
+def test_a_seed_item_dated_years_ahead_is_stored_and_digested_with_the_replay_time(
+    make_app: MakeApp, seeds: Path, tmp_path: Path
+) -> None:
+    wire = [
+        {
+            "id": "ahead",
+            "title": "Ferry terminal plans published",
+            "text": SECOND_SEED.replace("bridge", "ferry terminal"),
+            "published": "2035-08-19T08:00:00Z",
+        },
+        {
+            "id": "dated",
+            "title": "Harbour bridge reopens after repairs",
+            "text": SECOND_SEED,
+            "published": "2026-03-01T20:00:00Z",
+        },
+    ]
+    (seeds / "wire.json").write_text(json.dumps(wire), encoding="utf-8")
+    digests = tmp_path / "digests"
+    application = make_app(DAY_ONE, digests)
+    with capture_logs() as logs:
+        application.replay()
+    published = {item.title: item.published_at for item in application.storage.iter_items()}
+    assert published["Ferry terminal plans published"] == DAY_ONE
+    assert published["Harbour bridge reopens after repairs"] == datetime(2026, 3, 1, 20, tzinfo=UTC)
+    shown = {story["title"]: story["published"] for story in stories(digests, "2026-03-02")}
+    assert datetime.fromisoformat(shown["Ferry terminal plans published"]) == DAY_ONE
+    warnings = [log for log in logs if log["event"] == "date.future_replaced"]
+    assert [(log["seed"], log["items"], log["latest"]) for log in warnings] == [
+        ("wire.json", 1, "2035-08-19T08:00:00+00:00")
+    ]
+
+    # The service's seed scan replays the unchanged file again: nothing stored, no warning.
+    with capture_logs() as logs:
+        make_app(DAY_TWO, digests).replay()
+    assert [log for log in logs if log["event"] == "date.future_replaced"] == []
+    again = {item.title: item.published_at for item in application.storage.iter_items()}
+    assert again["Ferry terminal plans published"] == DAY_ONE

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import brotli
 import pytest
 from pytest_httpserver import HTTPServer
+from structlog.testing import capture_logs
 from werkzeug import Request, Response
 from werkzeug.datastructures import Headers
 
@@ -37,6 +38,7 @@ from ingest.fetch import (
     cache_lifetime,
     parse_retry_after,
 )
+from ingest.schedule import MAX_HINT
 
 REPO = Path(__file__).resolve().parents[2]
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
@@ -300,6 +302,19 @@ def test_cache_lifetime_from_response(http: HTTPServer, fetcher: Fetcher) -> Non
     assert fetcher.fetch_feed(http.url_for("/feed")).cache_lifetime == 900
 
 
+def test_an_expires_header_far_in_the_future_is_the_longest_hint(
+    http: HTTPServer, fetcher: Fetcher
+) -> None:
+    http.expect_request("/feed").respond_with_data(
+        FEED, headers={"Expires": "Fri, 31 Dec 9999 23:59:59 GMT"}
+    )
+
+    with capture_logs() as logs:
+        result = fetcher.fetch_feed(http.url_for("/feed"))
+    assert result.cache_lifetime == MAX_HINT.total_seconds()
+    assert [log["event"] for log in logs if log["log_level"] == "warning"] == []
+
+
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
@@ -310,6 +325,12 @@ def test_cache_lifetime_from_response(http: HTTPServer, fetcher: Fetcher) -> Non
         ({"expires": "Thu, 01 Jan 2026 13:00:00 GMT"}, 3600),
         ({"expires": "Thu, 01 Jan 2026 11:00:00 GMT"}, 0),
         ({"expires": "0"}, 0),
+        # "Never expires" is a hint as long as the scheduler takes (a day), not a date to
+        # drop as out of range and so "already expired".
+        ({"expires": "Fri, 31 Dec 9999 23:59:59 GMT"}, 86400),
+        ({"expires": "Sun, 01 Jan 2202 00:00:00 GMT"}, 86400),
+        ({"expires": "Fri, 31 Dec 99999 23:59:59 GMT"}, 86400),
+        ({"expires": "Wed, 31 Dec 1969 23:59:59 GMT"}, 0),
         ({"cache-control": "no-cache, max-age=600"}, None),
         ({"cache-control": "no-store"}, None),
         ({"cache-control": "s-maxage=600"}, None),
@@ -327,6 +348,7 @@ def test_cache_lifetime_rules(headers: dict[str, str], expected: float | None) -
         ("0", 0),
         ("Thu, 01 Jan 2026 12:30:00 GMT", 1800),
         ("Thu, 01 Jan 2026 11:00:00 GMT", 0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 86400),
         ("soon", None),
         ("-5", None),
     ],

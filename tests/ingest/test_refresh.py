@@ -448,3 +448,30 @@ def test_a_page_keeps_the_language_the_feed_gave() -> None:
 )
 def test_fetch_outcome(fetched: FetchResult, outcome: Outcome, document: bool) -> None:
     assert (fetch_outcome(fetched), has_document(fetched)) == (outcome, document)
+
+
+# -- dates too far ahead ----------------------------------------------------------------------
+
+AHEAD = datetime(2035, 8, 19, tzinfo=UTC)
+
+
+def test_an_entry_dated_years_ahead_is_stored_with_the_fetch_time() -> None:
+    dated = entry("a", published=NOW - HOUR)
+    ahead = entry("b", published=AHEAD)
+    decision = run(ok(), feed(dated, ahead))
+    assert [(e.guid, e.published) for e in decision.entries] == [("a", NOW - HOUR), ("b", NOW)]
+    assert decision.future_dates == {"b": AHEAD}
+
+
+def test_an_unchanged_entry_dated_ahead_is_not_reported_again() -> None:
+    ahead = entry("b", published=AHEAD)
+    decision = run(ok(), feed(ahead), stored=Stored(hashes={"b": ahead.content_hash}))
+    assert (decision.entries, decision.future_dates) == ((), {})
+
+
+def test_entries_dated_ahead_count_towards_the_posting_rate_as_fetched_now() -> None:
+    # 56 posts in the week: one every three hours, shorter than the quiet interval.
+    ahead = [entry(str(n), published=AHEAD) for n in range(56)]
+    decision = run(ok(), feed(*ahead))
+    assert decision.update.next_check_at == NOW + 3 * HOUR
+    assert 3 * HOUR < DEFAULT_MAX_INTERVAL

@@ -49,6 +49,23 @@ def test_a_date_out_of_range_is_dropped_with_a_warning(value: str) -> None:
         read_date(value)
 
 
+@pytest.mark.parametrize(
+    ("value", "late"),
+    [
+        ("Fri, 31 Dec 9999 23:59:59 GMT", True),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", True),  # past anything datetime holds
+        ("9999-12-31T23:59:59-05:00", True),  # overflows on the way to UTC
+        ("2201-01-01T00:00:00Z", True),
+        ("1969-12-31T23:59:59Z", False),
+        ("0001-01-01T00:00:00+01:00", False),
+    ],
+)
+def test_a_date_out_of_range_says_which_end_it_left_by(value: str, late: bool) -> None:
+    with pytest.raises(DateOutOfRange) as raised:
+        read_date(value)
+    assert raised.value.late is late
+
+
 def test_the_edges_of_the_range_are_kept() -> None:
     assert parse_date("1970-01-01T00:00:00Z") == EARLIEST
     assert parse_date("2200-12-31T23:59:59Z") == LATEST
@@ -71,6 +88,8 @@ def test_headers_carrying_absurd_values_give_hints_of_a_day_at_most() -> None:
     assert cache_lifetime({"cache-control": f"max-age={'9' * 5000}"}, NOW) == DAY
     assert cache_lifetime({"cache-control": "max-age=²"}, NOW) is None
     assert cache_lifetime({"expires": "Fri, 31 Dec 2199 23:59:59 GMT"}, NOW) == DAY
+    assert cache_lifetime({"expires": "Fri, 31 Dec 9999 23:59:59 GMT"}, NOW) == DAY
+    assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", NOW) == DAY
     assert parse_retry_after(HUGE, NOW) == DAY
     assert parse_retry_after("Fri, 31 Dec 2199 23:59:59 GMT", NOW) == DAY
     assert parse_retry_after("0", NOW) == 0.0
