@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from feedbrief.clock import Clock, utc_now
 from feedbrief.operator_errors import OperatorError, database_error
@@ -60,6 +60,11 @@ def _story_linker() -> StoryLinker:
     from dedup.linking import StoryLinker
 
     return StoryLinker(match_encoded)
+
+
+class Pruned(NamedTuple):
+    items: int
+    deliveries: int
 
 
 @dataclass
@@ -268,10 +273,17 @@ class App:
             for moment in (row.stored_first_seen if unchanged else row.first_seen)
         }
 
-    def prune(self, days: int | None = None) -> int:
-        """Delete what is older than the retention period (tombstones stay)."""
-        keep = self.settings.retention_days if days is None else days
-        return self.storage.prune(self.now() - timedelta(days=keep), self.now())
+    def prune(self, days: int | None = None) -> Pruned:
+        """Delete what is older than the retention period (tombstones stay): items, and
+        the email delivery rows of the days before the cut-off's (``digest.mailing``)."""
+        from digest.mailing import deliveries_kept_from
+
+        keep = timedelta(days=self.settings.retention_days if days is None else days)
+        now = self.now()
+        items = self.storage.prune(now - keep, now)
+        digest = self.settings.digest
+        kept_from = deliveries_kept_from(now, keep, digest.time, digest.tz)
+        return Pruned(items, self.storage.prune_deliveries(kept_from))
 
     def check_directories(self) -> None:
         """Create the digest directory and check that it can be written, so that a

@@ -333,11 +333,11 @@ def digest(
 
 def _send_digest(application: App, day: date, *, resend: bool) -> None:
     """Mail the day's front page and say how it went in one line; exit 1 if it was not
-    sent (the day stays unsent, and the service does not retry what a command tried)."""
+    sent (the day stays unsent, and a running service tries it again with backoff)."""
     from feedbrief.delivery import DeliveryOutcome
 
     worker = f"digest --send {socket.gethostname()}:{os.getpid()}"
-    result = application.mailer.deliver(day, worker=worker, resend=resend, retry=False)
+    result = application.mailer.deliver(day, worker=worker, resend=resend)
     delivery = result.delivery
     recipients = ", ".join(application.settings.email.to)
     if result.outcome == DeliveryOutcome.FAILED:
@@ -446,8 +446,11 @@ def prune(
             f"{days} is more than {MAX_RETENTION_DAYS} days", param_hint="'--days'"
         )
     with open_app(config, log_level) as application:
-        removed = application.prune(days)
-        out.print(f"{removed} items pruned", highlight=False)
+        pruned = application.prune(days)
+        out.print(
+            f"{pruned.items} items pruned, {pruned.deliveries} email delivery records",
+            highlight=False,
+        )
 
 
 @app.command()

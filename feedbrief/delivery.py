@@ -6,7 +6,8 @@ another worker on the same PostgreSQL database finds it sent, or being sent, and
 it. What happens when a sender dies with the claim in hand:
 
 - A failure the sender sees (the server is down, refuses the login or a recipient) is
-  recorded: the day stays unsent, and the service tries again after ``retry_delay``.
+  recorded: the day stays unsent, and the service tries again after ``retry_delay``,
+  whether the attempt was its own or a ``digest --send`` run by hand.
 - A sender killed mid-send leaves its claim in state ``sending``. After ``STALE_CLAIM``,
   far longer than a send can take, the day is due again and the next attempt sends it.
   An SMTP server takes responsibility for a message only with its reply to the end of
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -125,12 +126,10 @@ class Mailer:
             password=password,
         )
 
-    def deliver(
-        self, day: date, *, worker: str, resend: bool = False, retry: bool = True
-    ) -> DeliveryResult:
+    def deliver(self, day: date, *, worker: str, resend: bool = False) -> DeliveryResult:
         """Mail *day*'s digest unless it was sent (or *resend*) or is being sent. A
-        failure is tried again by ``retry_due`` after ``retry_delay``; with
-        ``retry=False`` (a command an operator runs and sees fail) it is left to them."""
+        failure is tried again by ``retry_due`` after ``retry_delay``, a command's as the
+        service's: the readers are owed the day whoever tried first."""
         from digest.email import compose_message
         from digest.smtp import SendError, send
 
@@ -162,7 +161,7 @@ class Mailer:
             sent = send(self.server, message, self.settings.to, tls_context=self.tls_context)
         except (SendError, OSError, ValueError) as exc:
             # OSError, ValueError: the day's digest could not be read back from disk.
-            return self._failed(day, attempt, str(exc), retry=retry)
+            return self._failed(claim.delivery, str(exc))
         if not self.storage.record_sent(
             day,
             self.recipients,
@@ -188,15 +187,15 @@ class Mailer:
     def server_address(self) -> str:
         return f"{self.settings.host}:{self.settings.smtp_port}"
 
-    def _failed(self, day: date, attempt: int, error: str, *, retry: bool) -> DeliveryResult:
-        delay = retry_delay(attempt) if retry else None
+    def _failed(self, claimed: Delivery, error: str) -> DeliveryResult:
+        day, attempt = claimed.day, claimed.attempts
+        retry_at = self.clock() + retry_delay(attempt)
         self.storage.record_failed(
-            day,
-            self.recipients,
-            attempt=attempt,
-            error=error,
-            retry_at=None if delay is None else self.clock() + delay,
+            day, self.recipients, attempt=attempt, error=error, retry_at=retry_at
         )
-        delivery = self.storage.delivery(day, self.recipients)
-        assert delivery is not None  # the claim's row: deliveries are never deleted
+        # The row is gone only if pruning took a day older than the retention period
+        # while it was being sent; the attempt failed all the same.
+        delivery = self.storage.delivery(day, self.recipients) or replace(
+            claimed, state="failed", last_error=error, next_attempt_at=retry_at
+        )
         return DeliveryResult(DeliveryOutcome.FAILED, day, delivery, error=error)

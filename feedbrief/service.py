@@ -32,7 +32,8 @@ log = structlog.get_logger(__name__)
 
 # How often a running worker records that it is alive; /healthz allows a few misses.
 HEARTBEAT_SECONDS = 60
-# How often a worker looks for digest emails due again; the shortest backoff is a minute.
+# How often a worker looks for digest emails due (again, or late after a sleep or a
+# restart); the shortest backoff is a minute.
 EMAIL_RETRY_SECONDS = 30
 
 
@@ -73,6 +74,9 @@ class Service:
         self._lock = threading.Lock()  # one pass at a time, whatever the scheduler does
         self._signal: str | None = None
         self._seeds_missing_reported = False
+        # Catch-up reports made, so that a tick every 30 s says each thing once.
+        self._missed_reported: set[date] = set()
+        self._skips_reported: set[tuple[date, str]] = set()
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
     def heartbeat(self) -> None:
@@ -112,31 +116,41 @@ class Service:
 
     def daily_digest(self) -> None:
         """At the configured time: finalise yesterday's digest and start today's, prune
-        what is past retention, then mail yesterday's digest (``[email]``).
+        what is past retention, then mail yesterday's digest (``[email]``)."""
+        self.finish_day(self.app.today() - timedelta(days=1))
+
+    def finish_day(self, day: date) -> None:
+        """Finalise *day*'s digest and write the next day's, prune what is past
+        retention, then mail *day*'s digest: the daily job, for the day whose email is
+        due (the catch-up calls it for a day the job missed).
 
         With several workers, each takes the lock in turn and writes unless another
-        already rewrote yesterday's digest since the scheduled time. Waiting for the
-        lock, rather than leaving the job to whoever holds it, is what makes a worker
-        that dies while holding it harmless: the next one finds the digest unwritten.
+        already rewrote the day's digest since it was due. Waiting for the lock, rather
+        than leaving the job to whoever holds it, is what makes a worker that dies while
+        holding it harmless: the next one finds the digest unwritten.
         """
-        today = self.app.today()
-        yesterday = today - timedelta(days=1)
-        scheduled = datetime.combine(
-            today, self.app.settings.digest.time, tzinfo=self.app.settings.digest.tz
-        )
+        from digest.mailing import due_at
+
+        digest = self.app.settings.digest
+        scheduled = due_at(day, digest.time, digest.tz)
         with self.app.storage.exclusive("feedbrief:daily-digest", wait=True):
-            written = self.app.storage.digest_generated_at(yesterday)
+            written = self.app.storage.digest_generated_at(day)
             if written is not None and written >= scheduled:
-                log.info("digest.skipped_already_written", day=str(yesterday))
+                log.info("digest.skipped_already_written", day=str(day))
             else:
-                self.app.digests.write_days([yesterday, today])
+                self.app.digests.write_days([day, day + timedelta(days=1)])
                 pruned = self.app.prune()
-                if pruned:
-                    log.info("items.pruned", items=pruned, days=self.app.settings.retention_days)
+                if pruned.items or pruned.deliveries:
+                    log.info(
+                        "items.pruned",
+                        items=pruned.items,
+                        deliveries=pruned.deliveries,
+                        days=self.app.settings.retention_days,
+                    )
         # Every worker asks, outside the lock: the day's claim lets one of them send it,
         # and one that finds the digest written by a worker that died before sending
         # still sends it.
-        self.send_email(yesterday)
+        self.send_email(day)
 
     def send_email(self, day: date) -> None:
         """Mail *day*'s final digest unless it was sent; a failure is retried by
@@ -144,6 +158,55 @@ class Service:
         if self.app.settings.email.enabled:
             mailer = self.app.mailer
             report_email(mailer.deliver(day, worker=self.worker), server=mailer.server_address)
+
+    def mail_due(self) -> None:
+        """The email pass of every tick: catch up on a day the daily job missed, then
+        send the days whose retry time has come."""
+        self.catch_up_email()
+        self.retry_email()
+
+    def catch_up_email(self) -> None:
+        """Send the most recent day whose email is due if nobody did (the service was
+        not running, or the machine asleep, at ``digest.time``); report once the older
+        days the list never got (``digest.mailing``)."""
+        from digest.mailing import CATCH_UP_AFTER, catch_up, due_at, due_day, in_hand
+
+        if not self.app.settings.email.enabled:
+            return
+        digest = self.app.settings.digest
+        storage = self.app.storage
+        recipients = self.app.mailer.recipients
+        day = due_day(self.app.now(), digest.time, digest.tz, after=CATCH_UP_AFTER)
+        own = storage.delivery(day, recipients)
+        if in_hand(own):
+            return  # the common case: one read per tick
+        last_own = storage.last_delivery_before(recipients, day)
+        decision = catch_up(
+            day,
+            own=own,
+            last_own=last_own,
+            digest_days=storage.digest_days(last_own, day),
+            sent_to_other_list=storage.sent_to_other_list(day, recipients),
+        )
+        missed = [d for d in decision.missed if d not in self._missed_reported]
+        if missed:
+            self._missed_reported.update(missed)
+            log.warning(
+                "email.days_missed",
+                days=[d.isoformat() for d in missed],
+                hint="feedbrief digest --send --date DAY sends one",
+            )
+        if decision.skip is not None:
+            if (day, decision.skip) not in self._skips_reported:
+                self._skips_reported.add((day, decision.skip))
+                log.info("email.catch_up_skipped", day=day.isoformat(), reason=decision.skip)
+            return
+        log.info(
+            "email.catch_up_started",
+            day=day.isoformat(),
+            due_at=due_at(day, digest.time, digest.tz).isoformat(),
+        )
+        self.finish_day(day)
 
     def retry_email(self) -> None:
         """Send the days whose retry time has come (or whose sender died mid-send)."""
@@ -169,7 +232,7 @@ class Service:
             "seeds": self.scan_seeds,
             "feeds": self.refresh_feeds,
             "digest": lambda: self.write_today(unless_written_since=started),
-            "email": self.retry_email,
+            "email": self.mail_due,
         }
         failed: dict[str, str] = {}
         for job, work in jobs.items():
@@ -202,7 +265,7 @@ class Service:
             "seeds": (self.scan_seeds, settings.seeds.scan_interval),
             "feeds": (self.refresh_feeds, settings.feeds.tick),
             "heartbeat": (self.heartbeat, HEARTBEAT_SECONDS),
-            "email": (self.retry_email, EMAIL_RETRY_SECONDS),
+            "email": (self.mail_due, EMAIL_RETRY_SECONDS),
         }
         for job, (work, seconds) in every.items():
             scheduler.add_job(self._guarded, "interval", args=(job, work), seconds=seconds, id=job)

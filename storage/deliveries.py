@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -169,6 +169,39 @@ class DeliveriesMixin:
                     .order_by(EmailDelivery.day)
                 )
             )
+
+    def last_delivery_before(self, recipients: str, day: date) -> date | None:
+        """The newest day before *day* that the list has a row for."""
+        with self._reader() as session:
+            return session.scalar(
+                select(func.max(EmailDelivery.day)).where(
+                    EmailDelivery.recipients == recipients, EmailDelivery.day < day
+                )
+            )
+
+    def sent_to_other_list(self, day: date, recipients: str) -> bool:
+        """Whether *day* was sent to a recipient list other than *recipients*."""
+        with self._reader() as session:
+            found = session.scalar(
+                select(EmailDelivery.day)
+                .where(
+                    EmailDelivery.day == day,
+                    EmailDelivery.recipients != recipients,
+                    EmailDelivery.state == "sent",
+                )
+                .limit(1)
+            )
+            return found is not None
+
+    def prune_deliveries(self, before: date) -> int:
+        """Delete the rows of days before *before*, every list's; how many went."""
+        with self._write() as session:
+            deleted = session.execute(
+                delete(EmailDelivery)
+                .where(EmailDelivery.day < before)
+                .execution_options(synchronize_session=False)
+            )
+            return deleted.rowcount
 
 
 def _record(row: EmailDelivery) -> Delivery:

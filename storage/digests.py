@@ -45,3 +45,12 @@ class DigestsMixin:
         """When *day*'s digest was last written, or None if it never was."""
         with self._reader() as session:
             return session.scalar(select(Digest.generated_at).where(Digest.day == day))
+
+    def digest_days(self, after: date | None, until: date) -> list[date]:
+        """The days after *after* (None: any) up to and including *until* whose digest
+        was written, oldest first."""
+        query = select(Digest.day).where(Digest.day <= until).order_by(Digest.day)
+        if after is not None:
+            query = query.where(Digest.day > after)
+        with self._reader() as session:
+            return list(session.scalars(query))

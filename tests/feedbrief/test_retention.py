@@ -134,7 +134,7 @@ def test_app_prune_drops_old_items_keeps_digests_and_buries_them(
     [kept] = [item for item in app.storage.iter_items() if item.guid == "library"]
 
     clock.now += timedelta(days=15)  # the first feed's items are 95 days old
-    assert app.prune() == 2
+    assert app.prune().items == 2
     assert [item.guid for item in app.storage.iter_items()] == ["library"]
     assert count(app, Summary) == 1
     assert count(app, Tombstone) == 4  # identity and canonical URL of each
