@@ -100,6 +100,57 @@ def test_deliveries_list_the_newest_days_first(store: Storage) -> None:
     assert store.deliveries(OTHER_LIST) == []
 
 
+def sent(store: Storage, day: date, recipients: str = LIST) -> None:
+    claimed = store.claim_delivery(day, recipients, worker="w", now=T0, stale_before=T0 - STALE)
+    assert claimed.claimed
+    store.record_sent(day, recipients, attempt=1, now=T0, message_id=f"<{day}@x>")
+
+
+def test_the_last_day_a_list_has_a_row_for_before_a_day(store: Storage) -> None:
+    assert store.last_delivery_before(LIST, DAY) is None
+    sent(store, DAY - timedelta(days=3))
+    sent(store, DAY - timedelta(days=2))
+    sent(store, DAY - timedelta(days=1), OTHER_LIST)  # another list's
+    sent(store, DAY)  # not before DAY
+    assert store.last_delivery_before(LIST, DAY) == DAY - timedelta(days=2)
+    assert store.last_delivery_before(LIST, DAY - timedelta(days=2)) == DAY - timedelta(days=3)
+
+
+def test_a_day_sent_to_another_list(store: Storage) -> None:
+    assert not store.sent_to_other_list(DAY, LIST)
+    sent(store, DAY)
+    assert not store.sent_to_other_list(DAY, LIST)  # the list's own row
+    store.claim_delivery(DAY, OTHER_LIST, worker="w", now=T0, stale_before=T0 - STALE)
+    assert not store.sent_to_other_list(DAY, LIST)  # being sent is not sent
+    store.record_sent(DAY, OTHER_LIST, attempt=1, now=T0, message_id="<o@x>")
+    assert store.sent_to_other_list(DAY, LIST)
+    assert store.sent_to_other_list(DAY, OTHER_LIST)
+
+
+def test_pruning_deletes_the_rows_of_the_days_before_a_day(store: Storage) -> None:
+    for offset in range(4):
+        sent(store, DAY - timedelta(days=offset))
+        sent(store, DAY - timedelta(days=offset), OTHER_LIST)
+    assert store.prune_deliveries(DAY - timedelta(days=1)) == 4
+    assert [d.day for d in store.deliveries(LIST)] == [DAY, DAY - timedelta(days=1)]
+    assert [d.day for d in store.deliveries(OTHER_LIST)] == [DAY, DAY - timedelta(days=1)]
+    assert store.prune_deliveries(DAY - timedelta(days=1)) == 0
+
+
+def test_the_days_with_a_digest_written(store: Storage) -> None:
+    for offset in (0, 1, 3, 5):
+        store.record_digest(DAY - timedelta(days=offset), T0, "UTC", 2)
+    assert store.digest_days(DAY - timedelta(days=4), DAY - timedelta(days=1)) == [
+        DAY - timedelta(days=3),
+        DAY - timedelta(days=1),
+    ]
+    assert store.digest_days(None, DAY - timedelta(days=3)) == [
+        DAY - timedelta(days=5),
+        DAY - timedelta(days=3),
+    ]
+    assert store.digest_days(DAY, DAY) == []
+
+
 @pytest.mark.postgres
 def test_concurrent_workers_claim_a_day_once(postgres_server: str) -> None:
     from tests.conftest import _reset_postgres
