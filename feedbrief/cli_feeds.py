@@ -23,6 +23,7 @@ from feedbrief.cli_common import (
 )
 
 if TYPE_CHECKING:
+    from feedbrief.app import App
     from ingest.opml import OpmlFeed
     from storage import Delivery, FeedOptions, SourceState
 
@@ -222,6 +223,7 @@ def status(
             from feedbrief.feed_report import status_document
 
             document = status_document(feeds, application.storage.count_items())
+            document["email"] = _email_document(application)
             print(json.dumps(document, ensure_ascii=False, indent=2))
             return
         now = application.now()
@@ -258,8 +260,24 @@ def status(
                 highlight=False,
                 soft_wrap=True,
             )
-            for line in _email_lines(deliveries, now) or ["  nothing sent yet"]:
+            lines = _email_lines(deliveries, now, recipients=len(email.to))
+            for line in lines or ["  nothing sent yet"]:
                 out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _email_document(application: App) -> dict[str, Any] | None:
+    """``status --json``'s ``email``: the list, its server, and its last days; null
+    without recipients."""
+    from feedbrief.feed_report import email_status
+
+    email = application.settings.email
+    if not email.enabled:
+        return None
+    mailer = application.mailer
+    deliveries = application.storage.deliveries(mailer.recipients, limit=EMAIL_DAYS)
+    return email_status(
+        email.to, server=mailer.server_address, security=email.security, deliveries=deliveries
+    )
 
 
 def _summary(feeds: list[SourceState], items: int) -> str:
@@ -272,14 +290,19 @@ def _summary(feeds: list[SourceState], items: int) -> str:
     )
 
 
-def _email_lines(deliveries: list[Delivery], now: datetime) -> list[str]:
-    """One line per day, newest first: sent, being sent, or failed and when it is tried
-    again (the service's log has every attempt)."""
+def _email_lines(deliveries: list[Delivery], now: datetime, *, recipients: int) -> list[str]:
+    """One line per day, newest first: sent (and to how many of the *recipients* not),
+    being sent, or failed and when it is tried again (the service's log has every
+    attempt)."""
     lines = []
     for delivery in deliveries:
         day = delivery.day.isoformat()
         if delivery.state == "sent":
-            lines.append(f"  {day} sent {_ago(delivery.sent_at, now)}")
+            line = f"  {day} sent {_ago(delivery.sent_at, now)}"
+            if delivery.refused:
+                replies = "; ".join(f"{to}: {reply}" for to, reply in delivery.refused.items())
+                line += f", {len(delivery.refused)} of {recipients} refused ({replies})"
+            lines.append(line)
         elif delivery.state == "sending":
             since = _ago(delivery.claimed_at, now)
             lines.append(f"  {day} being sent by {delivery.claimed_by} (claimed {since})")

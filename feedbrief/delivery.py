@@ -168,6 +168,7 @@ class Mailer:
             attempt=attempt,
             now=self.clock(),
             message_id=message["Message-ID"],
+            refused=sent.refused,
         ):
             # Only a send that outlasted STALE_CLAIM gets here: another worker took the
             # day over, and may send it again.

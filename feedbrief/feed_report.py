@@ -8,11 +8,12 @@ durations seconds; a value that is not known is null, never left out.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from feedbrief.metrics import feed_state
-from storage import SourceState
+from storage import Delivery, SourceState
 
 
 def status_document(feeds: list[SourceState], items: int) -> dict[str, Any]:
@@ -45,6 +46,33 @@ def _feed_status(feed: SourceState) -> dict[str, Any]:
         "next_check": _iso(feed.next_check_at),
         "retired": _iso(feed.retired_at),
         "retired_reason": feed.retired_reason,
+    }
+
+
+def email_status(
+    to: Sequence[str], *, server: str, security: str, deliveries: list[Delivery]
+) -> dict[str, Any]:
+    """``status --json``'s ``email``: the recipients, the server, and the list's last
+    days, newest first."""
+    return {
+        "to": list(to),
+        "server": server,
+        "security": security,
+        "days": [_delivery_status(delivery) for delivery in deliveries],
+    }
+
+
+def _delivery_status(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "day": delivery.day.isoformat(),
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "sent_at": _iso(delivery.sent_at),
+        "message_id": delivery.message_id,
+        "refused": dict(delivery.refused),
+        "last_error": delivery.last_error,
+        "next_attempt": _iso(delivery.next_attempt_at),
+        "claimed_by": delivery.claimed_by if delivery.state == "sending" else None,
     }
 
 

@@ -11,7 +11,7 @@ records ``sent`` or ``failed`` afterwards, and only while the claim is still its
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 
@@ -94,11 +94,27 @@ class DeliveriesMixin:
             return Claim(changed.rowcount == 1, _record(row))
 
     def record_sent(
-        self, day: date, recipients: str, *, attempt: int, now: datetime, message_id: str
+        self,
+        day: date,
+        recipients: str,
+        *,
+        attempt: int,
+        now: datetime,
+        message_id: str,
+        refused: Mapping[str, str] | None = None,
     ) -> bool:
-        """Mark the claim *attempt* sent; False if another worker has taken it over."""
+        """Mark the claim *attempt* sent, the server having refused *refused* (address:
+        reply) and taken the message for the rest; False if another worker has taken
+        the claim over."""
         return self._settle(
-            day, recipients, attempt, "sent", sent_at=now, message_id=message_id, last_error=None
+            day,
+            recipients,
+            attempt,
+            "sent",
+            sent_at=now,
+            message_id=message_id,
+            last_error=None,
+            refused=dict(refused) if refused else None,
         )
 
     def record_failed(
@@ -216,4 +232,5 @@ def _record(row: EmailDelivery) -> Delivery:
         message_id=row.message_id,
         last_error=row.last_error,
         next_attempt_at=row.next_attempt_at,
+        refused=row.refused or {},
     )

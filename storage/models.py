@@ -235,3 +235,5 @@ class EmailDelivery(Base):
     message_id: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Recipients refused while the others got the day: {address: the server's reply}.
+    refused: Mapped[dict[str, str] | None] = mapped_column(JSON)

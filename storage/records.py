@@ -7,7 +7,8 @@ object, so they can cross threads and processes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, NamedTuple, TypedDict
 
@@ -182,6 +183,8 @@ class Delivery:
     message_id: str | None = None
     last_error: str | None = None
     next_attempt_at: datetime | None = None
+    # Sent, but these recipients were refused (address: the server's reply).
+    refused: Mapping[str, str] = field(default_factory=dict)
 
 
 class Claim(NamedTuple):

@@ -108,7 +108,7 @@ CREATE TABLE email_deliveries (
 	sent_at DATETIME, 
 	message_id TEXT, 
 	last_error TEXT, 
-	next_attempt_at DATETIME, 
+	next_attempt_at DATETIME, refused JSON, 
 	PRIMARY KEY (day, recipients)
 );
 
@@ -148,4 +148,4 @@ CREATE TRIGGER items_fts_update AFTER UPDATE OF title, text ON items BEGIN INSER
 
 INSERT INTO items_fts(items_fts) VALUES ('rebuild');
 
-INSERT INTO alembic_version (version_num) VALUES ('0008');
+INSERT INTO alembic_version (version_num) VALUES ('0009');

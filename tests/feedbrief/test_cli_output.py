@@ -81,7 +81,8 @@ def subscribed(env: dict[str, str]) -> dict[str, str]:
 def test_status_json_has_the_documented_keys(subscribed: dict[str, str]) -> None:
     document = json.loads(_invoke("status", "--json"))
 
-    assert document.keys() == {"feeds", "summary"}
+    assert document.keys() == {"feeds", "summary", "email"}
+    assert document["email"] is None  # no [email] recipients
     [feed] = document["feeds"]
     assert feed.keys() == STATUS_FEED_KEYS
     assert feed["url"] == LONG_URL

@@ -4,6 +4,7 @@ line and exit 1; the password nowhere in what is printed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -344,6 +345,39 @@ def test_status_shows_a_failed_day_and_its_next_attempt(
     assert status.exit_code == 0
     assert "failed (1 attempts, retry in " in status.stdout
     assert f"cannot reach 127.0.0.1:{port}: Connection refused" in status.stdout
+
+
+def test_a_partly_refused_day_counts_as_sent_and_status_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: SmtpServer, replayed: str
+) -> None:
+    gone = "gone@example.org"
+    three = f'to = ["{READER}", "{gone}", "third@example.org"]'
+    with smtp_server(refuse={gone}) as refusing:
+        configure(
+            tmp_path, monkeypatch, email_table(refusing.port).replace(f'to = ["{READER}"]', three)
+        )
+        result = cli("digest", "--send", "--date", replayed)
+        assert result.exit_code == 0, result.output
+        assert refusing.received[0].recipients == [READER, "third@example.org"]
+        reply = f"550 5.1.1 <{gone}>: Recipient address rejected: User unknown"
+        assert f"{replayed}: the server refused {gone}: {reply}" in result.stderr
+        status = cli("status")
+        assert f"{replayed} sent " in status.stdout
+        assert f", 1 of 3 refused ({gone}: {reply})" in status.stdout
+        document = json.loads(cli("status", "--json").stdout)["email"]
+        assert document["to"] == [READER, gone, "third@example.org"]
+        assert document["server"] == f"127.0.0.1:{refusing.port}"
+        [day] = document["days"]
+        assert (day["day"], day["state"], day["refused"]) == (replayed, "sent", {gone: reply})
+        # A send that every recipient takes clears it.
+        configure(
+            tmp_path, monkeypatch, email_table(server.port).replace(f'to = ["{READER}"]', three)
+        )
+        assert cli("digest", "--send", "--date", replayed, "--resend").exit_code == 0
+    status = cli("status")
+    assert "refused" not in status.stdout
+    [day] = json.loads(cli("status", "--json").stdout)["email"]["days"]
+    assert (day["state"], day["refused"], day["attempts"]) == ("sent", {}, 2)
 
 
 def test_emails_are_counted_for_metrics(tmp_path: Path, sqlite_url: str) -> None:

@@ -59,6 +59,18 @@ def test_a_resend_claims_a_sent_day_again(store: Storage) -> None:
     assert store.delivery(DAY, LIST).message_id == "<m2@x>"
 
 
+def test_a_day_sent_with_refused_recipients_keeps_their_replies(store: Storage) -> None:
+    claim(store)
+    refused = {"gone@example.org": "550 5.1.1 User unknown", "full@example.org": "552 full"}
+    assert store.record_sent(DAY, LIST, attempt=1, now=T0, message_id="<m1@x>", refused=refused)
+    delivery = store.delivery(DAY, LIST)
+    assert (delivery.state, dict(delivery.refused)) == ("sent", refused)
+    # A resend that every recipient took clears them.
+    claim(store, T0 + timedelta(hours=1), resend=True)
+    assert store.record_sent(DAY, LIST, attempt=2, now=T0, message_id="<m2@x>")
+    assert store.delivery(DAY, LIST).refused == {}
+
+
 def test_a_failed_day_stays_unsent_and_is_due_at_its_retry_time(store: Storage) -> None:
     claim(store)
     retry_at = T0 + timedelta(minutes=1)

@@ -7,10 +7,11 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage import Storage
 from storage.database import (
@@ -51,6 +52,32 @@ def test_a_database_at_an_older_revision_is_upgraded_on_open(database_url: str) 
         with storage.engine.connect() as connection:
             assert schema_revisions(connection) == {HEAD_REVISION}
         assert "email_deliveries" in inspect(storage.engine).get_table_names()
+    finally:
+        storage.close()
+
+
+def test_deliveries_of_an_older_release_keep_their_rows_with_nothing_refused(
+    database_url: str,
+) -> None:
+    engine = create_database_engine(database_url)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+        connection.execute(
+            text(
+                "INSERT INTO email_deliveries (day, recipients, state, attempts, claimed_at,"
+                " claimed_by, sent_at, message_id) VALUES ('2026-12-05', :list, 'sent', 1,"
+                " '2026-12-06 07:00:00', 'w', '2026-12-06 07:00:01', '<m@x>')"
+            ),
+            {"list": "a" * 64},
+        )
+    engine.dispose()
+    storage = Storage.open(database_url)
+    try:
+        delivery = storage.delivery(date(2026, 12, 5), "a" * 64)
+        assert delivery is not None
+        assert (delivery.state, delivery.message_id, delivery.refused) == ("sent", "<m@x>", {})
     finally:
         storage.close()
 
