@@ -181,11 +181,13 @@ class Service:
         if in_hand(own):
             return  # the common case: one read per tick
         last_own = storage.last_delivery_before(recipients, day)
+        # A list with no earlier row misses nothing: only the day's own digest matters.
+        since = last_own if last_own is not None else day - timedelta(days=1)
         decision = catch_up(
             day,
             own=own,
             last_own=last_own,
-            digest_days=storage.digest_days(last_own, day),
+            digest_days=storage.digest_days(since, day),
             sent_to_other_list=storage.sent_to_other_list(day, recipients),
         )
         missed = [d for d in decision.missed if d not in self._missed_reported]
