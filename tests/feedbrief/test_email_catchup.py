@@ -283,9 +283,14 @@ def test_a_failed_send_by_hand_is_retried_by_the_service(
 def test_run_once_sends_the_day_due_that_nobody_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, port: int, server: SmtpServer
 ) -> None:
-    # The real clock: whichever day is due now (digest.time is 07:00 UTC here).
-    configure(tmp_path, monkeypatch, email_table(port))
-    settings = DigestSettings()
+    # The real clock, with digest.time half a day away so that the day due cannot
+    # change while the test runs.
+    config = configure(tmp_path, monkeypatch, email_table(port))
+    far = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('timezone = "UTC"\n', f'timezone = "UTC"\ntime = "{far}"\n'))
+    assert f'time = "{far}"' in config.read_text(encoding="utf-8")
+    settings = DigestSettings(time=far)
     day = due_day(datetime.now(UTC), settings.time, UTC, after=CATCH_UP_AFTER)
     assert cli("digest", "--date", day.isoformat()).exit_code == 0  # written, not sent
     env = {**os.environ, "FEEDBRIEF_METRICS_DIR": str(tmp_path / "metrics")}
