@@ -1,7 +1,5 @@
 """The ``feedbrief`` command."""
 
-from __future__ import annotations
-
 import json
 import os
 import socket
@@ -69,7 +67,7 @@ def _options(
     pass
 
 
-def _length(sentences: int | None, ratio: float | None, words: int | None) -> Length:
+def _length(sentences: int | None, ratio: float | None, words: int | None) -> "Length":
     from summarise.summarisers import Length
 
     given = [v for v in (sentences, ratio, words) if v is not None]
@@ -158,7 +156,7 @@ def _expand(paths: list[Path]) -> list[Path]:
     return files
 
 
-def _print_replay(rows: list[ReplayRow]) -> None:
+def _print_replay(rows: list["ReplayRow"]) -> None:
     from rich.table import Table
 
     from ingest.outcome import Outcome
@@ -266,7 +264,7 @@ def _documents(path: str) -> Iterator[tuple[str, str, str | None]]:
 
 
 def _summarise_batch(
-    source: Path, target: Path, length: Length, algorithm: str, processes: int
+    source: Path, target: Path, length: "Length", algorithm: str, processes: int
 ) -> None:
     from digest.atomicfile import write_atomic
     from feedbrief.batch import Document, summarise_documents
@@ -331,7 +329,7 @@ def digest(
             _send_digest(application, target, resend=resend)
 
 
-def _send_digest(application: App, day: date, *, resend: bool) -> None:
+def _send_digest(application: "App", day: date, *, resend: bool) -> None:
     """Mail the day's front page and say how it went in one line; exit 1 if it was not
     sent (the day stays unsent, and a running service tries it again with backoff)."""
     from feedbrief.delivery import DeliveryOutcome
@@ -403,7 +401,7 @@ def export(
             write_atomic(out_path, "".join(lines))
 
 
-def export_line(item: StoredItem) -> str:
+def export_line(item: "StoredItem") -> str:
     return json.dumps(
         {
             "id": item.id,

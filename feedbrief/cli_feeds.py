@@ -1,7 +1,5 @@
 """``feedbrief feeds ...`` and ``feedbrief status``."""
 
-from __future__ import annotations
-
 import json
 import sys
 from collections import Counter
@@ -44,7 +42,7 @@ def _checked(check: Callable[[Any], Any], value: Any) -> Any:
 
 def _digest_options(
     category: str | None, weight: float | None, block: str | None, keep: str | None
-) -> FeedOptions:
+) -> "FeedOptions":
     """The digest options given on the command line, checked as the config file's are."""
     from feedbrief.settings import check_pattern, check_weight
 
@@ -158,7 +156,7 @@ def import_opml(path: Path, config: ConfigOption = None, log_level: LogLevel = "
     out.print(f"{added} added, {len(feeds) - added} already subscribed", highlight=False)
 
 
-def _from_opml(feed: OpmlFeed) -> FeedOptions:
+def _from_opml(feed: "OpmlFeed") -> "FeedOptions":
     """What an OPML entry says of a feed: its folder and weight, where it has them (a file
     without folders leaves categories set by hand alone)."""
     options: FeedOptions = {}
@@ -265,7 +263,7 @@ def status(
                 out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _email_document(application: App) -> dict[str, Any] | None:
+def _email_document(application: "App") -> dict[str, Any] | None:
     """``status --json``'s ``email``: the list, its server, and its last days; null
     without recipients."""
     from feedbrief.feed_report import email_status
@@ -280,7 +278,7 @@ def _email_document(application: App) -> dict[str, Any] | None:
     )
 
 
-def _summary(feeds: list[SourceState], items: int) -> str:
+def _summary(feeds: list["SourceState"], items: int) -> str:
     from feedbrief.metrics import feed_state
 
     states = Counter(feed_state(feed) for feed in feeds)
@@ -290,7 +288,7 @@ def _summary(feeds: list[SourceState], items: int) -> str:
     )
 
 
-def _email_lines(deliveries: list[Delivery], now: datetime, *, recipients: int) -> list[str]:
+def _email_lines(deliveries: list["Delivery"], now: datetime, *, recipients: int) -> list[str]:
     """One line per day, newest first: sent (and to how many of the *recipients* not),
     being sent, or failed and when it is tried again (the service's log has every
     attempt)."""
@@ -332,7 +330,7 @@ def _ago(moment: datetime | None, now: datetime) -> str:
     return f"{_span(now - moment)} ago"
 
 
-def _next(feed: SourceState, now: datetime) -> str:
+def _next(feed: "SourceState", now: datetime) -> str:
     if feed.retired_at:
         return f"retired ({feed.retired_reason})"
     if feed.next_check_at is None or feed.next_check_at <= now:

@@ -1,7 +1,5 @@
 """The ``feedbrief search`` command: stored items matching a query, best first."""
 
-from __future__ import annotations
-
 import json
 import sys
 from datetime import UTC, date, datetime, time
@@ -74,7 +72,7 @@ def _parse_date(value: str) -> date:
         raise typer.BadParameter(f"{value!r} is not a date like 2026-11-25") from exc
 
 
-def hit_json(hit: SearchHit) -> dict[str, Any]:
+def hit_json(hit: "SearchHit") -> dict[str, Any]:
     return {
         "id": hit.id,
         "guid": hit.guid,
@@ -90,7 +88,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def hits_table(hits: list[SearchHit]) -> Table:
+def hits_table(hits: list["SearchHit"]) -> "Table":
     from rich.table import Table
     from rich.text import Text
 

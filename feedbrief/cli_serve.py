@@ -1,7 +1,5 @@
 """The ``feedbrief serve`` command, mounted on the main app by ``register``."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
