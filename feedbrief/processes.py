@@ -25,20 +25,23 @@ first work comes when other threads run is started the same way.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.context import BaseContext
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import structlog
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
+
+# multiprocessing and the process pool are imported where a pool is started or used: a
+# pass with nothing to parse never starts one.
 
 log = structlog.get_logger(__name__)
 
@@ -121,7 +124,7 @@ class Offload:
         # sight, it is neither traversed again nor, in the children, copied page by page
         # when a collection touches it.
         gc.freeze()
-        self._pool = _start_pool(self._processes, multiprocessing.get_context("fork"), None)
+        self._pool = _start_pool(self._processes, _context("fork"), None)
 
     def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``function(*args, **kwargs)``, in a worker process when there is a pool.
@@ -134,6 +137,8 @@ class Offload:
         pool = self._pool
         if pool is None:
             return function(*args, **kwargs)
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return pool.submit(function, *args, **kwargs).result()
         except BrokenProcessPool as exc:
@@ -157,6 +162,8 @@ class Offload:
             return [function(item) for item in items]
         if chunksize is None:
             chunksize = chunk_size(len(items), self._processes)
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return list(pool.map(function, items, chunksize=chunksize))
         except BrokenProcessPool as exc:
@@ -196,11 +203,13 @@ class Offload:
     def _replace(self, delay: float, replacing: bool) -> None:
         """Start a new pool from a fork server (after *delay*), then hand work to it:
         a replacement for a broken pool, or a deferred pool's first."""
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = None
         try:
             if self._closing.wait(delay):
                 return
-            context = multiprocessing.get_context("forkserver")
+            context = _context("forkserver")
             context.set_forkserver_preload(_PRELOAD)
             pool = _start_pool(self._processes, context, self._before_fork)
         except (OSError, BrokenProcessPool) as exc:  # out of memory or of processes
@@ -240,9 +249,17 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux")
 
 
+def _context(method: str) -> BaseContext:
+    import multiprocessing
+
+    return multiprocessing.get_context(method)
+
+
 def _start_pool(
     processes: int, context: BaseContext, warm_up: Callable[[], None] | None
 ) -> ProcessPoolExecutor:
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(
         processes, mp_context=context, initializer=_init_worker, initargs=(os.getpid(), warm_up)
     )
