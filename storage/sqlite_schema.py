@@ -15,11 +15,9 @@ Regenerate after adding a migration: ``python -m storage.sqlite_schema --write``
 
 from __future__ import annotations
 
-import argparse
 import re
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,6 +95,10 @@ def create(execute: Any) -> None:
 
 def generated() -> str:
     """The file's text as the migrations make it now (runs them on a scratch database)."""
+    # Here and in main, not at the top: a first run imports this module to create its
+    # database, and needs neither.
+    import tempfile
+
     from storage.database import create_database_engine, upgrade_with_alembic
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -113,6 +115,8 @@ def generated() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"rewrite {SCHEMA_FILE.name}")
     args = parser.parse_args(argv)
