@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import Enum
+from functools import cache
 from math import ceil
 from typing import NamedTuple
 
@@ -46,7 +47,7 @@ MAX_PAGE_BYTES = 100_000
 MORE_WORDS = 3
 # Kana and CJK ideographs: Japanese and Chinese put no spaces between words, and a reader
 # takes about two such characters in the time of one word.
-_WIDE = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WIDE = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +101,16 @@ def front_page(digest: Digest) -> list[SectionView]:
     return [view._replace(more=more[title]) for title, view in views.items()]
 
 
+@cache
+def _wide_characters() -> re.Pattern[str]:
+    # Compiled at the first story counted, not at import: its ranges take milliseconds
+    # to compile, and a day without stories never needs it.
+    return re.compile(_WIDE)
+
+
 def words(text: str) -> int:
     """How many words ``text`` reads as."""
-    wide = len(_WIDE.findall(text))
+    wide = len(_wide_characters().findall(text))
     return len(text.split()) + wide // 2
 
 
