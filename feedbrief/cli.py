@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from feedbrief import collector
 from feedbrief.cli_common import (
     ConfigOption,
     LogLevel,
@@ -53,6 +54,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _options(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -64,7 +66,9 @@ def _options(
     ] = False,
 ) -> None:
     # No docstring: the Typer's own help stays the program's description.
-    pass
+    if ctx.invoked_subcommand != "run":
+        # run resumes the collector itself, once the service is set up.
+        collector.resume()
 
 
 def _length(sentences: int | None, ratio: float | None, words: int | None) -> "Length":
@@ -100,6 +104,9 @@ def run(
     from feedbrief.service import Service
 
     with open_app(config, log_level) as application:
+        if not once:
+            # The service forks its workers now: they must not inherit the pause.
+            collector.resume()
         # A single pass forks its workers only if it finds something to parse; the
         # service forks them at once, while it has no thread.
         application.start_processes(when_needed=once)
@@ -110,6 +117,7 @@ def run(
                 application.check_directories()
                 application.storage.ping()
                 service = Service(application)
+                collector.resume()
                 if once:
                     failed = service.run_once_until_stopped()
                     if failed:

@@ -43,6 +43,10 @@ def main() -> None:
     if reason is not None:
         sys.stderr.write(f"error: {reason}\n")
         raise SystemExit(1)
+    from feedbrief import collector
+
+    # Resumed by each command once it is set up: see feedbrief.collector.
+    collector.pause()
     from feedbrief.cli import main as cli_main
 
     cli_main()
