@@ -4,6 +4,7 @@ runs in a fresh interpreter, as a user's would; the timings are bench/startup_be
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -64,6 +65,8 @@ def test_a_run_with_nothing_to_do_loads_no_parser_summariser_or_scheduler(tmp_pa
     unneeded = ("feedbrief.pipeline", "numpy", "apscheduler", "digest.smtp", "ingest.parse")
     # The new database is made from storage/sqlite_schema.sql, without Alembic.
     unneeded += ("alembic", "sqlalchemy.dialects.postgresql")
+    # No worker pool is started; sqlite_schema's command line is not run.
+    unneeded += ("multiprocessing", "concurrent.futures.process", "argparse")
     assert _heavy_modules_after(["run", "--once"], tmp_path, unneeded) == []
     assert (tmp_path / "digests").is_dir()
 
@@ -75,3 +78,71 @@ def test_reports_on_an_up_to_date_sqlite_file_load_neither_alembic_nor_postgresq
     _heavy_modules_after(["run", "--once"], tmp_path)  # creates the database
     unneeded = ("alembic", "sqlalchemy.dialects.postgresql")  # a SQLite file at the head
     assert _heavy_modules_after(args, tmp_path, unneeded) == []
+
+
+_LAUNCH = """
+import gc, json, sys
+import feedbrief.service
+from feedbrief.launch import main
+
+collecting = {{}}
+service_class = feedbrief.service.Service
+original_init, original_run_once = service_class.__init__, service_class.run_once
+
+def init(self, *args, **kwargs):
+    collecting["service set up"] = gc.isenabled()
+    original_init(self, *args, **kwargs)
+
+def run_once(self):
+    collecting["pass"] = gc.isenabled()
+    return original_run_once(self)
+
+service_class.__init__, service_class.run_once = init, run_once
+sys.argv = ["feedbrief", *{args!r}]
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+collecting["after"] = gc.isenabled()
+collecting["frozen"] = gc.get_freeze_count() > 0
+print(json.dumps(collecting), file=sys.stderr)
+"""
+
+
+def _collector_through_the_entry_point(args: list[str], cwd: Path) -> dict[str, bool]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBRIEF_")}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", _LAUNCH.format(args=args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+def test_run_once_sets_up_without_the_collector_and_makes_its_pass_with_it(
+    tmp_path: Path,
+) -> None:
+    collecting = _collector_through_the_entry_point(["run", "--once"], tmp_path)
+    assert collecting == {"service set up": False, "pass": True, "after": True, "frozen": True}
+
+
+@pytest.mark.parametrize("args", [["status"], ["feeds", "list"]], ids=" ".join)
+def test_other_commands_run_with_the_collector(args: list[str], tmp_path: Path) -> None:
+    _collector_through_the_entry_point(["run", "--once"], tmp_path)  # creates the database
+    assert _collector_through_the_entry_point(args, tmp_path) == {"after": True, "frozen": True}
+
+
+def test_resuming_without_a_pause_leaves_the_collector_as_it_was() -> None:
+    from feedbrief import collector
+
+    gc.disable()
+    try:
+        collector.resume()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
