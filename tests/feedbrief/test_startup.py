@@ -137,6 +137,39 @@ def test_other_commands_run_with_the_collector(args: list[str], tmp_path: Path) 
     assert _collector_through_the_entry_point(args, tmp_path) == {"after": True, "frozen": True}
 
 
+_SERVICE = """
+import gc, json, sys
+import feedbrief.service
+from feedbrief.launch import main
+
+def run_forever(self):
+    # Instead of serving: ask a worker of the pool the service forked at start.
+    print(json.dumps([gc.isenabled(), self.app.offload.call(gc.isenabled)]), file=sys.stderr)
+
+feedbrief.service.Service.run_forever = run_forever
+sys.argv = ["feedbrief", "run"]
+main()
+"""
+
+
+def test_the_service_forks_its_workers_with_the_collector_running(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "feedbrief.toml").write_text("[feeds]\nprocesses = 2\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBRIEF_")}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", _SERVICE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    in_service, in_worker = json.loads(result.stderr.strip().splitlines()[-1])
+    assert in_service and in_worker
+
+
 def test_resuming_without_a_pause_leaves_the_collector_as_it_was() -> None:
     from feedbrief import collector
 
