@@ -46,8 +46,7 @@ def _snapshot(path: Path) -> dict[str, object]:
             if kind == "table" and not (sql or "").startswith("CREATE VIRTUAL")
         ]
         rows = {
-            name: sorted(connection.execute(f'SELECT * FROM "{name}"'), key=repr)
-            for name in tables
+            name: sorted(connection.execute(f'SELECT * FROM "{name}"'), key=repr) for name in tables
         }
         return {"master": master, "rows": rows}
     finally:
