@@ -192,31 +192,119 @@ def sentence_features(
     ``in_lead`` depends on the summary's length; :func:`model_inputs` adds it. All
     term statistics are computed at once over (sentence, term, count) triples.
     """
-    count = len(document.sentences)
-    terms = document.content_terms(stem, stop_words)
-    word_counts = document.word_counts
-    vocabulary = len(terms.vocabulary)
-    rows, columns, tf = _term_counts(terms, count)
+    batch = Features.of([document], stem, stop_words)
+    return batch.features, batch.vectors(0)
 
-    df = np.bincount(columns, minlength=vocabulary)[columns]  # at least 1 each
-    raw = tf * np.log1p(count / df)
-    norms = np.sqrt(_sums(rows, raw * raw, count))
-    weights = raw / norms[rows] if len(rows) else raw
-    centroid = _sums(columns, weights, vocabulary)
-    centrality = _sums(rows, weights * centroid[columns], count)
-    centrality /= math.sqrt(np.dot(centroid, centroid)) or 1.0
-    overlap = _sums(rows, df - 1.0, count)
-    overlap /= max(overlap.tolist(), default=0.0) or 1.0
-    lengths = np.log1p(word_counts)
 
-    features = _position_features(count).copy()
-    features[:, 2] = centrality
-    features[:, 3] = _title_shares(document.title_words, terms, rows, columns, count)
-    mean_length = lengths.sum() / count if count else 0.0
-    features[:, 4] = lengths / (mean_length or 1.0)  # all wordless: every length is 0
-    features[:, 6] = overlap
-    np.divide(lengths, 4, out=features[:, 7])
-    return features, _Vectors(rows, columns, weights, (count, vocabulary))
+@dataclass(frozen=True, eq=False)
+class Features:
+    """:func:`sentence_features` of several documents at once: their sentences' rows one
+    document after another, and the tf-idf cells of all of them.
+
+    Each array operation costs numpy a few microseconds before it touches any data,
+    which is as much as the arithmetic on a news article's few hundred words: computed
+    over a batch of documents, every statistic costs that once per batch instead of once
+    per article. Every value is what the documents get one by one, bit for bit: sums
+    per sentence or per term add the same numbers in the same order, and the sums over a
+    whole document (its centroid's norm, its mean sentence length) are taken document
+    by document, as numpy sums a whole array in an order of its own.
+
+    ``starts`` is where each document's rows start, and the end of the last;
+    ``term_starts`` and ``cell_starts`` the same for its terms (columns) and its cells.
+    """
+
+    features: np.ndarray
+    starts: np.ndarray
+    rows: np.ndarray
+    columns: np.ndarray
+    weights: np.ndarray
+    term_starts: np.ndarray
+    cell_starts: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        documents: Sequence[TokenizedDocument],
+        stem: Callable[[str], str],
+        stop_words: frozenset[str],
+    ) -> Features:
+        terms = [document.content_terms(stem, stop_words) for document in documents]
+        counts = np.array([len(document.sentences) for document in documents], dtype=np.intp)
+        starts = _starts(counts)
+        term_starts = _starts(np.array([len(t.vocabulary) for t in terms], dtype=np.intp))
+        total, vocabulary = int(starts[-1]), int(term_starts[-1])
+        occurrences = np.array([len(t.term) for t in terms], dtype=np.intp)
+        sentence = _concatenated([t.sentence for t in terms]) + np.repeat(starts[:-1], occurrences)
+        term = _concatenated([t.term for t in terms]) + np.repeat(term_starts[:-1], occurrences)
+        rows, columns, tf = _term_counts(sentence, term, total, vocabulary)
+        cell_starts = np.searchsorted(rows, starts)
+
+        count = np.repeat(counts, counts)  # each sentence's document's sentence count
+        df = np.bincount(columns, minlength=vocabulary)[columns]  # at least 1 each
+        raw = tf * np.log1p(count[rows] / df)
+        norms = np.sqrt(_sums(rows, raw * raw, total))
+        weights = raw / norms[rows] if len(rows) else raw
+        centroid = _sums(columns, weights, vocabulary)
+        centrality = _sums(rows, weights * centroid[columns], total)
+        centroid_norms = [
+            math.sqrt(np.dot(part, part)) or 1.0 for part in np.split(centroid, term_starts[1:-1])
+        ]
+        centrality /= np.repeat(centroid_norms, counts)
+        overlap = _sums(rows, df - 1.0, total)
+        filled = counts > 0
+        most = np.zeros(len(counts))
+        if total:  # each document's largest overlap: segments of the documents with sentences
+            most[filled] = np.maximum.reduceat(overlap, starts[:-1][filled])
+        overlap /= np.repeat(np.where(most == 0.0, 1.0, most), counts)
+        word_counts = _concatenated([document.word_counts for document in documents])
+        lengths = np.log1p(word_counts)
+        mean_lengths = [
+            part.sum() / len(part) if len(part) else 0.0 for part in np.split(lengths, starts[1:-1])
+        ]
+
+        features = _concatenated([_position_features(n) for n in counts.tolist()], axis=0)
+        features = features.reshape(total, len(FEATURES) - 1)
+        features[:, 2] = centrality
+        features[:, 3] = _title_shares(documents, terms, term_starts, rows, columns, counts)
+        # All wordless: every length is 0.
+        features[:, 4] = lengths / np.repeat([m or 1.0 for m in mean_lengths], counts)
+        features[:, 6] = overlap
+        np.divide(lengths, 4, out=features[:, 7])
+        return cls(features, starts, rows, columns, weights, term_starts, cell_starts)
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def of_document(self, index: int) -> np.ndarray:
+        """The rows of document ``index``."""
+        return self.features[self.starts[index] : self.starts[index + 1]]
+
+    def vectors(self, index: int) -> _Vectors:
+        """The tf-idf vectors of document ``index``'s sentences, as it alone would have them."""
+        first, end = self.cell_starts[index], self.cell_starts[index + 1]
+        return _Vectors(
+            self.rows[first:end] - self.starts[index],
+            self.columns[first:end] - self.term_starts[index],
+            self.weights[first:end],
+            (
+                int(self.starts[index + 1] - self.starts[index]),
+                int(self.term_starts[index + 1] - self.term_starts[index]),
+            ),
+        )
+
+
+def _starts(sizes: np.ndarray) -> np.ndarray:
+    """Where each of consecutive parts of ``sizes`` starts, and the end of the last."""
+    starts = np.zeros(len(sizes) + 1, dtype=np.intp)
+    np.cumsum(sizes, out=starts[1:])
+    return starts
+
+
+def _concatenated(parts: Sequence[np.ndarray], axis: int = 0) -> np.ndarray:
+    """``np.concatenate`` of ``parts``, without a copy for one part (a lone document)."""
+    if len(parts) == 1 and parts[0].flags.writeable:
+        return parts[0]
+    return np.concatenate(parts, axis=axis) if parts else np.zeros(0, dtype=np.intp)
 
 
 @lru_cache(maxsize=256)
@@ -233,19 +321,21 @@ def _position_features(count: int) -> np.ndarray:
 
 
 def _title_shares(
-    title_words: Sequence[str],
-    terms: ContentTerms,
+    documents: Sequence[TokenizedDocument],
+    terms: Sequence[ContentTerms],
+    term_starts: np.ndarray,
     rows: np.ndarray,
     columns: np.ndarray,
-    count: int,
-) -> np.ndarray | float:
-    """Each sentence's share of the title's content terms (0 for every one without a title)."""
-    title = {terms.stem(w) for w in lower_words(title_words) if w not in terms.stop_words}
-    if not title:
-        return 0.0
-    in_title = np.zeros(len(terms.vocabulary), dtype=bool)
-    in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
-    return _sums(rows, in_title[columns], count) / len(title)
+    counts: np.ndarray,
+) -> np.ndarray:
+    """Each sentence's share of its document's title's content terms (0 without a title)."""
+    in_title = np.zeros(int(term_starts[-1]), dtype=bool)
+    sizes = []
+    for document, its, start in zip(documents, terms, term_starts[:-1].tolist(), strict=True):
+        title = {its.stem(w) for w in lower_words(document.title_words) if w not in its.stop_words}
+        in_title[[start + its.vocabulary[t] for t in title if t in its.vocabulary]] = True
+        sizes.append(len(title) or 1)  # no title terms: every share is 0
+    return _sums(rows, in_title[columns], int(counts.sum())) / np.repeat(sizes, counts)
 
 
 def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -253,10 +343,12 @@ def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(index, values, minlength=size).astype(float, copy=False)
 
 
-def _term_counts(terms: ContentTerms, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sentence, term, occurrences) for each term of each sentence."""
-    width = max(len(terms.vocabulary), 1)
-    pairs, counts = distinct_counts(terms.sentence * width + terms.term, count * width)
+def _term_counts(
+    sentence: np.ndarray, term: np.ndarray, count: int, vocabulary: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sentence, term, occurrences) for each term of each sentence, by sentence, then term."""
+    width = max(vocabulary, 1)
+    pairs, counts = distinct_counts(sentence * width + term, count * width)
     rows, columns = np.divmod(pairs, width)
     return rows, columns, counts.astype(float)
 
@@ -292,13 +384,23 @@ class DefaultSummarizer:
     def __call__(
         self, document: TokenizedDocument, sentences_count: SentencesCount
     ) -> tuple[str, ...]:
-        sentences = document.sentences
-        if not sentences:
-            return ()
-        planned = planned_sentences(sentences_count, len(sentences))
-        features, vectors = sentence_features(document, self._stemmer, self._stop_words)
-        ranking = rank_sentences(features, vectors, self._weights, planned)
-        return best_sentences(sentences, ranking, sentences_count)
+        return self.summarise_many([document], [sentences_count])[0]
+
+    def summarise_many(
+        self, documents: Sequence[TokenizedDocument], counts: Sequence[SentencesCount]
+    ) -> list[tuple[str, ...]]:
+        """What calling the summariser on each document with its count returns, worked
+        out for all of them at once (see :class:`Features`): the same sentences."""
+        chosen: list[tuple[str, ...]] = [() for _ in documents]
+        busy = [i for i, document in enumerate(documents) if document.sentences]
+        if not busy:
+            return chosen
+        batch = Features.of([documents[i] for i in busy], self._stemmer, self._stop_words)
+        planned = [planned_sentences(counts[i], len(documents[i].sentences)) for i in busy]
+        rankings = _rankings(batch.features, batch.starts, batch.vectors, self._weights, planned)
+        for i, ranking in zip(busy, rankings, strict=True):
+            chosen[i] = best_sentences(documents[i].sentences, ranking, counts[i])
+        return chosen
 
 
 def _lower_case_set(words: Iterable[str]) -> frozenset[str]:
@@ -321,28 +423,62 @@ def rank_sentences(
     MMR orders only as many sentences as the summary will take, and never more than
     :data:`MMR_STEPS`.
     """
-    count = len(features)
-    if not count:
+    if not len(features):
         return []
-    long_weight = weights.blend(min(1.0, summary_sentences / count))
-    inputs = model_inputs(features, summary_sentences)
-    if long_weight in (0.0, 1.0):  # one model: its own probabilities, bit for bit
-        model = weights.long if long_weight else weights.short
-        relevance = model.probabilities(inputs)
-        redundancy = model.redundancy
-    else:
-        relevance = np.zeros(count)
+    starts = np.array([0, len(features)])
+    return _rankings(features, starts, lambda _: vectors, weights, [summary_sentences])[0]
+
+
+def _rankings(
+    features: np.ndarray,
+    starts: np.ndarray,
+    vectors: Callable[[int], _Vectors],
+    weights: Weights,
+    summary_sentences: Sequence[int],
+) -> list[list[int]]:
+    """:func:`rank_sentences` of each of several documents with at least one sentence:
+    rows ``starts[i]`` to ``starts[i + 1]`` of ``features`` are document i's, whose
+    vectors are ``vectors(i)``.
+
+    Both models rate every sentence, and each document's relevance is their blend with
+    its own weights: where a weight is 0 or 1 that is the one model's probability, bit
+    for bit, as adding 0 and multiplying by 1 change no number.
+    """
+    counts = np.diff(starts)
+    total = int(starts[-1])
+    long_weights = [
+        weights.blend(min(1.0, planned / count))
+        for planned, count in zip(summary_sentences, counts.tolist(), strict=True)
+    ]
+    first_rows = np.repeat(starts[:-1], counts)
+    place = np.arange(total) - first_rows  # each sentence's place in its document
+    inputs = np.zeros((total, len(FEATURES)))
+    inputs[:, :-1] = features
+    inputs[:, -1] = place < np.repeat(summary_sentences, counts)  # in_lead
+    long_weight = np.repeat(long_weights, counts)
+    relevance = np.zeros(total)
+    relevance += (1 - long_weight) * weights.short.probabilities(inputs)
+    relevance += long_weight * weights.long.probabilities(inputs)
+    # Each document's sentences together, most relevant first, the first of equals first.
+    document_of = np.repeat(np.arange(len(counts)), counts)
+    by_relevance = (np.lexsort((-relevance, document_of)) - first_rows).tolist()
+
+    rankings = []
+    bounds = zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+    for index, (start, end) in enumerate(bounds):
+        ranked = by_relevance[start:end]
+        planned, long_share = summary_sentences[index], long_weights[index]
         redundancy = 0.0
-        for model, weight in ((weights.short, 1 - long_weight), (weights.long, long_weight)):
-            relevance += weight * model.probabilities(inputs)
-            redundancy += weight * model.redundancy
-    by_relevance = np.argsort(-relevance, kind="stable").tolist()
-    steps = min(MMR_STEPS, summary_sentences, count)
-    if redundancy <= 0 or steps <= 1:
-        return by_relevance  # MMR would pick in this order
-    order = _mmr_order(relevance, vectors, redundancy, steps, by_relevance[0])
-    picked = set(order)
-    return [*order, *(i for i in by_relevance if i not in picked)]
+        redundancy += (1 - long_share) * weights.short.redundancy
+        redundancy += long_share * weights.long.redundancy
+        steps = min(MMR_STEPS, planned, end - start)
+        if redundancy <= 0 or steps <= 1:
+            rankings.append(ranked)  # MMR would pick in this order
+            continue
+        order = _mmr_order(relevance[start:end], vectors(index), redundancy, steps, ranked[0])
+        picked = set(order)
+        rankings.append([*order, *(i for i in ranked if i not in picked)])
+    return rankings
 
 
 def _mmr_order(

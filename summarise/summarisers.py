@@ -37,6 +37,7 @@ __all__ = [
     "SumyAdapter",
     "get_summariser",
     "summarise_text",
+    "summarise_texts",
     "sumy_document",
 ]
 
@@ -206,6 +207,44 @@ def summarise_text(
         return []
     summariser = _shared_summariser(algorithm, code)
     return list(summariser(document, _Selection(length, document.sentences)))
+
+
+def summarise_texts(
+    texts: Sequence[str],
+    *,
+    length: Length = Length(sentences=3),
+    algorithm: str = "default",
+    titles: Sequence[str | None] | None = None,
+) -> list[list[str]]:
+    """:func:`summarise_text` of each of ``texts`` (with the title of the same place in
+    ``titles``), each in its detected language: the same summaries, in order.
+
+    The default summariser works out the documents of one language together
+    (:meth:`DefaultSummarizer.summarise_many`), which costs a batch of news articles
+    about a fifth less than summarising them one by one.
+    """
+    if algorithm not in _FACTORIES:
+        get_summariser(algorithm, None)  # raises the error naming the valid choices
+    summaries: list[list[str]] = [[] for _ in texts]
+    by_language: dict[str | None, list[tuple[int, TokenizedDocument]]] = {}
+    for index, text in enumerate(texts):
+        code = detect_language(text)
+        document = build_document(text, _tokenizer(code), titles[index] if titles else None)
+        if document.sentences:
+            by_language.setdefault(code, []).append((index, document))
+    for code, documents in by_language.items():
+        summariser = _shared_summariser(algorithm, code)
+        counts = [_Selection(length, document.sentences) for _, document in documents]
+        if isinstance(summariser, DefaultSummarizer):
+            chosen = summariser.summarise_many([document for _, document in documents], counts)
+        else:
+            chosen = [
+                summariser(document, count)
+                for (_, document), count in zip(documents, counts, strict=True)
+            ]
+        for (index, _), sentences in zip(documents, chosen, strict=True):
+            summaries[index] = list(sentences)
+    return summaries
 
 
 @lru_cache(maxsize=64)
