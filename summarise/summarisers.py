@@ -26,7 +26,13 @@ from summarise.language import (
     normalise_language,
 )
 from summarise.selection import SentencesCount, best_sentences
-from summarise.tokenizer import TokenizedDocument, Tokenizer, build_document, word_count
+from summarise.tokenizer import (
+    TokenizedDocument,
+    Tokenizer,
+    build_document,
+    build_documents,
+    word_count,
+)
 
 __all__ = [
     "ALGORITHMS",
@@ -226,10 +232,12 @@ def summarise_texts(
     if algorithm not in _FACTORIES:
         get_summariser(algorithm, None)  # raises the error naming the valid choices
     summaries: list[list[str]] = [[] for _ in texts]
+    codes = [detect_language(text) for text in texts]
+    built = build_documents(
+        texts, [_tokenizer(code) for code in codes], titles or [None] * len(texts)
+    )
     by_language: dict[str | None, list[tuple[int, TokenizedDocument]]] = {}
-    for index, text in enumerate(texts):
-        code = detect_language(text)
-        document = build_document(text, _tokenizer(code), titles[index] if titles else None)
+    for index, (code, document) in enumerate(zip(codes, built, strict=True)):
         if document.sentences:
             by_language.setdefault(code, []).append((index, document))
     for code, documents in by_language.items():

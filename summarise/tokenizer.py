@@ -39,6 +39,7 @@ __all__ = [
     "Tokenizer",
     "Words",
     "build_document",
+    "build_documents",
     "check_repeats",
     "distinct_counts",
     "lower_words",
@@ -299,29 +300,83 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
     before any summariser sees it: none of them should spend the summary's length saying
     the same thing twice. A blank title counts as none.
     """
-    blocks = [split_paragraph(block, tokenizer.code) for block in split_paragraphs(text)]
-    flat = list(chain.from_iterable(blocks))
-    words = _words_of(flat, text, tokenizer)
-    kept = check_repeats(flat, words).kept
-    if kept is None:
-        paragraphs = tuple(map(tuple, filter(None, blocks)))
-        sentences = tuple(flat)
-    else:
-        keep = iter(kept.tolist())
-        # compress reads ``block`` first, so it stops before taking the next block's flags.
-        kept_blocks = (tuple(compress(block, keep)) for block in blocks)
-        paragraphs = tuple(filter(None, kept_blocks))
-        sentences = tuple(chain.from_iterable(paragraphs))
-        words = words.only(kept)
-    stripped = title.strip() if title else ""
-    return TokenizedDocument(
-        sentences,
-        paragraphs,
-        stripped or None,
-        tokenizer.to_words(stripped) if stripped else (),
-        words,
-        tokenizer,
-    )
+    return build_documents([text], [tokenizer], [title])[0]
+
+
+def build_documents(
+    texts: Sequence[str], tokenizers: Sequence[Tokenizer], titles: Sequence[str | None]
+) -> list[TokenizedDocument]:
+    """:func:`build_document` of each text with the tokenizer and title of its place:
+    the near-duplicate check screens them all at once (:func:`_may_repeat`)."""
+    blocks = [
+        [split_paragraph(block, tokenizer.code) for block in split_paragraphs(text)]
+        for text, tokenizer in zip(texts, tokenizers, strict=True)
+    ]
+    flat = [list(chain.from_iterable(its)) for its in blocks]
+    words = [
+        _words_of(sentences, text, tokenizer)
+        for sentences, text, tokenizer in zip(flat, texts, tokenizers, strict=True)
+    ]
+    screened = _may_repeat(words)
+    documents = []
+    for index, tokenizer in enumerate(tokenizers):
+        its_words = words[index]
+        kept = check_repeats(flat[index], its_words).kept if screened[index] else None
+        if kept is None:
+            paragraphs = tuple(map(tuple, filter(None, blocks[index])))
+            sentences = tuple(flat[index])
+        else:
+            keep = iter(kept.tolist())
+            # compress reads ``block`` first, so it stops before taking the next block's flags.
+            kept_blocks = (tuple(compress(block, keep)) for block in blocks[index])
+            paragraphs = tuple(filter(None, kept_blocks))
+            sentences = tuple(chain.from_iterable(paragraphs))
+            its_words = its_words.only(kept)
+        title = titles[index]
+        stripped = title.strip() if title else ""
+        documents.append(
+            TokenizedDocument(
+                sentences,
+                paragraphs,
+                stripped or None,
+                tokenizer.to_words(stripped) if stripped else (),
+                its_words,
+                tokenizer,
+            )
+        )
+    return documents
+
+
+def _may_repeat(documents: Sequence[Words]) -> list[bool]:
+    """Whether :func:`check_repeats` may drop a sentence of each document: false where it
+    would find fewer than two candidates and no wordless sentence, which it then keeps
+    all of (most news articles).
+
+    Its first steps, over every document at once: numpy charges each array operation a
+    few microseconds whatever its size, as much as the work itself on one article. Word
+    and sentence numbers are offset document by document, so no two documents share one.
+    """
+    if len(documents) < 2:
+        return [True] * len(documents)  # check_repeats screens a lone one itself
+    counts = np.array([len(words.lengths) for words in documents], dtype=np.intp)
+    occurrences = np.array([len(words.ids) for words in documents], dtype=np.intp)
+    word_starts = np.cumsum([0, *(len(words.distinct) for words in documents)])
+    sentence_starts = np.cumsum([0, *counts.tolist()])
+    total = int(sentence_starts[-1])
+    sentence_of = np.concatenate([words.sentence_of for words in documents])
+    sentence_of += np.repeat(sentence_starts[:-1], occurrences)
+    ids = np.concatenate([words.ids for words in documents])
+    ids += np.repeat(word_starts[:-1], occurrences)
+    keys = ids * total + sentence_of
+    word, sentence = np.divmod(_distinct(keys, int(word_starts[-1]) * total), total)
+    sizes = np.bincount(sentence, minlength=total)
+    shared = np.bincount(word)[word] > 1
+    overlap = np.bincount(sentence[shared], minlength=total)
+    candidates = (overlap >= NEAR_DUPLICATE * sizes) & (sizes > 0)
+    document_of = np.repeat(np.arange(len(documents)), counts)
+    many = np.bincount(document_of[candidates], minlength=len(documents)) > 1
+    wordless = np.bincount(document_of[sizes == 0], minlength=len(documents)) > 0
+    return (many | wordless).tolist()
 
 
 def _words_of(sentences: list[str], text: str, tokenizer: Tokenizer) -> Words:
