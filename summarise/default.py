@@ -28,11 +28,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import accumulate, pairwise
 
 import numpy as np
 
 from summarise.selection import SentencesCount, best_sentences, planned_sentences
-from summarise.tokenizer import ContentTerms, TokenizedDocument, distinct_counts, lower_words
+from summarise.tokenizer import (
+    BatchTerms,
+    TokenizedDocument,
+    batch_terms,
+    distinct_counts,
+    lower_words,
+)
 
 __all__ = [
     "FEATURES",
@@ -210,16 +217,15 @@ class Features:
     by document, as numpy sums a whole array in an order of its own.
 
     ``starts`` is where each document's rows start, and the end of the last;
-    ``term_starts`` and ``cell_starts`` the same for its terms (columns) and its cells.
+    ``term_starts`` the same for its terms (columns).
     """
 
     features: np.ndarray
-    starts: np.ndarray
+    starts: list[int]
     rows: np.ndarray
     columns: np.ndarray
     weights: np.ndarray
-    term_starts: np.ndarray
-    cell_starts: np.ndarray
+    term_starts: list[int]
 
     @classmethod
     def of(
@@ -228,49 +234,49 @@ class Features:
         stem: Callable[[str], str],
         stop_words: frozenset[str],
     ) -> Features:
-        terms = [document.content_terms(stem, stop_words) for document in documents]
-        counts = np.array([len(document.sentences) for document in documents], dtype=np.intp)
+        titles = [_title_terms(document, stem, stop_words) for document in documents]
+        terms = _terms_of(documents, stem, stop_words, titles)
+        counts = [len(document.sentences) for document in documents]
         starts = _starts(counts)
-        term_starts = _starts(np.array([len(t.vocabulary) for t in terms], dtype=np.intp))
-        total, vocabulary = int(starts[-1]), int(term_starts[-1])
-        occurrences = np.array([len(t.term) for t in terms], dtype=np.intp)
-        sentence = _concatenated([t.sentence for t in terms]) + np.repeat(starts[:-1], occurrences)
-        term = _concatenated([t.term for t in terms]) + np.repeat(term_starts[:-1], occurrences)
-        rows, columns, tf = _term_counts(sentence, term, total, vocabulary)
-        cell_starts = np.searchsorted(rows, starts)
+        total, vocabulary = starts[-1], int(terms.term_starts[-1])
+        rows, columns, tf = _term_counts(terms.sentence, terms.term, total, vocabulary)
 
-        count = np.repeat(counts, counts)  # each sentence's document's sentence count
+        # Each cell's document's sentence count.
+        count = counts[0] if len(counts) == 1 else np.repeat(counts, counts)[rows]
         df = np.bincount(columns, minlength=vocabulary)[columns]  # at least 1 each
-        raw = tf * np.log1p(count[rows] / df)
+        raw = tf * np.log1p(count / df)
         norms = np.sqrt(_sums(rows, raw * raw, total))
         weights = raw / norms[rows] if len(rows) else raw
         centroid = _sums(columns, weights, vocabulary)
         centrality = _sums(rows, weights * centroid[columns], total)
         centroid_norms = [
-            math.sqrt(np.dot(part, part)) or 1.0 for part in np.split(centroid, term_starts[1:-1])
+            math.sqrt(np.dot(part, part)) or 1.0 for part in _parts(centroid, terms.term_starts)
         ]
-        centrality /= np.repeat(centroid_norms, counts)
+        centrality /= _spread(centroid_norms, counts)
         overlap = _sums(rows, df - 1.0, total)
-        filled = counts > 0
-        most = np.zeros(len(counts))
-        if total:  # each document's largest overlap: segments of the documents with sentences
-            most[filled] = np.maximum.reduceat(overlap, starts[:-1][filled])
-        overlap /= np.repeat(np.where(most == 0.0, 1.0, most), counts)
-        word_counts = _concatenated([document.word_counts for document in documents])
-        lengths = np.log1p(word_counts)
+        overlap /= _spread(
+            [max(part.tolist(), default=0.0) or 1.0 for part in _parts(overlap, starts)], counts
+        )
+        lengths = np.log1p(_joined([document.word_counts for document in documents]))
         mean_lengths = [
-            part.sum() / len(part) if len(part) else 0.0 for part in np.split(lengths, starts[1:-1])
+            part.sum() / len(part) if len(part) else 0.0 for part in _parts(lengths, starts)
         ]
 
-        features = _concatenated([_position_features(n) for n in counts.tolist()], axis=0)
-        features = features.reshape(total, len(FEATURES) - 1)
+        features = (
+            _position_features(counts[0]).copy()
+            if len(counts) == 1
+            else np.concatenate([_position_features(n) for n in counts])
+        )
         features[:, 2] = centrality
-        features[:, 3] = _title_shares(documents, terms, term_starts, rows, columns, counts)
+        # Each sentence's share of its title's terms (0 for every one without a title).
+        title_shares = _sums(rows, terms.in_title[columns], total)
+        features[:, 3] = title_shares / _spread([len(title) or 1 for title in titles], counts)
         # All wordless: every length is 0.
-        features[:, 4] = lengths / np.repeat([m or 1.0 for m in mean_lengths], counts)
+        features[:, 4] = lengths / _spread([m or 1.0 for m in mean_lengths], counts)
         features[:, 6] = overlap
         np.divide(lengths, 4, out=features[:, 7])
-        return cls(features, starts, rows, columns, weights, term_starts, cell_starts)
+        term_starts = terms.term_starts.tolist()
+        return cls(features, starts, rows, columns, weights, term_starts)
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -279,9 +285,14 @@ class Features:
         """The rows of document ``index``."""
         return self.features[self.starts[index] : self.starts[index + 1]]
 
+    @cached_property
+    def _cell_starts(self) -> list[int]:
+        """Where each document's cells start (they are ordered by row), and the end."""
+        return np.searchsorted(self.rows, self.starts).tolist()
+
     def vectors(self, index: int) -> _Vectors:
         """The tf-idf vectors of document ``index``'s sentences, as it alone would have them."""
-        first, end = self.cell_starts[index], self.cell_starts[index + 1]
+        first, end = self._cell_starts[index], self._cell_starts[index + 1]
         return _Vectors(
             self.rows[first:end] - self.starts[index],
             self.columns[first:end] - self.term_starts[index],
@@ -293,18 +304,40 @@ class Features:
         )
 
 
-def _starts(sizes: np.ndarray) -> np.ndarray:
+def _starts(sizes: Sequence[int]) -> list[int]:
     """Where each of consecutive parts of ``sizes`` starts, and the end of the last."""
-    starts = np.zeros(len(sizes) + 1, dtype=np.intp)
-    np.cumsum(sizes, out=starts[1:])
-    return starts
+    return [0, *accumulate(sizes)]
 
 
-def _concatenated(parts: Sequence[np.ndarray], axis: int = 0) -> np.ndarray:
-    """``np.concatenate`` of ``parts``, without a copy for one part (a lone document)."""
-    if len(parts) == 1 and parts[0].flags.writeable:
-        return parts[0]
-    return np.concatenate(parts, axis=axis) if parts else np.zeros(0, dtype=np.intp)
+def _parts(values: np.ndarray, starts: Sequence[int]) -> list[np.ndarray]:
+    """``values`` cut at ``starts`` (see :func:`_starts`): views, one per part."""
+    return [values[start:end] for start, end in pairwise(starts)]
+
+
+def _spread(values: Sequence[float], counts: Sequence[int]) -> np.ndarray | float:
+    """Each part's value repeated ``counts`` times: one value as it is, for one part."""
+    return values[0] if len(values) == 1 else np.repeat(values, counts)
+
+
+def _joined(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """``parts`` one after another: one part as it is (no copy; callers do not write)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _terms_of(
+    documents: Sequence[TokenizedDocument],
+    stem: Callable[[str], str],
+    stop_words: frozenset[str],
+    titles: Sequence[set[str]],
+) -> BatchTerms:
+    """The documents' content terms: for a lone one, as it numbers them itself (the
+    batch's numbering of terms does more array operations than one document needs)."""
+    if len(documents) != 1:
+        return batch_terms([document.words for document in documents], stem, stop_words, titles)
+    terms = documents[0].content_terms(stem, stop_words)
+    in_title = np.zeros(len(terms.vocabulary), dtype=bool)
+    in_title[[terms.vocabulary[t] for t in titles[0] if t in terms.vocabulary]] = True
+    return BatchTerms(terms.sentence, terms.term, np.array([0, len(terms.vocabulary)]), in_title)
 
 
 @lru_cache(maxsize=256)
@@ -320,22 +353,10 @@ def _position_features(count: int) -> np.ndarray:
     return features
 
 
-def _title_shares(
-    documents: Sequence[TokenizedDocument],
-    terms: Sequence[ContentTerms],
-    term_starts: np.ndarray,
-    rows: np.ndarray,
-    columns: np.ndarray,
-    counts: np.ndarray,
-) -> np.ndarray:
-    """Each sentence's share of its document's title's content terms (0 without a title)."""
-    in_title = np.zeros(int(term_starts[-1]), dtype=bool)
-    sizes = []
-    for document, its, start in zip(documents, terms, term_starts[:-1].tolist(), strict=True):
-        title = {its.stem(w) for w in lower_words(document.title_words) if w not in its.stop_words}
-        in_title[[start + its.vocabulary[t] for t in title if t in its.vocabulary]] = True
-        sizes.append(len(title) or 1)  # no title terms: every share is 0
-    return _sums(rows, in_title[columns], int(counts.sum())) / np.repeat(sizes, counts)
+def _title_terms(
+    document: TokenizedDocument, stem: Callable[[str], str], stop_words: frozenset[str]
+) -> set[str]:
+    return {stem(w) for w in lower_words(document.title_words) if w not in stop_words}
 
 
 def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -425,13 +446,14 @@ def rank_sentences(
     """
     if not len(features):
         return []
-    starts = np.array([0, len(features)])
-    return _rankings(features, starts, lambda _: vectors, weights, [summary_sentences])[0]
+    return _rankings(features, [0, len(features)], lambda _: vectors, weights, [summary_sentences])[
+        0
+    ]
 
 
 def _rankings(
     features: np.ndarray,
-    starts: np.ndarray,
+    starts: Sequence[int],
     vectors: Callable[[int], _Vectors],
     weights: Weights,
     summary_sentences: Sequence[int],
@@ -440,33 +462,43 @@ def _rankings(
     rows ``starts[i]`` to ``starts[i + 1]`` of ``features`` are document i's, whose
     vectors are ``vectors(i)``.
 
-    Both models rate every sentence, and each document's relevance is their blend with
-    its own weights: where a weight is 0 or 1 that is the one model's probability, bit
-    for bit, as adding 0 and multiplying by 1 change no number.
+    Each document's relevance is the blend of the two models' probabilities with its
+    own weights: where a weight is 0 or 1 that is the one model's probability, bit for
+    bit, as adding 0 and multiplying by 1 change no number.
     """
-    counts = np.diff(starts)
-    total = int(starts[-1])
+    counts = [end - start for start, end in pairwise(starts)]
+    total = starts[-1]
     long_weights = [
         weights.blend(min(1.0, planned / count))
-        for planned, count in zip(summary_sentences, counts.tolist(), strict=True)
+        for planned, count in zip(summary_sentences, counts, strict=True)
     ]
-    first_rows = np.repeat(starts[:-1], counts)
-    place = np.arange(total) - first_rows  # each sentence's place in its document
     inputs = np.zeros((total, len(FEATURES)))
     inputs[:, :-1] = features
-    inputs[:, -1] = place < np.repeat(summary_sentences, counts)  # in_lead
-    long_weight = np.repeat(long_weights, counts)
-    relevance = np.zeros(total)
-    relevance += (1 - long_weight) * weights.short.probabilities(inputs)
-    relevance += long_weight * weights.long.probabilities(inputs)
+    if len(counts) == 1:
+        inputs[: summary_sentences[0], -1] = 1.0  # in_lead
+    else:
+        place = np.arange(total) - np.repeat(starts[:-1], counts)  # in its document
+        inputs[:, -1] = place < np.repeat(summary_sentences, counts)
+    if not any(long_weights):
+        relevance = weights.short.probabilities(inputs)
+    elif all(weight == 1.0 for weight in long_weights):
+        relevance = weights.long.probabilities(inputs)
+    else:
+        long_weight = _spread(long_weights, counts)
+        relevance = np.zeros(total)
+        relevance += (1 - long_weight) * weights.short.probabilities(inputs)
+        relevance += long_weight * weights.long.probabilities(inputs)
     # Each document's sentences together, most relevant first, the first of equals first.
-    document_of = np.repeat(np.arange(len(counts)), counts)
-    by_relevance = (np.lexsort((-relevance, document_of)) - first_rows).tolist()
+    if len(counts) == 1:
+        by_relevance = np.argsort(-relevance, kind="stable").tolist()
+    else:
+        document_of = np.repeat(np.arange(len(counts)), counts)
+        by_relevance = np.lexsort((-relevance, document_of)).tolist()
 
     rankings = []
-    bounds = zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True)
+    bounds = pairwise(starts)
     for index, (start, end) in enumerate(bounds):
-        ranked = by_relevance[start:end]
+        ranked = [i - start for i in by_relevance[start:end]]
         planned, long_share = summary_sentences[index], long_weights[index]
         redundancy = 0.0
         redundancy += (1 - long_share) * weights.short.redundancy

@@ -33,11 +33,13 @@ from summarise.sentences import split_paragraph, split_paragraphs, split_sentenc
 __all__ = [
     "NEAR_DUPLICATE",
     "REPEAT_CANDIDATES",
+    "BatchTerms",
     "ContentTerms",
     "RepeatCheck",
     "TokenizedDocument",
     "Tokenizer",
     "Words",
+    "batch_terms",
     "build_document",
     "build_documents",
     "check_repeats",
@@ -261,6 +263,92 @@ class Words:
         term = number[self.ids] - 1
         content = term >= 0
         return ContentTerms(self.sentence_of[content], term[content], vocabulary, stem, stop_words)
+
+
+class BatchTerms(NamedTuple):
+    """The content terms of several documents' sentences, numbered as
+    :meth:`Words.content_terms` numbers each document's, offset so that no two documents
+    share a number: document i's terms are ``term_starts[i]`` to ``term_starts[i + 1]``,
+    in the order they first appear in it. One entry per occurrence: ``sentence`` counts
+    the sentences of all the documents one after another. ``in_title`` tells which terms
+    are among their document's title terms, as given."""
+
+    sentence: np.ndarray
+    term: np.ndarray
+    term_starts: np.ndarray
+    in_title: np.ndarray
+
+
+def batch_terms(
+    documents: Sequence[Words],
+    stem: Callable[[str], str],
+    stop_words: frozenset[str],
+    titles: Sequence[Iterable[str]],
+) -> BatchTerms:
+    """:meth:`Words.content_terms` of each document, all at once: the same terms in the
+    same order. Numbering the terms of one document at a time costs numpy's overhead
+    per array operation once per document, as much as the work on a news article.
+
+    The terms of all the distinct words are numbered over the whole batch in one pass;
+    (document, term) keys then number each document's own terms in order of first
+    appearance, which a stable sort finds for every document at once.
+    """
+    distinct_counts_ = [len(words.distinct) for words in documents]
+    size = sum(distinct_counts_)
+    terms = map(
+        _terms_for(stem, stop_words).__getitem__,
+        chain.from_iterable(words.distinct for words in documents),
+    )
+    seen: dict[str | None, int] = {None: 0}  # stop words: 0
+    places = np.fromiter(map(seen.setdefault, terms, numbers_from_zero(1)), np.intp, size)
+    is_first = np.zeros(size + 1, dtype=bool)
+    is_first[0] = True
+    is_first[places] = True
+    numbers = is_first.cumsum() - 1  # the batch's number of the term first seen at a place
+    number = numbers[places]
+    width = int(numbers[-1]) + 1
+
+    document_of = np.repeat(np.arange(len(documents)), distinct_counts_)
+    content = number > 0
+    keys = document_of[content] * width + number[content]
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    rank = np.empty(int(new.sum()), dtype=np.intp)
+    rank[np.argsort(order[new], kind="stable")] = np.arange(len(rank))
+    column = np.full(size, -1, dtype=np.intp)  # each distinct word's term, -1: a stop word
+    column[content.nonzero()[0][order]] = rank[np.cumsum(new) - 1]
+    unique_keys = ordered[new]
+    term_starts = np.zeros(len(documents) + 1, dtype=np.intp)
+    np.cumsum(np.bincount(unique_keys // width, minlength=len(documents)), out=term_starts[1:])
+
+    occurrences = [len(words.ids) for words in documents]
+    word_starts = np.cumsum([0, *distinct_counts_[:-1]])
+    sentence_starts = np.cumsum([0, *(len(words.lengths) for words in documents)][:-1])
+    ids = _joined([words.ids for words in documents]) + np.repeat(word_starts, occurrences)
+    sentence = _joined([words.sentence_of for words in documents])
+    sentence = sentence + np.repeat(sentence_starts, occurrences)
+    term = column[ids]
+    kept = term >= 0
+
+    wanted = [
+        index * width + int(numbers[seen[t]])
+        for index, title in enumerate(titles)
+        for t in title
+        if t in seen
+    ]
+    in_title = np.zeros(int(term_starts[-1]), dtype=bool)
+    if wanted and len(unique_keys):
+        at = np.minimum(np.searchsorted(unique_keys, wanted), len(unique_keys) - 1)
+        found = unique_keys[at] == wanted
+        in_title[rank[at[found]]] = True
+    return BatchTerms(sentence[kept], term[kept], term_starts, in_title)
+
+
+def _joined(parts: Sequence[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
 @dataclass(frozen=True, eq=False)
