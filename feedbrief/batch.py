@@ -7,7 +7,9 @@ worker processes (``feeds.processes``) and the summaries come back in input orde
 The workers are forked once the documents are read, so they already hold them: each is
 sent only a range of positions, and sends back that range's summaries. Sending the texts
 themselves would cost the parent a pickling of every article, on one of the cores the
-workers need.
+workers need. A range's documents are summarised together
+(:func:`summarise.summarisers.summarise_texts`), which gives each the summary it gets
+alone for about a quarter less CPU time than summarising them one by one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 
-from feedbrief.processes import Offload, chunk_size
+from feedbrief.processes import MAX_CHUNK, Offload, chunk_size
 from ingest.clean import clean_paragraphs, clean_title, split_paragraphs
 from summarise.summarisers import Length, summarise_text, summarise_texts
 
@@ -60,7 +62,8 @@ def summarise_documents(
     global _documents
     _documents = documents  # what the workers inherit: see the module's docstring
     try:
-        size = chunk_size(len(documents), processes)
+        # In one process, ranges only bound what a batch holds at once: the largest do.
+        size = chunk_size(len(documents), processes) if processes > 1 else MAX_CHUNK
         ranges = [(start, start + size) for start in range(0, len(documents), size)]
         summarise_range = partial(_summarise_range, length=length, algorithm=algorithm)
         if processes == 1:
