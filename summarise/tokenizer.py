@@ -21,7 +21,7 @@ import string
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, compress
+from itertools import accumulate, chain, compress
 from itertools import count as numbers_from_zero
 from typing import NamedTuple, TypeVar
 
@@ -246,6 +246,50 @@ class Words:
         lengths = np.bincount(sentence_of, minlength=len(sentences))
         return cls(distinct[1:], ids[~separator] - 1, lengths, sentence_of)
 
+    @classmethod
+    def of_spaced_many(cls, documents: Sequence[Sequence[str]]) -> list[Words]:
+        """:meth:`of_spaced` of each document's sentences: the same words, numbers and
+        lengths. Each document's words are numbered by a dictionary of its own, as
+        :meth:`of_spaced` numbers them; the array work after that is done for all the
+        documents at once, as numpy charges its cost per operation whatever its size.
+        """
+        distinct: list[list[str]] = []
+        places: list[np.ndarray] = []
+        for sentences in documents:
+            tokens = _lower_spaced_words(_JOINER.join([*sentences, ""]))
+            seen = {_SEPARATOR: 0}
+            numbers = numbers_from_zero(1)
+            places.append(np.fromiter(map(seen.setdefault, tokens, numbers), np.intp, len(tokens)))
+            distinct.append(list(seen))
+        sizes = [len(its) for its in places]  # each document's tokens, separators included
+        # Document d's places are slots[d] (its separator) to slots[d] + sizes[d].
+        slots = [0, *accumulate(size + 1 for size in sizes)]
+        place = _concatenated(places) + np.repeat(slots[:-1], sizes)
+        is_first = np.zeros(slots[-1], dtype=bool)
+        is_first[slots[:-1]] = True
+        is_first[place] = True
+        numbered = is_first.cumsum() - 1
+        ids = numbered[place] - np.repeat(numbered[slots[:-1]], sizes)  # separator: 0
+        separator = ids == 0
+        is_word = ~separator
+        sentence_counts = [len(sentences) for sentences in documents]
+        sentence_starts = [0, *accumulate(sentence_counts)]
+        sentence = separator.cumsum()[is_word]  # counted over every document
+        lengths = np.bincount(sentence, minlength=sentence_starts[-1])
+        word_counts = [size - count for size, count in zip(sizes, sentence_counts, strict=True)]
+        sentence -= np.repeat(sentence_starts[:-1], word_counts)  # each document's own
+        word_ids = ids[is_word] - 1
+        word_starts = [0, *accumulate(word_counts)]
+        return [
+            cls(
+                distinct[index][1:],
+                word_ids[word_starts[index] : word_starts[index + 1]],
+                lengths[sentence_starts[index] : sentence_starts[index + 1]],
+                sentence[word_starts[index] : word_starts[index + 1]],
+            )
+            for index in range(len(documents))
+        ]
+
     def only(self, kept: np.ndarray) -> Words:
         """The words of the sentences where ``kept`` is true."""
         mask = kept[self.sentence_of]
@@ -293,8 +337,8 @@ def batch_terms(
     (document, term) keys then number each document's own terms in order of first
     appearance, which a stable sort finds for every document at once.
     """
-    distinct_counts_ = [len(words.distinct) for words in documents]
-    size = sum(distinct_counts_)
+    distinct_sizes = [len(words.distinct) for words in documents]
+    size = sum(distinct_sizes)
     terms = map(
         _terms_for(stem, stop_words).__getitem__,
         chain.from_iterable(words.distinct for words in documents),
@@ -308,7 +352,7 @@ def batch_terms(
     number = numbers[places]
     width = int(numbers[-1]) + 1
 
-    document_of = np.repeat(np.arange(len(documents)), distinct_counts_)
+    document_of = np.repeat(np.arange(len(documents)), distinct_sizes)
     content = number > 0
     keys = document_of[content] * width + number[content]
     order = np.argsort(keys, kind="stable")
@@ -325,10 +369,10 @@ def batch_terms(
     np.cumsum(np.bincount(unique_keys // width, minlength=len(documents)), out=term_starts[1:])
 
     occurrences = [len(words.ids) for words in documents]
-    word_starts = np.cumsum([0, *distinct_counts_[:-1]])
+    word_starts = np.cumsum([0, *distinct_sizes[:-1]])
     sentence_starts = np.cumsum([0, *(len(words.lengths) for words in documents)][:-1])
-    ids = _joined([words.ids for words in documents]) + np.repeat(word_starts, occurrences)
-    sentence = _joined([words.sentence_of for words in documents])
+    ids = _concatenated([words.ids for words in documents]) + np.repeat(word_starts, occurrences)
+    sentence = _concatenated([words.sentence_of for words in documents])
     sentence = sentence + np.repeat(sentence_starts, occurrences)
     term = column[ids]
     kept = term >= 0
@@ -347,7 +391,7 @@ def batch_terms(
     return BatchTerms(sentence[kept], term[kept], term_starts, in_title)
 
 
-def _joined(parts: Sequence[np.ndarray]) -> np.ndarray:
+def _concatenated(parts: Sequence[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
@@ -401,9 +445,18 @@ def build_documents(
         for text, tokenizer in zip(texts, tokenizers, strict=True)
     ]
     flat = [list(chain.from_iterable(its)) for its in blocks]
+    spaced = [_is_spaced(text) for text in texts]
+    # Several documents' spaced words are made together; a lone one's on its own path.
+    together = iter(
+        Words.of_spaced_many([f for f, its in zip(flat, spaced, strict=True) if its])
+        if len(texts) > 1
+        else ()
+    )
     words = [
-        _words_of(sentences, text, tokenizer)
-        for sentences, text, tokenizer in zip(flat, texts, tokenizers, strict=True)
+        next(together)
+        if its_spaced and len(texts) > 1
+        else _words_of(sentences, its_spaced, tokenizer)
+        for sentences, its_spaced, tokenizer in zip(flat, spaced, tokenizers, strict=True)
     ]
     screened = _may_repeat(words)
     documents = []
@@ -467,10 +520,16 @@ def _may_repeat(documents: Sequence[Words]) -> list[bool]:
     return (many | wordless).tolist()
 
 
-def _words_of(sentences: list[str], text: str, tokenizer: Tokenizer) -> Words:
+def _is_spaced(text: str) -> bool:
+    """Whether ``text``'s sentences can be tokenised all at once (:meth:`Words.of_spaced`):
+    no script written without spaces, and no separator of its own."""
+    return _SEPARATOR not in text and (text.isascii() or not _UNSPACED_RUN.search(text))
+
+
+def _words_of(sentences: list[str], spaced: bool, tokenizer: Tokenizer) -> Words:
     """The sentences' :class:`Words`: all at once for scripts that put spaces between
     words, else tokenised one sentence at a time."""
-    if _SEPARATOR not in text and (text.isascii() or not _UNSPACED_RUN.search(text)):
+    if spaced:
         return Words.of_spaced(sentences)
     return Words.of([tokenizer.to_words(sentence) for sentence in sentences])
 

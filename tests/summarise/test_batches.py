@@ -19,7 +19,7 @@ from summarise import default
 from summarise.language import language_profile
 from summarise.sentences import split_sentences
 from summarise.summarisers import Length, summarise_text, summarise_texts
-from summarise.tokenizer import Tokenizer, batch_terms, build_document, build_documents
+from summarise.tokenizer import Tokenizer, Words, batch_terms, build_document, build_documents
 from tests.conftest import shared_path
 from tests.summarise.test_fast_paths import _random_text
 
@@ -136,3 +136,21 @@ def test_screened_documents_keep_every_sentence_as_checked_one_by_one() -> None:
         for d, text in zip(together, texts, strict=True)
     ]
     assert any(dropped)
+
+
+def test_a_batch_of_spaced_documents_gets_each_ones_own_words() -> None:
+    texts, _ = _mixed_texts(5)
+    documents = [split_sentences(text) for text in texts if "\x00" not in text]
+    documents.append([])  # no sentence at all
+    together = Words.of_spaced_many(documents)
+    assert len(together) == len(documents)
+    for sentences, words in zip(documents, together, strict=True):
+        alone = Words.of_spaced(sentences)
+        assert words.distinct == alone.distinct
+        for mine, theirs in (
+            (words.ids, alone.ids),
+            (words.lengths, alone.lengths),
+            (words.sentence_of, alone.sentence_of),
+        ):
+            assert np.array_equal(mine, theirs)
+    assert Words.of_spaced_many([]) == []
