@@ -253,6 +253,8 @@ class Words:
         :meth:`of_spaced` numbers them; the array work after that is done for all the
         documents at once, as numpy charges its cost per operation whatever its size.
         """
+        if not documents:
+            return []
         distinct: list[list[str]] = []
         places: list[np.ndarray] = []
         for sentences in documents:
