@@ -7,7 +7,9 @@ worker processes (``feeds.processes``) and the summaries come back in input orde
 The workers are forked once the documents are read, so they already hold them: each is
 sent only a range of positions, and sends back that range's summaries. Sending the texts
 themselves would cost the parent a pickling of every article, on one of the cores the
-workers need.
+workers need. A range's documents are summarised together
+(:func:`summarise.summarisers.summarise_texts`), which gives each the summary it gets
+alone for about a quarter less CPU time than summarising them one by one.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import chain
 
-from feedbrief.processes import Offload, chunk_size
+from feedbrief.processes import MAX_CHUNK, Offload, chunk_size
 from ingest.clean import clean_paragraphs, clean_title, split_paragraphs
-from summarise.summarisers import Length, summarise_text
+from summarise.summarisers import Length, summarise_text, summarise_texts
 
 __all__ = ["Document", "summarise_document", "summarise_documents"]
 
@@ -43,7 +45,7 @@ class Document:
 
 def summarise_document(document: Document, *, length: Length, algorithm: str) -> list[str]:
     """The summary of one document's cleaned text."""
-    body = "\n\n".join(clean_paragraphs(split_paragraphs(document.text)))
+    body = _cleaned_body(document)
     title = clean_title(document.title) if document.title else None
     return summarise_text(body, length=length, algorithm=algorithm, title=title)
 
@@ -57,18 +59,19 @@ def summarise_documents(
     """
     processes = max(1, min(processes, len(documents) // MIN_DOCUMENTS_PER_PROCESS))
     work = partial(summarise_document, length=length, algorithm=algorithm)
-    if processes == 1:
-        return [work(document) for document in documents]
     global _documents
     _documents = documents  # what the workers inherit: see the module's docstring
     try:
+        # In one process, ranges only bound what a batch holds at once: the largest do.
+        size = chunk_size(len(documents), processes) if processes > 1 else MAX_CHUNK
+        ranges = [(start, start + size) for start in range(0, len(documents), size)]
+        summarise_range = partial(_summarise_range, length=length, algorithm=algorithm)
+        if processes == 1:
+            return list(chain.from_iterable(map(summarise_range, ranges)))
         # What the first summary loads (stemmer, stop words, weights) is loaded before
         # the pool is forked, once for every worker.
         offload = Offload(processes, before_fork=partial(work, Document(_WARM_UP)))
         try:
-            size = chunk_size(len(documents), processes)
-            ranges = [(start, start + size) for start in range(0, len(documents), size)]
-            summarise_range = partial(_summarise_range, length=length, algorithm=algorithm)
             chunks = offload.map(summarise_range, ranges, chunksize=1)
         finally:
             offload.close()
@@ -83,8 +86,17 @@ _documents: Sequence[Document] = ()
 
 
 def _summarise_range(bounds: tuple[int, int], *, length: Length, algorithm: str) -> list[list[str]]:
+    """The summaries of one range of the documents, summarised together
+    (:func:`summarise.summarisers.summarise_texts`), which costs less than one by one."""
     start, end = bounds
-    return [
-        summarise_document(document, length=length, algorithm=algorithm)
-        for document in _documents[start:end]
-    ]
+    documents = _documents[start:end]
+    return summarise_texts(
+        [_cleaned_body(document) for document in documents],
+        length=length,
+        algorithm=algorithm,
+        titles=[clean_title(d.title) if d.title else None for d in documents],
+    )
+
+
+def _cleaned_body(document: Document) -> str:
+    return "\n\n".join(clean_paragraphs(split_paragraphs(document.text)))

@@ -28,11 +28,18 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import accumulate, pairwise
 
 import numpy as np
 
 from summarise.selection import SentencesCount, best_sentences, planned_sentences
-from summarise.tokenizer import ContentTerms, TokenizedDocument, distinct_counts, lower_words
+from summarise.tokenizer import (
+    BatchTerms,
+    TokenizedDocument,
+    batch_terms,
+    distinct_counts,
+    lower_words,
+)
 
 __all__ = [
     "FEATURES",
@@ -192,31 +199,145 @@ def sentence_features(
     ``in_lead`` depends on the summary's length; :func:`model_inputs` adds it. All
     term statistics are computed at once over (sentence, term, count) triples.
     """
-    count = len(document.sentences)
-    terms = document.content_terms(stem, stop_words)
-    word_counts = document.word_counts
-    vocabulary = len(terms.vocabulary)
-    rows, columns, tf = _term_counts(terms, count)
+    batch = Features.of([document], stem, stop_words)
+    return batch.features, batch.vectors(0)
 
-    df = np.bincount(columns, minlength=vocabulary)[columns]  # at least 1 each
-    raw = tf * np.log1p(count / df)
-    norms = np.sqrt(_sums(rows, raw * raw, count))
-    weights = raw / norms[rows] if len(rows) else raw
-    centroid = _sums(columns, weights, vocabulary)
-    centrality = _sums(rows, weights * centroid[columns], count)
-    centrality /= math.sqrt(np.dot(centroid, centroid)) or 1.0
-    overlap = _sums(rows, df - 1.0, count)
-    overlap /= max(overlap.tolist(), default=0.0) or 1.0
-    lengths = np.log1p(word_counts)
 
-    features = _position_features(count).copy()
-    features[:, 2] = centrality
-    features[:, 3] = _title_shares(document.title_words, terms, rows, columns, count)
-    mean_length = lengths.sum() / count if count else 0.0
-    features[:, 4] = lengths / (mean_length or 1.0)  # all wordless: every length is 0
-    features[:, 6] = overlap
-    np.divide(lengths, 4, out=features[:, 7])
-    return features, _Vectors(rows, columns, weights, (count, vocabulary))
+@dataclass(frozen=True, eq=False)
+class Features:
+    """:func:`sentence_features` of several documents at once: their sentences' rows one
+    document after another, and the tf-idf cells of all of them.
+
+    Each array operation costs numpy a few microseconds before it touches any data,
+    which is as much as the arithmetic on a news article's few hundred words: computed
+    over a batch of documents, every statistic costs that once per batch instead of once
+    per article. Every value is what the documents get one by one, bit for bit: sums
+    per sentence or per term add the same numbers in the same order, and the sums over a
+    whole document (its centroid's norm, its mean sentence length) are taken document
+    by document, as numpy sums a whole array in an order of its own.
+
+    ``starts`` is where each document's rows start, and the end of the last;
+    ``term_starts`` the same for its terms (columns).
+    """
+
+    features: np.ndarray
+    starts: list[int]
+    rows: np.ndarray
+    columns: np.ndarray
+    weights: np.ndarray
+    term_starts: list[int]
+
+    @classmethod
+    def of(
+        cls,
+        documents: Sequence[TokenizedDocument],
+        stem: Callable[[str], str],
+        stop_words: frozenset[str],
+    ) -> Features:
+        titles = [_title_terms(document, stem, stop_words) for document in documents]
+        terms = _terms_of(documents, stem, stop_words, titles)
+        counts = [len(document.sentences) for document in documents]
+        starts = _starts(counts)
+        total, vocabulary = starts[-1], int(terms.term_starts[-1])
+        rows, columns, tf = _term_counts(terms.sentence, terms.term, total, vocabulary)
+
+        # Each cell's document's sentence count.
+        count = counts[0] if len(counts) == 1 else np.repeat(counts, counts)[rows]
+        df = np.bincount(columns, minlength=vocabulary)[columns]  # at least 1 each
+        raw = tf * np.log1p(count / df)
+        norms = np.sqrt(_sums(rows, raw * raw, total))
+        weights = raw / norms[rows] if len(rows) else raw
+        centroid = _sums(columns, weights, vocabulary)
+        centrality = _sums(rows, weights * centroid[columns], total)
+        centroid_norms = [
+            math.sqrt(np.dot(part, part)) or 1.0 for part in _parts(centroid, terms.term_starts)
+        ]
+        centrality /= _spread(centroid_norms, counts)
+        overlap = _sums(rows, df - 1.0, total)
+        overlap /= _spread(
+            [max(part.tolist(), default=0.0) or 1.0 for part in _parts(overlap, starts)], counts
+        )
+        lengths = np.log1p(_joined([document.word_counts for document in documents]))
+        mean_lengths = [
+            part.sum() / len(part) if len(part) else 0.0 for part in _parts(lengths, starts)
+        ]
+
+        features = (
+            _position_features(counts[0]).copy()
+            if len(counts) == 1
+            else np.concatenate([_position_features(n) for n in counts])
+        )
+        features[:, 2] = centrality
+        # Each sentence's share of its title's terms (0 for every one without a title).
+        title_shares = _sums(rows, terms.in_title[columns], total)
+        features[:, 3] = title_shares / _spread([len(title) or 1 for title in titles], counts)
+        # All wordless: every length is 0.
+        features[:, 4] = lengths / _spread([m or 1.0 for m in mean_lengths], counts)
+        features[:, 6] = overlap
+        np.divide(lengths, 4, out=features[:, 7])
+        term_starts = terms.term_starts.tolist()
+        return cls(features, starts, rows, columns, weights, term_starts)
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def of_document(self, index: int) -> np.ndarray:
+        """The rows of document ``index``."""
+        return self.features[self.starts[index] : self.starts[index + 1]]
+
+    @cached_property
+    def _cell_starts(self) -> list[int]:
+        """Where each document's cells start (they are ordered by row), and the end."""
+        return np.searchsorted(self.rows, self.starts).tolist()
+
+    def vectors(self, index: int) -> _Vectors:
+        """The tf-idf vectors of document ``index``'s sentences, as it alone would have them."""
+        first, end = self._cell_starts[index], self._cell_starts[index + 1]
+        return _Vectors(
+            self.rows[first:end] - self.starts[index],
+            self.columns[first:end] - self.term_starts[index],
+            self.weights[first:end],
+            (
+                int(self.starts[index + 1] - self.starts[index]),
+                int(self.term_starts[index + 1] - self.term_starts[index]),
+            ),
+        )
+
+
+def _starts(sizes: Sequence[int]) -> list[int]:
+    """Where each of consecutive parts of ``sizes`` starts, and the end of the last."""
+    return [0, *accumulate(sizes)]
+
+
+def _parts(values: np.ndarray, starts: Sequence[int]) -> list[np.ndarray]:
+    """``values`` cut at ``starts`` (see :func:`_starts`): views, one per part."""
+    return [values[start:end] for start, end in pairwise(starts)]
+
+
+def _spread(values: Sequence[float], counts: Sequence[int]) -> np.ndarray | float:
+    """Each part's value repeated ``counts`` times: one value as it is, for one part."""
+    return values[0] if len(values) == 1 else np.repeat(values, counts)
+
+
+def _joined(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """``parts`` one after another: one part as it is (no copy; callers do not write)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _terms_of(
+    documents: Sequence[TokenizedDocument],
+    stem: Callable[[str], str],
+    stop_words: frozenset[str],
+    titles: Sequence[set[str]],
+) -> BatchTerms:
+    """The documents' content terms: for a lone one, as it numbers them itself (the
+    batch's numbering of terms does more array operations than one document needs)."""
+    if len(documents) != 1:
+        return batch_terms([document.words for document in documents], stem, stop_words, titles)
+    terms = documents[0].content_terms(stem, stop_words)
+    in_title = np.zeros(len(terms.vocabulary), dtype=bool)
+    in_title[[terms.vocabulary[t] for t in titles[0] if t in terms.vocabulary]] = True
+    return BatchTerms(terms.sentence, terms.term, np.array([0, len(terms.vocabulary)]), in_title)
 
 
 @lru_cache(maxsize=256)
@@ -232,20 +353,10 @@ def _position_features(count: int) -> np.ndarray:
     return features
 
 
-def _title_shares(
-    title_words: Sequence[str],
-    terms: ContentTerms,
-    rows: np.ndarray,
-    columns: np.ndarray,
-    count: int,
-) -> np.ndarray | float:
-    """Each sentence's share of the title's content terms (0 for every one without a title)."""
-    title = {terms.stem(w) for w in lower_words(title_words) if w not in terms.stop_words}
-    if not title:
-        return 0.0
-    in_title = np.zeros(len(terms.vocabulary), dtype=bool)
-    in_title[[terms.vocabulary[t] for t in title if t in terms.vocabulary]] = True
-    return _sums(rows, in_title[columns], count) / len(title)
+def _title_terms(
+    document: TokenizedDocument, stem: Callable[[str], str], stop_words: frozenset[str]
+) -> set[str]:
+    return {stem(w) for w in lower_words(document.title_words) if w not in stop_words}
 
 
 def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
@@ -253,10 +364,12 @@ def _sums(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(index, values, minlength=size).astype(float, copy=False)
 
 
-def _term_counts(terms: ContentTerms, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sentence, term, occurrences) for each term of each sentence."""
-    width = max(len(terms.vocabulary), 1)
-    pairs, counts = distinct_counts(terms.sentence * width + terms.term, count * width)
+def _term_counts(
+    sentence: np.ndarray, term: np.ndarray, count: int, vocabulary: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sentence, term, occurrences) for each term of each sentence, by sentence, then term."""
+    width = max(vocabulary, 1)
+    pairs, counts = distinct_counts(sentence * width + term, count * width)
     rows, columns = np.divmod(pairs, width)
     return rows, columns, counts.astype(float)
 
@@ -292,13 +405,23 @@ class DefaultSummarizer:
     def __call__(
         self, document: TokenizedDocument, sentences_count: SentencesCount
     ) -> tuple[str, ...]:
-        sentences = document.sentences
-        if not sentences:
-            return ()
-        planned = planned_sentences(sentences_count, len(sentences))
-        features, vectors = sentence_features(document, self._stemmer, self._stop_words)
-        ranking = rank_sentences(features, vectors, self._weights, planned)
-        return best_sentences(sentences, ranking, sentences_count)
+        return self.summarise_many([document], [sentences_count])[0]
+
+    def summarise_many(
+        self, documents: Sequence[TokenizedDocument], counts: Sequence[SentencesCount]
+    ) -> list[tuple[str, ...]]:
+        """What calling the summariser on each document with its count returns, worked
+        out for all of them at once (see :class:`Features`): the same sentences."""
+        chosen: list[tuple[str, ...]] = [() for _ in documents]
+        busy = [i for i, document in enumerate(documents) if document.sentences]
+        if not busy:
+            return chosen
+        batch = Features.of([documents[i] for i in busy], self._stemmer, self._stop_words)
+        planned = [planned_sentences(counts[i], len(documents[i].sentences)) for i in busy]
+        rankings = _rankings(batch.features, batch.starts, batch.vectors, self._weights, planned)
+        for i, ranking in zip(busy, rankings, strict=True):
+            chosen[i] = best_sentences(documents[i].sentences, ranking, counts[i])
+        return chosen
 
 
 def _lower_case_set(words: Iterable[str]) -> frozenset[str]:
@@ -321,28 +444,73 @@ def rank_sentences(
     MMR orders only as many sentences as the summary will take, and never more than
     :data:`MMR_STEPS`.
     """
-    count = len(features)
-    if not count:
+    if not len(features):
         return []
-    long_weight = weights.blend(min(1.0, summary_sentences / count))
-    inputs = model_inputs(features, summary_sentences)
-    if long_weight in (0.0, 1.0):  # one model: its own probabilities, bit for bit
-        model = weights.long if long_weight else weights.short
-        relevance = model.probabilities(inputs)
-        redundancy = model.redundancy
+    return _rankings(features, [0, len(features)], lambda _: vectors, weights, [summary_sentences])[
+        0
+    ]
+
+
+def _rankings(
+    features: np.ndarray,
+    starts: Sequence[int],
+    vectors: Callable[[int], _Vectors],
+    weights: Weights,
+    summary_sentences: Sequence[int],
+) -> list[list[int]]:
+    """:func:`rank_sentences` of each of several documents with at least one sentence:
+    rows ``starts[i]`` to ``starts[i + 1]`` of ``features`` are document i's, whose
+    vectors are ``vectors(i)``.
+
+    Each document's relevance is the blend of the two models' probabilities with its
+    own weights: where a weight is 0 or 1 that is the one model's probability, bit for
+    bit, as adding 0 and multiplying by 1 change no number.
+    """
+    counts = [end - start for start, end in pairwise(starts)]
+    total = starts[-1]
+    long_weights = [
+        weights.blend(min(1.0, planned / count))
+        for planned, count in zip(summary_sentences, counts, strict=True)
+    ]
+    inputs = np.zeros((total, len(FEATURES)))
+    inputs[:, :-1] = features
+    if len(counts) == 1:
+        inputs[: summary_sentences[0], -1] = 1.0  # in_lead
     else:
-        relevance = np.zeros(count)
+        place = np.arange(total) - np.repeat(starts[:-1], counts)  # in its document
+        inputs[:, -1] = place < np.repeat(summary_sentences, counts)
+    if not any(long_weights):
+        relevance = weights.short.probabilities(inputs)
+    elif all(weight == 1.0 for weight in long_weights):
+        relevance = weights.long.probabilities(inputs)
+    else:
+        long_weight = _spread(long_weights, counts)
+        relevance = np.zeros(total)
+        relevance += (1 - long_weight) * weights.short.probabilities(inputs)
+        relevance += long_weight * weights.long.probabilities(inputs)
+    # Each document's sentences together, most relevant first, the first of equals first.
+    if len(counts) == 1:
+        by_relevance = np.argsort(-relevance, kind="stable").tolist()
+    else:
+        document_of = np.repeat(np.arange(len(counts)), counts)
+        by_relevance = np.lexsort((-relevance, document_of)).tolist()
+
+    rankings = []
+    bounds = pairwise(starts)
+    for index, (start, end) in enumerate(bounds):
+        ranked = [i - start for i in by_relevance[start:end]]
+        planned, long_share = summary_sentences[index], long_weights[index]
         redundancy = 0.0
-        for model, weight in ((weights.short, 1 - long_weight), (weights.long, long_weight)):
-            relevance += weight * model.probabilities(inputs)
-            redundancy += weight * model.redundancy
-    by_relevance = np.argsort(-relevance, kind="stable").tolist()
-    steps = min(MMR_STEPS, summary_sentences, count)
-    if redundancy <= 0 or steps <= 1:
-        return by_relevance  # MMR would pick in this order
-    order = _mmr_order(relevance, vectors, redundancy, steps, by_relevance[0])
-    picked = set(order)
-    return [*order, *(i for i in by_relevance if i not in picked)]
+        redundancy += (1 - long_share) * weights.short.redundancy
+        redundancy += long_share * weights.long.redundancy
+        steps = min(MMR_STEPS, planned, end - start)
+        if redundancy <= 0 or steps <= 1:
+            rankings.append(ranked)  # MMR would pick in this order
+            continue
+        order = _mmr_order(relevance[start:end], vectors(index), redundancy, steps, ranked[0])
+        picked = set(order)
+        rankings.append([*order, *(i for i in ranked if i not in picked)])
+    return rankings
 
 
 def _mmr_order(

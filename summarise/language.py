@@ -78,6 +78,7 @@ _DETECTION_SAMPLE = 600  # about 100 words: enough to tell languages by stop wor
 _STOP_WORD_LANGUAGES = ("en", "fr", "de", "it", "pt", "es", "sv", "cs", "sk", "pl", "uk", "ar")
 _WORD = re.compile(r"\w+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_WORD = re.compile(r"(?![\x00-\x7f])\w")  # a word character outside ASCII
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
 _ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 # ASCII bytes as ``\w+`` words lower-cased: word characters lower-cased, others spaces.
@@ -172,9 +173,12 @@ def _detect_by_stop_words(sample: str) -> str | None:
     enough of them: an article in its own language is a third to a half stop words,
     while a related language's list catches only a few of them. A word on several
     lists ("la", "de") counts for each in proportion, so distinctive words decide."""
-    if sample.isascii():
-        # Bytes: one C-level translation lower-cases and blanks what \w would not match.
-        words: list[str] | list[bytes] = sample.encode().translate(_ASCII_WORDS).split()
+    if sample.isascii() or not _NON_ASCII_WORD.search(sample):
+        # Bytes: one C-level translation lower-cases and blanks what \w would not match,
+        # which no character outside ASCII is here (curly quotes, dashes, "£"): each is
+        # replaced by "?", blanked too. Lower-casing gives no such character a letter.
+        ascii_bytes = sample.encode("ascii", "replace")
+        words: list[str] | list[bytes] = ascii_bytes.translate(_ASCII_WORDS).split()
         weights: dict[Any, _Weights] = _ascii_stop_word_weights()
     else:
         words = _WORD.findall(sample.lower())

@@ -26,7 +26,13 @@ from summarise.language import (
     normalise_language,
 )
 from summarise.selection import SentencesCount, best_sentences
-from summarise.tokenizer import TokenizedDocument, Tokenizer, build_document, word_count
+from summarise.tokenizer import (
+    TokenizedDocument,
+    Tokenizer,
+    build_document,
+    build_documents,
+    word_count,
+)
 
 __all__ = [
     "ALGORITHMS",
@@ -37,6 +43,7 @@ __all__ = [
     "SumyAdapter",
     "get_summariser",
     "summarise_text",
+    "summarise_texts",
     "sumy_document",
 ]
 
@@ -206,6 +213,48 @@ def summarise_text(
         return []
     summariser = _shared_summariser(algorithm, code)
     return list(summariser(document, _Selection(length, document.sentences)))
+
+
+def summarise_texts(
+    texts: Sequence[str],
+    *,
+    length: Length = Length(sentences=3),
+    algorithm: str = "default",
+    titles: Sequence[str | None] | None = None,
+) -> list[list[str]]:
+    """:func:`summarise_text` of each of ``texts`` (with the title of the same place in
+    ``titles``), each in its detected language: the same summaries, in order.
+
+    The near-duplicate check screens all the documents at once
+    (:func:`summarise.tokenizer.build_documents`) and the default summariser works out
+    those of one language together (:meth:`DefaultSummarizer.summarise_many`): numpy
+    then charges its cost per array operation once per batch rather than once per
+    article, which saves a batch of news articles a quarter to a third of its CPU time.
+    """
+    if algorithm not in _FACTORIES:
+        get_summariser(algorithm, None)  # raises the error naming the valid choices
+    summaries: list[list[str]] = [[] for _ in texts]
+    codes = [detect_language(text) for text in texts]
+    built = build_documents(
+        texts, [_tokenizer(code) for code in codes], titles or [None] * len(texts)
+    )
+    by_language: dict[str | None, list[tuple[int, TokenizedDocument]]] = {}
+    for index, (code, document) in enumerate(zip(codes, built, strict=True)):
+        if document.sentences:
+            by_language.setdefault(code, []).append((index, document))
+    for code, documents in by_language.items():
+        summariser = _shared_summariser(algorithm, code)
+        counts = [_Selection(length, document.sentences) for _, document in documents]
+        if isinstance(summariser, DefaultSummarizer):
+            chosen = summariser.summarise_many([document for _, document in documents], counts)
+        else:
+            chosen = [
+                summariser(document, count)
+                for (_, document), count in zip(documents, counts, strict=True)
+            ]
+        for (index, _), sentences in zip(documents, chosen, strict=True):
+            summaries[index] = list(sentences)
+    return summaries
 
 
 @lru_cache(maxsize=64)

@@ -21,7 +21,7 @@ import string
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, compress
+from itertools import accumulate, chain, compress
 from itertools import count as numbers_from_zero
 from typing import NamedTuple, TypeVar
 
@@ -33,12 +33,15 @@ from summarise.sentences import split_paragraph, split_paragraphs, split_sentenc
 __all__ = [
     "NEAR_DUPLICATE",
     "REPEAT_CANDIDATES",
+    "BatchTerms",
     "ContentTerms",
     "RepeatCheck",
     "TokenizedDocument",
     "Tokenizer",
     "Words",
+    "batch_terms",
     "build_document",
+    "build_documents",
     "check_repeats",
     "distinct_counts",
     "lower_words",
@@ -243,6 +246,52 @@ class Words:
         lengths = np.bincount(sentence_of, minlength=len(sentences))
         return cls(distinct[1:], ids[~separator] - 1, lengths, sentence_of)
 
+    @classmethod
+    def of_spaced_many(cls, documents: Sequence[Sequence[str]]) -> list[Words]:
+        """:meth:`of_spaced` of each document's sentences: the same words, numbers and
+        lengths. Each document's words are numbered by a dictionary of its own, as
+        :meth:`of_spaced` numbers them; the array work after that is done for all the
+        documents at once, as numpy charges its cost per operation whatever its size.
+        """
+        if not documents:
+            return []
+        distinct: list[list[str]] = []
+        places: list[np.ndarray] = []
+        for sentences in documents:
+            tokens = _lower_spaced_words(_JOINER.join([*sentences, ""]))
+            seen = {_SEPARATOR: 0}
+            numbers = numbers_from_zero(1)
+            places.append(np.fromiter(map(seen.setdefault, tokens, numbers), np.intp, len(tokens)))
+            distinct.append(list(seen))
+        sizes = [len(its) for its in places]  # each document's tokens, separators included
+        # Document d's places are slots[d] (its separator) to slots[d] + sizes[d].
+        slots = [0, *accumulate(size + 1 for size in sizes)]
+        place = _concatenated(places) + np.repeat(slots[:-1], sizes)
+        is_first = np.zeros(slots[-1], dtype=bool)
+        is_first[slots[:-1]] = True
+        is_first[place] = True
+        numbered = is_first.cumsum() - 1
+        ids = numbered[place] - np.repeat(numbered[slots[:-1]], sizes)  # separator: 0
+        separator = ids == 0
+        is_word = ~separator
+        sentence_counts = [len(sentences) for sentences in documents]
+        sentence_starts = [0, *accumulate(sentence_counts)]
+        sentence = separator.cumsum()[is_word]  # counted over every document
+        lengths = np.bincount(sentence, minlength=sentence_starts[-1])
+        word_counts = [size - count for size, count in zip(sizes, sentence_counts, strict=True)]
+        sentence -= np.repeat(sentence_starts[:-1], word_counts)  # each document's own
+        word_ids = ids[is_word] - 1
+        word_starts = [0, *accumulate(word_counts)]
+        return [
+            cls(
+                distinct[index][1:],
+                word_ids[word_starts[index] : word_starts[index + 1]],
+                lengths[sentence_starts[index] : sentence_starts[index + 1]],
+                sentence[word_starts[index] : word_starts[index + 1]],
+            )
+            for index in range(len(documents))
+        ]
+
     def only(self, kept: np.ndarray) -> Words:
         """The words of the sentences where ``kept`` is true."""
         mask = kept[self.sentence_of]
@@ -260,6 +309,92 @@ class Words:
         term = number[self.ids] - 1
         content = term >= 0
         return ContentTerms(self.sentence_of[content], term[content], vocabulary, stem, stop_words)
+
+
+class BatchTerms(NamedTuple):
+    """The content terms of several documents' sentences, numbered as
+    :meth:`Words.content_terms` numbers each document's, offset so that no two documents
+    share a number: document i's terms are ``term_starts[i]`` to ``term_starts[i + 1]``,
+    in the order they first appear in it. One entry per occurrence: ``sentence`` counts
+    the sentences of all the documents one after another. ``in_title`` tells which terms
+    are among their document's title terms, as given."""
+
+    sentence: np.ndarray
+    term: np.ndarray
+    term_starts: np.ndarray
+    in_title: np.ndarray
+
+
+def batch_terms(
+    documents: Sequence[Words],
+    stem: Callable[[str], str],
+    stop_words: frozenset[str],
+    titles: Sequence[Iterable[str]],
+) -> BatchTerms:
+    """:meth:`Words.content_terms` of each document, all at once: the same terms in the
+    same order. Numbering the terms of one document at a time costs numpy's overhead
+    per array operation once per document, as much as the work on a news article.
+
+    The terms of all the distinct words are numbered over the whole batch in one pass;
+    (document, term) keys then number each document's own terms in order of first
+    appearance, which a stable sort finds for every document at once.
+    """
+    distinct_sizes = [len(words.distinct) for words in documents]
+    size = sum(distinct_sizes)
+    terms = map(
+        _terms_for(stem, stop_words).__getitem__,
+        chain.from_iterable(words.distinct for words in documents),
+    )
+    seen: dict[str | None, int] = {None: 0}  # stop words: 0
+    places = np.fromiter(map(seen.setdefault, terms, numbers_from_zero(1)), np.intp, size)
+    is_first = np.zeros(size + 1, dtype=bool)
+    is_first[0] = True
+    is_first[places] = True
+    numbers = is_first.cumsum() - 1  # the batch's number of the term first seen at a place
+    number = numbers[places]
+    width = int(numbers[-1]) + 1
+
+    document_of = np.repeat(np.arange(len(documents)), distinct_sizes)
+    content = number > 0
+    keys = document_of[content] * width + number[content]
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    rank = np.empty(int(new.sum()), dtype=np.intp)
+    rank[np.argsort(order[new], kind="stable")] = np.arange(len(rank))
+    column = np.full(size, -1, dtype=np.intp)  # each distinct word's term, -1: a stop word
+    column[content.nonzero()[0][order]] = rank[np.cumsum(new) - 1]
+    unique_keys = ordered[new]
+    term_starts = np.zeros(len(documents) + 1, dtype=np.intp)
+    np.cumsum(np.bincount(unique_keys // width, minlength=len(documents)), out=term_starts[1:])
+
+    occurrences = [len(words.ids) for words in documents]
+    word_starts = np.cumsum([0, *distinct_sizes[:-1]])
+    sentence_starts = np.cumsum([0, *(len(words.lengths) for words in documents)][:-1])
+    ids = _concatenated([words.ids for words in documents]) + np.repeat(word_starts, occurrences)
+    sentence = _concatenated([words.sentence_of for words in documents])
+    sentence = sentence + np.repeat(sentence_starts, occurrences)
+    term = column[ids]
+    kept = term >= 0
+
+    wanted = [
+        index * width + int(numbers[seen[t]])
+        for index, title in enumerate(titles)
+        for t in title
+        if t in seen
+    ]
+    in_title = np.zeros(int(term_starts[-1]), dtype=bool)
+    if wanted and len(unique_keys):
+        at = np.minimum(np.searchsorted(unique_keys, wanted), len(unique_keys) - 1)
+        found = unique_keys[at] == wanted
+        in_title[rank[at[found]]] = True
+    return BatchTerms(sentence[kept], term[kept], term_starts, in_title)
+
+
+def _concatenated(parts: Sequence[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,35 +434,104 @@ def build_document(text: str, tokenizer: Tokenizer, title: str | None = None) ->
     before any summariser sees it: none of them should spend the summary's length saying
     the same thing twice. A blank title counts as none.
     """
-    blocks = [split_paragraph(block, tokenizer.code) for block in split_paragraphs(text)]
-    flat = list(chain.from_iterable(blocks))
-    words = _words_of(flat, text, tokenizer)
-    kept = check_repeats(flat, words).kept
-    if kept is None:
-        paragraphs = tuple(map(tuple, filter(None, blocks)))
-        sentences = tuple(flat)
-    else:
-        keep = iter(kept.tolist())
-        # compress reads ``block`` first, so it stops before taking the next block's flags.
-        kept_blocks = (tuple(compress(block, keep)) for block in blocks)
-        paragraphs = tuple(filter(None, kept_blocks))
-        sentences = tuple(chain.from_iterable(paragraphs))
-        words = words.only(kept)
-    stripped = title.strip() if title else ""
-    return TokenizedDocument(
-        sentences,
-        paragraphs,
-        stripped or None,
-        tokenizer.to_words(stripped) if stripped else (),
-        words,
-        tokenizer,
+    return build_documents([text], [tokenizer], [title])[0]
+
+
+def build_documents(
+    texts: Sequence[str], tokenizers: Sequence[Tokenizer], titles: Sequence[str | None]
+) -> list[TokenizedDocument]:
+    """:func:`build_document` of each text with the tokenizer and title of its place:
+    the near-duplicate check screens them all at once (:func:`_may_repeat`)."""
+    blocks = [
+        [split_paragraph(block, tokenizer.code) for block in split_paragraphs(text)]
+        for text, tokenizer in zip(texts, tokenizers, strict=True)
+    ]
+    flat = [list(chain.from_iterable(its)) for its in blocks]
+    spaced = [_is_spaced(text) for text in texts]
+    # Several documents' spaced words are made together; a lone one's on its own path.
+    together = iter(
+        Words.of_spaced_many([f for f, its in zip(flat, spaced, strict=True) if its])
+        if len(texts) > 1
+        else ()
     )
+    words = [
+        next(together)
+        if its_spaced and len(texts) > 1
+        else _words_of(sentences, its_spaced, tokenizer)
+        for sentences, its_spaced, tokenizer in zip(flat, spaced, tokenizers, strict=True)
+    ]
+    screened = _may_repeat(words)
+    documents = []
+    for index, tokenizer in enumerate(tokenizers):
+        its_words = words[index]
+        kept = check_repeats(flat[index], its_words).kept if screened[index] else None
+        if kept is None:
+            paragraphs = tuple(map(tuple, filter(None, blocks[index])))
+            sentences = tuple(flat[index])
+        else:
+            keep = iter(kept.tolist())
+            # compress reads ``block`` first, so it stops before taking the next block's flags.
+            kept_blocks = (tuple(compress(block, keep)) for block in blocks[index])
+            paragraphs = tuple(filter(None, kept_blocks))
+            sentences = tuple(chain.from_iterable(paragraphs))
+            its_words = its_words.only(kept)
+        title = titles[index]
+        stripped = title.strip() if title else ""
+        documents.append(
+            TokenizedDocument(
+                sentences,
+                paragraphs,
+                stripped or None,
+                tokenizer.to_words(stripped) if stripped else (),
+                its_words,
+                tokenizer,
+            )
+        )
+    return documents
 
 
-def _words_of(sentences: list[str], text: str, tokenizer: Tokenizer) -> Words:
+def _may_repeat(documents: Sequence[Words]) -> list[bool]:
+    """Whether :func:`check_repeats` may drop a sentence of each document: false where it
+    would find fewer than two candidates and no wordless sentence, which it then keeps
+    all of (most news articles).
+
+    Its first steps, over every document at once: numpy charges each array operation a
+    few microseconds whatever its size, as much as the work itself on one article. Word
+    and sentence numbers are offset document by document, so no two documents share one.
+    """
+    if len(documents) < 2:
+        return [True] * len(documents)  # check_repeats screens a lone one itself
+    counts = np.array([len(words.lengths) for words in documents], dtype=np.intp)
+    occurrences = np.array([len(words.ids) for words in documents], dtype=np.intp)
+    word_starts = np.cumsum([0, *(len(words.distinct) for words in documents)])
+    sentence_starts = np.cumsum([0, *counts.tolist()])
+    total = int(sentence_starts[-1])
+    sentence_of = np.concatenate([words.sentence_of for words in documents])
+    sentence_of += np.repeat(sentence_starts[:-1], occurrences)
+    ids = np.concatenate([words.ids for words in documents])
+    ids += np.repeat(word_starts[:-1], occurrences)
+    keys = ids * total + sentence_of
+    word, sentence = np.divmod(_distinct(keys, int(word_starts[-1]) * total), total)
+    sizes = np.bincount(sentence, minlength=total)
+    shared = np.bincount(word)[word] > 1
+    overlap = np.bincount(sentence[shared], minlength=total)
+    candidates = (overlap >= NEAR_DUPLICATE * sizes) & (sizes > 0)
+    document_of = np.repeat(np.arange(len(documents)), counts)
+    many = np.bincount(document_of[candidates], minlength=len(documents)) > 1
+    wordless = np.bincount(document_of[sizes == 0], minlength=len(documents)) > 0
+    return (many | wordless).tolist()
+
+
+def _is_spaced(text: str) -> bool:
+    """Whether ``text``'s sentences can be tokenised all at once (:meth:`Words.of_spaced`):
+    no script written without spaces, and no separator of its own."""
+    return _SEPARATOR not in text and (text.isascii() or not _UNSPACED_RUN.search(text))
+
+
+def _words_of(sentences: list[str], spaced: bool, tokenizer: Tokenizer) -> Words:
     """The sentences' :class:`Words`: all at once for scripts that put spaces between
     words, else tokenised one sentence at a time."""
-    if _SEPARATOR not in text and (text.isascii() or not _UNSPACED_RUN.search(text)):
+    if spaced:
         return Words.of_spaced(sentences)
     return Words.of([tokenizer.to_words(sentence) for sentence in sentences])
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
 
-from summarise import default, tokenizer
+from summarise import default, language, tokenizer
 from summarise.language import detect_language, language_profile
 from summarise.sentences import split_paragraphs, split_sentences
 from summarise.tokenizer import NEAR_DUPLICATE, Tokenizer, Words, build_document
@@ -192,6 +193,56 @@ def test_tidy_text_keeps_single_line_breaks_inside_a_paragraph_as_spaces() -> No
 )
 def test_ascii_and_nearly_ascii_text_is_told_by_its_stop_words(text: str, code: str | None) -> None:
     assert detect_language(text) == code
+
+
+def _stop_word_language_by_definition(sample: str) -> str | None:
+    """What ``_detect_by_stop_words`` is: ``\\w+`` words of the lower-cased sample, each
+    stop word counting for its languages in proportion, the first of equal scores."""
+    words = re.findall(r"\w+", sample.lower())
+    weights = language._stop_word_weights()
+    if len(words) < language._MIN_WORDS:
+        return None
+    scores: dict[str, float] = {}
+    for word, count in Counter(w for w in words if w in weights).items():
+        for code, weight in weights[word]:
+            scores[code] = scores.get(code, 0) + weight * count
+    if not scores:
+        return None
+    code = max(scores, key=scores.__getitem__)
+    return code if scores[code] >= language._MIN_SHARE * len(words) else None
+
+
+_NOT_WORDS = "“”‘’–—…£€·•«»¿¡©®°§¶†\u00a0\u2009\u200b"
+_SOME_WORDS = "éüçñøß²½ΚKİ"
+_SAMPLE_WORDS = "the a of and to said it was in that on for le la les de des der die und council"
+
+
+@pytest.mark.parametrize(
+    ("sample", "code"),
+    [
+        # French stop words with a letter stuck to them are not stop words: English wins.
+        ("leé laé lesé deé desé leé laé dué – “the council said it was”", "en"),
+        # Punctuation stuck to them separates them: French wins.
+        ("le– la– les– de– des– le– la– du– – “the council said it was”", "fr"),
+    ],
+)
+def test_a_letter_outside_ascii_is_part_of_its_word(sample: str, code: str) -> None:
+    assert _stop_word_language_by_definition(sample) == code
+    assert language._detect_by_stop_words(sample) == code
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_stop_words_decide_alike_whatever_non_ascii_characters_a_sample_holds(seed: int) -> None:
+    rng = random.Random(seed)
+    # Odd seeds: nothing outside ASCII is a word character; even ones: some are, some
+    # of them stuck to a stop word ("leé" is none).
+    extra = _NOT_WORDS if seed % 2 else _NOT_WORDS + _SOME_WORDS
+    pieces = [*_SAMPLE_WORDS.split(), *extra]
+    sample = " ".join(
+        rng.choice(pieces) + (rng.choice(extra) if rng.random() < 0.3 else "")
+        for _ in range(rng.randint(5, 120))
+    )
+    assert language._detect_by_stop_words(sample) == _stop_word_language_by_definition(sample)
 
 
 @pytest.mark.parametrize(("size", "bound"), [(0, 5), (1, 1), (50, 40), (300, 5_000), (200, 10**6)])
