@@ -46,10 +46,13 @@ def _feedbrief() -> list[str]:
 
 def _timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    done = subprocess.run(
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return seconds
 
 
 def _spread(times: list[float]) -> str:
@@ -58,6 +61,13 @@ def _spread(times: list[float]) -> str:
         f"median {statistics.median(times):6.3f}  min {min(times):6.3f}  "
         f"max {max(times):6.3f}  IQR {quartiles[2] - quartiles[0]:5.3f}"
     )
+
+
+def _run_once(feedbrief: list[str], fresh: Path, env: dict[str, str]) -> float:
+    """``run --once`` in an empty folder, made anew for each run."""
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    return _timed([*feedbrief, "run", "--once"], fresh, env)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,29 +80,25 @@ def main(argv: list[str] | None = None) -> None:
     feedbrief = _feedbrief()
     with tempfile.TemporaryDirectory(prefix="feedbrief-startup-") as temp:
         root = Path(temp)
-        installed = root / "installed"
-        installed.mkdir()
-        subprocess.run([*feedbrief, "run", "--once"], cwd=installed, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        fresh = root / "fresh"
-
-        def run_once(variables: dict[str, str]) -> float:
-            shutil.rmtree(fresh, ignore_errors=True)
-            fresh.mkdir()
-            return _timed([*feedbrief, "run", "--once"], fresh, variables)
-
-        commands: dict[str, Callable[[], float]] = {
-            'python -c "import sqlalchemy"': lambda: _timed(
-                [sys.executable, "-c", "import sqlalchemy"], installed, env
-            )
-        }
         variants = {"": env} if other is None else {"": env, " (against)": other}
-        for suffix, variables in variants.items():
+        commands: dict[str, Callable[[], float]] = {}
+        for number, (suffix, variables) in enumerate(variants.items()):
+            # Each variant reports on a database its own code made: an older checkout
+            # cannot open one a newer migration has touched.
+            installed = root / f"installed-{number}"
+            installed.mkdir()
+            _timed([*feedbrief, "run", "--once"], installed, variables)
+            if not commands:
+                commands['python -c "import sqlalchemy"'] = partial(
+                    _timed, [sys.executable, "-c", "import sqlalchemy"], installed, env
+                )
             for words in (["--help"], ["--version"], ["status"], ["feeds", "list"]):
                 commands[" ".join(["feedbrief", *words]) + suffix] = partial(
                     _timed, [*feedbrief, *words], installed, variables
                 )
-            commands["feedbrief run --once" + suffix] = partial(run_once, variables)
+            commands["feedbrief run --once" + suffix] = partial(
+                _run_once, feedbrief, root / f"fresh-{number}", variables
+            )
         times: dict[str, list[float]] = {name: [] for name in commands}
         for round_number in range(args.runs + 1):
             for name, command in commands.items():
