@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,11 +29,13 @@ print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)), file=sys.std
 """
 
 
-def _heavy_modules_after(args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+def _last_stderr_line_of(code: str, args: list[str], cwd: Path) -> Any:
+    """Run *code* in a fresh interpreter (no FEEDBRIEF_* variables) and read the JSON it
+    prints last on stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBRIEF_")}
     env["PYTHONPATH"] = str(REPO)
     result = subprocess.run(
-        [sys.executable, "-c", _RUN.format(heavy=heavy), *args],
+        [sys.executable, "-c", code, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -41,6 +44,10 @@ def _heavy_modules_after(args: list[str], cwd: Path, heavy: tuple[str, ...] = HE
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+def _heavy_modules_after(args: list[str], cwd: Path, heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    return _last_stderr_line_of(_RUN.format(heavy=heavy), args, cwd)
 
 
 @pytest.mark.parametrize(
@@ -110,18 +117,7 @@ print(json.dumps(collecting), file=sys.stderr)
 
 
 def _collector_through_the_entry_point(args: list[str], cwd: Path) -> dict[str, bool]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBRIEF_")}
-    env["PYTHONPATH"] = str(REPO)
-    result = subprocess.run(
-        [sys.executable, "-c", _LAUNCH.format(args=args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stderr.strip().splitlines()[-1])
+    return _last_stderr_line_of(_LAUNCH.format(args=args), [], cwd)
 
 
 def test_run_once_sets_up_without_the_collector_and_makes_its_pass_with_it(
