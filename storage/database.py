@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 """The newest migration in ``migrations/versions``, which a new migration must update,
 regenerating ``sqlite_schema.sql`` too (``tests/storage/test_migrations.py`` and
 ``test_sqlite_schema.py`` check both). A database already there is opened without

@@ -148,4 +148,4 @@ CREATE TRIGGER items_fts_update AFTER UPDATE OF title, text ON items BEGIN INSER
 
 INSERT INTO items_fts(items_fts) VALUES ('rebuild');
 
-INSERT INTO alembic_version (version_num) VALUES ('0009');
+INSERT INTO alembic_version (version_num) VALUES ('0010');

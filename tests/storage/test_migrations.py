@@ -82,6 +82,52 @@ def test_deliveries_of_an_older_release_keep_their_rows_with_nothing_refused(
         storage.close()
 
 
+def test_items_dated_after_they_were_first_seen_take_their_first_seen_time(
+    database_url: str,
+) -> None:
+    engine = create_database_engine(database_url)
+    config = alembic_config()
+    seen = "2026-12-01 08:00:00"
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0009")
+        connection.execute(
+            text(
+                "INSERT INTO sources (id, kind, url, added_at, error_count, full_text, weight)"
+                " VALUES (1, 'feed', 'http://x/', :seen, 0, false, 1)"
+            ),
+            {"seen": seen},
+        )
+        for guid, published in [
+            ("future", "2035-08-19 00:00:00"),  # a feed's mistake
+            ("tomorrow", "2026-12-02 07:00:00"),  # within the day's tolerance
+            ("past", "2026-11-30 12:00:00"),
+            ("undated", None),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO items (source_id, guid, title, published_at, first_seen_at,"
+                    " updated_at, text, content_hash, version) VALUES (1, :guid, :guid,"
+                    " :published, :seen, :seen, 'Text.', 'h', 1)"
+                ),
+                {"guid": guid, "published": published, "seen": seen},
+            )
+    engine.dispose()
+    storage = Storage.open(database_url)
+    try:
+        with storage.engine.connect() as connection:
+            rows = connection.execute(text("SELECT guid, published_at FROM items")).all()
+        dates = {guid: str(published)[:19] if published else None for guid, published in rows}
+        assert dates == {
+            "future": seen,
+            "tomorrow": "2026-12-02 07:00:00",
+            "past": "2026-11-30 12:00:00",
+            "undated": None,
+        }
+    finally:
+        storage.close()
+
+
 _OPEN = """
 import json, sys
 from storage import Storage
