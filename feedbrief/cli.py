@@ -348,6 +348,13 @@ def _send_digest(application: "App", day: date, *, resend: bool) -> None:
     recipients = ", ".join(application.settings.email.to)
     if result.outcome == DeliveryOutcome.FAILED:
         err.print(f"{day}: not sent: {result.error}", markup=False, highlight=False)
+        if delivery.next_attempt_at is not None:
+            retry = _iso(delivery.next_attempt_at)
+            err.print(
+                f"{day}: a running service tries again from {retry} (feedbrief status shows it)",
+                markup=False,
+                highlight=False,
+            )
         raise typer.Exit(1)
     if result.outcome == DeliveryOutcome.SENT:
         line = f"{day}: sent to {recipients} {delivery.message_id}"

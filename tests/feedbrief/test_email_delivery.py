@@ -152,9 +152,13 @@ def test_a_server_that_is_down_fails_in_one_line_and_the_day_stays_unsent(
     configure(tmp_path, monkeypatch, email_table(down))
     result = cli("digest", "--send", "--date", replayed)
     assert result.exit_code == 1
-    assert result.stderr == (
-        f"{replayed}: not sent: cannot reach 127.0.0.1:{down}: Connection refused\n"
-    )
+    first, retry = result.stderr.splitlines()
+    assert first == f"{replayed}: not sent: cannot reach 127.0.0.1:{down}: Connection refused"
+    # The day stays unsent; the service retries it with the usual backoff.
+    assert retry.startswith(f"{replayed}: a running service tries again from ")
+    assert retry.endswith(" (feedbrief status shows it)")
+    retry_at = datetime.fromisoformat(retry.split(" from ")[1].split(" ")[0])
+    assert timedelta(seconds=30) < retry_at - datetime.now(UTC) <= timedelta(minutes=1)
     assert "Traceback" not in result.output
     # Up again: the day was not sent, so it goes now.
     configure(tmp_path, monkeypatch, email_table(server.port))
@@ -169,10 +173,9 @@ def test_a_refused_recipient_fails_with_the_servers_reply(
         configure(tmp_path, monkeypatch, email_table(refusing.port))
         result = cli("digest", "--send", "--date", replayed)
     assert result.exit_code == 1
-    assert result.stderr.count("\n") == 1
-    assert f"127.0.0.1:{refusing.port} refused every recipient: {READER}: 550 5.1.1" in (
-        result.stderr
-    )
+    failure, retry = result.stderr.splitlines()  # the reason, then when it is tried again
+    assert f"127.0.0.1:{refusing.port} refused every recipient: {READER}: 550 5.1.1" in failure
+    assert "a running service tries again from" in retry
     assert refusing.received == []
 
 
