@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from feedbrief.logs import configure_logging
-from tests.conftest import REPO, SEED
+from tests.conftest import REPO, SEED, at_revision
 
 FEEDBRIEF = [sys.executable, "-m", "feedbrief"]
 
@@ -54,16 +54,8 @@ def _json_lines(stderr: str) -> list[dict[str, Any]]:
 def test_alembic_migrations_log_json_lines(tmp_path: Path) -> None:
     # A database some migrations behind, as an upgraded installation has: a new SQLite
     # database is made without Alembic.
-    from alembic import command
-
-    from storage.database import alembic_config, create_database_engine
-
-    engine = create_database_engine(f"sqlite:///{tmp_path / 'data' / 'feedbrief.db'}")
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
-    engine.dispose()
+    with at_revision(f"sqlite:///{tmp_path / 'data' / 'feedbrief.db'}", "0005"):
+        pass
     result = subprocess.run(
         [*FEEDBRIEF, "status", "--log-level", "INFO"],
         capture_output=True,

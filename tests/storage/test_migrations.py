@@ -9,7 +9,6 @@ import subprocess
 import sys
 from datetime import date
 
-from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
@@ -17,10 +16,9 @@ from storage import Storage
 from storage.database import (
     HEAD_REVISION,
     alembic_config,
-    create_database_engine,
     schema_revisions,
 )
-from tests.conftest import REPO
+from tests.conftest import REPO, at_revision
 
 
 def test_the_head_revision_constant_is_alembics_head() -> None:
@@ -40,13 +38,8 @@ def test_a_new_database_is_created_at_the_head(database_url: str) -> None:
 
 
 def test_a_database_at_an_older_revision_is_upgraded_on_open(database_url: str) -> None:
-    engine = create_database_engine(database_url)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
-    assert "email_deliveries" not in inspect(engine).get_table_names()
-    engine.dispose()
+    with at_revision(database_url, "0005") as connection:
+        assert "email_deliveries" not in inspect(connection).get_table_names()
     storage = Storage.open(database_url)
     try:
         with storage.engine.connect() as connection:
@@ -59,11 +52,7 @@ def test_a_database_at_an_older_revision_is_upgraded_on_open(database_url: str) 
 def test_deliveries_of_an_older_release_keep_their_rows_with_nothing_refused(
     database_url: str,
 ) -> None:
-    engine = create_database_engine(database_url)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0008")
+    with at_revision(database_url, "0008") as connection:
         connection.execute(
             text(
                 "INSERT INTO email_deliveries (day, recipients, state, attempts, claimed_at,"
@@ -72,7 +61,6 @@ def test_deliveries_of_an_older_release_keep_their_rows_with_nothing_refused(
             ),
             {"list": "a" * 64},
         )
-    engine.dispose()
     storage = Storage.open(database_url)
     try:
         delivery = storage.delivery(date(2026, 12, 5), "a" * 64)
@@ -85,12 +73,8 @@ def test_deliveries_of_an_older_release_keep_their_rows_with_nothing_refused(
 def test_items_dated_after_they_were_first_seen_take_their_first_seen_time(
     database_url: str,
 ) -> None:
-    engine = create_database_engine(database_url)
-    config = alembic_config()
     seen = "2026-12-01 08:00:00"
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0009")
+    with at_revision(database_url, "0009") as connection:
         connection.execute(
             text(
                 "INSERT INTO sources (id, kind, url, added_at, error_count, full_text, weight)"
@@ -112,7 +96,6 @@ def test_items_dated_after_they_were_first_seen_take_their_first_seen_time(
                 ),
                 {"guid": guid, "published": published, "seen": seen},
             )
-    engine.dispose()
     storage = Storage.open(database_url)
     try:
         with storage.engine.connect() as connection:

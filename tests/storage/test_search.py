@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic import command
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -17,8 +16,8 @@ from sqlalchemy import text
 import storage.search
 import storage.search_path
 from storage import ItemData, Storage, SummaryData
-from storage.database import alembic_config, create_database_engine
 from storage.fulltext import fts5_query, fts5_ranking_query, parse_query, websearch_query
+from tests.conftest import at_revision
 
 T0 = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 SUMMARY = SummaryData(algorithm="default", sentences=("A summary.",))
@@ -262,11 +261,7 @@ def test_items_loaded_in_bulk_are_indexed_too(store: Storage) -> None:
 
 
 def test_migration_indexes_the_items_stored_before_it(database_url: str) -> None:
-    engine = create_database_engine(database_url)
-    config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+    with at_revision(database_url, "0005") as connection:
         connection.execute(
             text(
                 "INSERT INTO sources (id, kind, url, added_at, error_count, full_text, weight) "
@@ -280,7 +275,6 @@ def test_migration_indexes_the_items_stored_before_it(database_url: str) -> None
                 "'2026-11-25 09:00:00', '2026-11-25 09:00:00', 'Ships return.', 'h', 1, 'en')"
             )
         )
-    engine.dispose()
     storage = Storage.open(database_url)  # upgrades to the newest revision
     try:
         assert titles(storage, "harbour") == ["Harbour reopens"]
