@@ -86,7 +86,7 @@ class Offload:
         A ``deferred`` pool is started by :meth:`start`, or by the first :meth:`call` or
         :meth:`map`, rather than now.
         """
-        self._pool: ProcessPoolExecutor | None = None
+        self._executor: ProcessPoolExecutor | None = None
         self._processes = processes
         self._before_fork = before_fork
         self._release = release
@@ -124,7 +124,7 @@ class Offload:
         # sight, it is neither traversed again nor, in the children, copied page by page
         # when a collection touches it.
         gc.freeze()
-        self._pool = _start_pool(self._processes, _context("fork"), None)
+        self._executor = _start_pool(self._processes, _context("fork"), None)
 
     def call(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``function(*args, **kwargs)``, in a worker process when there is a pool.
@@ -134,7 +134,7 @@ class Offload:
         """
         if self._pending:
             self.start()
-        pool = self._pool
+        pool = self._executor
         if pool is None:
             return function(*args, **kwargs)
         from concurrent.futures.process import BrokenProcessPool
@@ -157,7 +157,7 @@ class Offload:
         """
         if self._pending:
             self.start()
-        pool = self._pool
+        pool = self._executor
         if pool is None:
             return [function(item) for item in items]
         if chunksize is None:
@@ -177,15 +177,15 @@ class Offload:
         if replacing is not None:
             replacing.join()  # at most the few seconds a fork server takes to start
         with self._lock:
-            pool, self._pool = self._pool, None
+            pool, self._executor = self._executor, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _broken(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
-            if self._pool is not pool:
+            if self._executor is not pool:
                 return  # another caller saw it break first
-            self._pool = None
+            self._executor = None
             pool.shutdown(wait=False, cancel_futures=True)
             if self._closing.is_set() or self._replacing is not None:
                 return
@@ -218,7 +218,7 @@ class Offload:
             with self._lock:
                 self._replacing = None
                 if pool is not None and not self._closing.is_set():
-                    self._pool, pool = pool, None
+                    self._executor, pool = pool, None
                     self._replaced_at = time.monotonic()
                     if replacing:
                         log.info("worker_pool.replaced", processes=self._processes)

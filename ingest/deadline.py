@@ -240,7 +240,9 @@ class DeadlineTransport(httpx.BaseTransport):
     def __init__(self, backend: DeadlineBackend, proxies: ProxyRules | None = None) -> None:
         self._backend = backend
         self._ssl_context = httpx.create_ssl_context()
-        self._pool = httpcore.ConnectionPool(ssl_context=self._ssl_context, network_backend=backend)
+        self._connections = httpcore.ConnectionPool(
+            ssl_context=self._ssl_context, network_backend=backend
+        )
         self._proxies = proxies or ProxyRules()
         self._proxy_pools: dict[Proxy, httpcore.HTTPProxy] = {}
         self._lock = threading.Lock()
@@ -267,7 +269,7 @@ class DeadlineTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        self._pool.close()
+        self._connections.close()
         with self._lock:
             for pool in self._proxy_pools.values():
                 pool.close()
@@ -278,7 +280,7 @@ class DeadlineTransport(httpx.BaseTransport):
         except ProxyConfigError as exc:
             raise httpx.ProxyError(str(exc)) from exc
         if proxy is None:
-            return self._pool
+            return self._connections
         with _as_httpx_errors():
             self._backend.check_proxied_target(url.host, url.port or _DEFAULT_PORTS[url.scheme])
         with self._lock:
